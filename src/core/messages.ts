@@ -1,0 +1,222 @@
+/**
+ * The server → browser message catalogue (spec: websocket.md §4.2, S1–S14). Every builder returns
+ * an Outbound whose objects have their keys in ascending byte order, as the original's serializer
+ * wrote them, so frames are byte-identical to CppComet's for the same values.
+ */
+import { Outbound } from "./outbound.ts";
+import { WireFormat } from "./subscriber.ts";
+
+export const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
+
+/** Unix seconds. */
+export function unixNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * E′ of spec §4.3: MySQL string escaping without the apostrophe rule. The original client decodes
+ * it to the exact body (its stripslashes step), including bodies that contain `'`.
+ */
+export function escapeForOriginalClient(body: string): string {
+  return body.replace(/[\\"\n\r\0\x1a]/g, (c) => ESCAPES[c]);
+}
+const ESCAPES: Record<string, string> = {
+  "\\": "\\\\",
+  '"': '\\"',
+  "\n": "\\n",
+  "\r": "\\r",
+  "\0": "\\0",
+  "\x1a": "\\Z",
+};
+
+/** S1: always the first frame after the handshake (spec §1.3, §5.7). */
+export function serverInfo(authorized: boolean, hash: string, now = unixNow()): Outbound {
+  return new Outbound(() => ({
+    authorized,
+    data: hash,
+    event: "serverInfo",
+    message_send_time: now,
+    pipe: "sys",
+    server: SERVER_NAME,
+  }));
+}
+
+/** S2: an error frame; `data` is one of the shapes of spec §4.2. */
+export function errorMessage(data: Record<string, unknown>, now = unixNow()): Outbound {
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(data).sort()) sorted[k] = data[k];
+  return new Outbound(() => ({
+    data: sorted,
+    event: "error",
+    message_send_time: now,
+    pipe: "sys",
+  }));
+}
+
+/** S3: a `web_pipe2` message delivered to the pipe's other subscribers. */
+export function webPipeMessage(
+  pipe: string,
+  event: string,
+  body: string,
+  userId: number,
+  now = unixNow(),
+): Outbound {
+  let escaped: string | undefined;
+  return new Outbound((format) => ({
+    data: format === WireFormat.Clean ? body : (escaped ??= escapeForOriginalClient(body)),
+    event,
+    message_send_time: now,
+    pipe,
+    user_id: userId,
+  }));
+}
+
+/** S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. */
+export function webPipeAnswer(pipe: string, body: string, delivered: number, now = unixNow()) {
+  return new Outbound((format) => ({
+    data: {
+      message: format === WireFormat.Clean ? body : escapeForOriginalClient(body),
+      number_messages: delivered,
+    },
+    event: "answer",
+    message_send_time: now,
+    pipe: `_answer_to_${pipe}`,
+  }));
+}
+
+/** S5: a message published through CometQL `INSERT INTO pipes_messages`. */
+export function pipeMessage(pipe: string, event: string, message: string, now = unixNow()) {
+  return new Outbound(() => ({
+    data: message,
+    event,
+    message_send_time: now,
+    pipe,
+  }));
+}
+
+/**
+ * S6: one history entry replayed by `pipe_log`. Our own client (Clean) also gets
+ * `history:true` and the request's marker, which the original never sent (spec §3.3).
+ */
+export function historyMessage(
+  pipe: string,
+  event: string,
+  message: string,
+  userId: number,
+  time: number,
+  marker: string,
+): Outbound {
+  return new Outbound((format) =>
+    format === WireFormat.Clean
+      ? {
+        data: message,
+        event,
+        fromQueue: true,
+        history: true,
+        marker,
+        message_send_time: time,
+        pipe,
+        user_id: userId,
+      }
+      : {
+        data: message,
+        event,
+        fromQueue: true,
+        message_send_time: time,
+        pipe,
+        user_id: userId,
+      }
+  );
+}
+
+/** S7: a live private message (no timestamp, spec §6). */
+export function privateMessage(event: string, message: string): Outbound {
+  return new Outbound(() => ({ data: message, event, pipe: "msg" }));
+}
+
+/** S8: a private message delivered from the offline queue. */
+export function queuedPrivateMessage(event: string, message: string, time: number): Outbound {
+  return new Outbound(() => ({
+    data: message,
+    event,
+    fromQueue: true,
+    message_send_time: time,
+    pipe: "msg",
+  }));
+}
+
+/** S9: presence on `user_status_<id>`. */
+export function presenceMessage(userId: number, online: boolean): Outbound {
+  const word = online ? "online" : "offline";
+  return new Outbound(() => ({ data: word, event: word, pipe: `user_status_${userId}` }));
+}
+
+/** S10: someone (un)subscribed a `track_*` pipe. */
+export function trackMessage(
+  pipe: string,
+  kind: "subscription" | "unsubscription",
+  userId: number,
+  uuid: string,
+  now = unixNow(),
+): Outbound {
+  return new Outbound(() => ({
+    data: { user_id: userId, uuid },
+    event: kind,
+    message_send_time: now,
+    pipe,
+  }));
+}
+
+/** S11: `pipe_count` reply; `data` is the array form the original sends (spec §3.4). */
+export function pipeCountMessage(count: number, marker: string, now = unixNow()): Outbound {
+  return new Outbound(() => ({
+    data: ["user_in_pipe", count],
+    event: "user_in_pipe",
+    marker,
+    message_send_time: now,
+    pipe: "_answer_pipe_count",
+  }));
+}
+
+/** S12: `track_pipe_users` reply, newest subscriber first. */
+export function trackUsersMessage(
+  users: { user_id: number; uuid: string }[],
+  marker: string,
+  now = unixNow(),
+): Outbound {
+  return new Outbound(() => ({
+    _info: "answer for track_pipe_users",
+    data: users,
+    event: "answer",
+    marker,
+    message_send_time: now,
+    pipe: "_answer",
+  }));
+}
+
+/** S13: `user_data` reply. */
+export function userDataMessage(
+  userId: number,
+  userData: string,
+  marker: string,
+  now = unixNow(),
+): Outbound {
+  return new Outbound(() => ({
+    data: { user_data: userData, user_id: userId },
+    event: "answer",
+    marker,
+    message_send_time: now,
+    pipe: "_answer",
+  }));
+}
+
+/** S14: `user_status` reply, `X = now − T` exactly as the original computes it (spec §3.7). */
+export function userStatusMessage(userId: number, lastOnline: number, now = unixNow()) {
+  const x = now - lastOnline;
+  return new Outbound(() => ({
+    data: { data: x, last_online_time: x },
+    event: `user_status_${userId}`,
+    message_send_time: now,
+    pipe: "_answer_user_status",
+  }));
+}

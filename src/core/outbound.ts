@@ -1,0 +1,55 @@
+/**
+ * A server → browser message, JSON-encoded at most once per wire format and then shared by every
+ * subscriber (the fan-out hot path). Transports may cache their framed bytes in `wire`.
+ */
+import { WireFormat } from "./subscriber.ts";
+
+/** Builds the JSON object for a format; keys must already be in ascending byte order. */
+export type MessageBuilder = (format: WireFormat) => Record<string, unknown>;
+
+const encoder = new TextEncoder();
+
+export class Outbound {
+  private json: (string | undefined)[] = [undefined, undefined, undefined];
+  /** Transport-owned cache of the encoded frame per format (e.g. the WebSocket frame bytes). */
+  readonly wire: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
+  /** Monotonic ms when the message entered the server, for publish→write latency. */
+  readonly createdAt = performance.now();
+
+  constructor(private build: MessageBuilder) {}
+
+  /** The JSON text for this format (spec: websocket.md §4.1, keys sorted, compact). */
+  text(format: WireFormat): string {
+    let s = this.json[format];
+    if (s === undefined) {
+      s = JSON.stringify(legacyWrap(this.build(format), format));
+      this.json[format] = s;
+    }
+    return s;
+  }
+
+  /** UTF-8 bytes of `text(format)`. */
+  bytes(format: WireFormat): Uint8Array {
+    return encoder.encode(this.text(format));
+  }
+}
+
+/**
+ * spec §4.1: for MAJOR < 4 every object also gets `api_data` and `event_name`, and object data
+ * (except on pipe `msg`) becomes its JSON text. Keys stay in ascending byte order.
+ */
+function legacyWrap(obj: Record<string, unknown>, format: WireFormat): Record<string, unknown> {
+  if (format !== WireFormat.Legacy) return obj;
+  const data = obj.data;
+  const wrapped: Record<string, unknown> = {
+    ...obj,
+    api_data: "for major_version < 4",
+    event_name: obj.event,
+    data: typeof data === "string" || typeof data === "number" || obj.pipe === "msg"
+      ? data
+      : JSON.stringify(data),
+  };
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(wrapped).sort()) sorted[k] = wrapped[k];
+  return sorted;
+}

@@ -1,0 +1,104 @@
+/**
+ * Pipe history (spec: websocket.md §7, cometql.md §7.1, §7.4): which pipes keep messages, and the
+ * batched writer that stores them off the delivery path. A publish only appends to an in-memory
+ * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
+ * waits for everything pending.
+ */
+import type { Logger } from "../log.ts";
+import type { HistoryEntry, Storage } from "../storage/storage.ts";
+
+/** Largest history length a pipe can be given (spec cometql.md §7.4). */
+export const MAX_PIPE_LENGTH = 1000;
+
+export class PipeHistory {
+  /** `${devId}:${pipe}` → length from pipes_settings. */
+  private settings = new Map<string, number>();
+  private pending: HistoryEntry[] = [];
+  private timer: number | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private storage: Storage,
+    private log: Logger,
+    private flushMs: number,
+    private trustLength: number,
+    private onError: () => void,
+  ) {}
+
+  /** Loads every pipe setting into memory; publishes then never read settings from storage. */
+  async load(): Promise<void> {
+    for (const s of await this.storage.listPipeSettings()) {
+      this.settings.set(`${s.devId}:${s.pipe}`, s.length);
+    }
+  }
+
+  /** The pipes_settings length, or undefined when the pipe has no settings row. */
+  length(devId: number, pipe: string): number | undefined {
+    return this.settings.get(`${devId}:${pipe}`);
+  }
+
+  /** How many messages the pipe keeps: `trust_*` always (bounded by retention), else settings. */
+  keep = (devId: number, pipe: string): number => {
+    if (pipe.startsWith("trust_")) return this.trustLength;
+    return this.settings.get(`${devId}:${pipe}`) ?? 0;
+  };
+
+  async setLength(devId: number, pipe: string, length: number): Promise<void> {
+    await this.storage.setPipeLength(devId, pipe, length);
+    this.settings.set(`${devId}:${pipe}`, length);
+  }
+
+  async deleteSettings(devId: number, pipe: string): Promise<void> {
+    await this.flush();
+    await this.storage.deletePipeSettings(devId, pipe);
+    this.settings.delete(`${devId}:${pipe}`);
+  }
+
+  /** Called on every publish; stores nothing for pipes without history. */
+  record(devId: number, pipe: string, event: string, message: string, userId: number): void {
+    if (this.keep(devId, pipe) <= 0) return;
+    this.pending.push({
+      id: crypto.randomUUID(),
+      devId,
+      pipe,
+      event: event === "" ? "undefined" : event,
+      message,
+      userId,
+      time: Math.floor(Date.now() / 1000),
+    });
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.write();
+      }, this.flushMs);
+    }
+  }
+
+  /** Waits until everything recorded so far is stored. */
+  async flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.write();
+    await this.writing;
+  }
+
+  async read(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {
+    await this.flush();
+    return this.storage.readHistory(devId, pipe, limit);
+  }
+
+  /** Chains one storage write of the current batch after the previous one (keeps order). */
+  private write(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.writing.then(() =>
+      this.storage.appendHistory(batch, this.keep).catch((e) => {
+        this.onError();
+        this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
+      })
+    );
+  }
+}

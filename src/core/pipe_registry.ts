@@ -1,0 +1,69 @@
+/**
+ * Which browser connections are subscribed to which pipe, per tenant. The fan-out loop lives here:
+ * one Outbound (encoded once per wire format) is handed to every subscriber.
+ */
+import type { Outbound } from "./outbound.ts";
+import type { Subscriber } from "./subscriber.ts";
+
+export class PipeRegistry {
+  /** `${devId}:${pipe}` → subscribers in subscription order (oldest first). */
+  private pipes = new Map<string, Set<Subscriber>>();
+  private subscriptions = 0;
+
+  subscribe(sub: Subscriber, pipe: string): void {
+    const key = `${sub.devId}:${pipe}`;
+    let set = this.pipes.get(key);
+    if (!set) {
+      set = new Set();
+      this.pipes.set(key, set);
+    }
+    if (!set.has(sub)) {
+      set.add(sub);
+      this.subscriptions++;
+    }
+    sub.pipes.add(pipe);
+  }
+
+  unsubscribe(sub: Subscriber, pipe: string): void {
+    const key = `${sub.devId}:${pipe}`;
+    const set = this.pipes.get(key);
+    if (set?.delete(sub)) {
+      this.subscriptions--;
+      if (set.size === 0) this.pipes.delete(key);
+    }
+    sub.pipes.delete(pipe);
+  }
+
+  count(devId: number, pipe: string): number {
+    return this.pipes.get(`${devId}:${pipe}`)?.size ?? 0;
+  }
+
+  /** Subscribers of the pipe, newest first (the order of spec websocket.md §3.5). */
+  subscribersOf(devId: number, pipe: string): Subscriber[] {
+    const set = this.pipes.get(`${devId}:${pipe}`);
+    return set ? [...set].reverse() : [];
+  }
+
+  /**
+   * The fan-out hot path: hands `message` to every subscriber except `except`; returns how many
+   * writes succeeded. A subscriber dropped meanwhile (slow consumer) is removed by its own close
+   * handler; deleting from a Set while iterating it is safe.
+   */
+  fanout(devId: number, pipe: string, message: Outbound, except?: Subscriber): number {
+    const set = this.pipes.get(`${devId}:${pipe}`);
+    if (!set) return 0;
+    let delivered = 0;
+    for (const sub of set) {
+      if (sub !== except && sub.send(message)) delivered++;
+    }
+    return delivered;
+  }
+
+  get pipeCount(): number {
+    return this.pipes.size;
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions;
+  }
+}

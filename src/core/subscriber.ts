@@ -1,0 +1,48 @@
+/**
+ * A browser connection as the core sees it: who it is and how to reach it. The WebSocket
+ * transport implements this; the core never sees sockets or frames.
+ */
+import type { Outbound } from "./outbound.ts";
+
+/**
+ * How a connection wants message bodies encoded, chosen from the URL's `v=MAJOR.MINOR`
+ * (spec: websocket.md §1.2, §4.1; compat.md point 3).
+ */
+export const enum WireFormat {
+  /** MAJOR < 4 (or not parsed yet): extra `event_name`/`api_data` keys, object data as text. */
+  Legacy = 0,
+  /** 4.x, the original CometServerApi.js: `web_pipe2` bodies MySQL-escaped (E′, spec §4.3). */
+  Original = 1,
+  /** MAJOR ≥ 5, our own client: bodies exactly as published, history flagged. */
+  Clean = 2,
+}
+
+export function wireFormatOf(major: number): WireFormat {
+  if (major < 4) return WireFormat.Legacy;
+  if (major < 5) return WireFormat.Original;
+  return WireFormat.Clean;
+}
+
+export interface Subscriber {
+  /** Unique per process. */
+  readonly id: number;
+  readonly devId: number;
+  /** 0 = anonymous (set to the real id only once authorized). */
+  userId: number;
+  /** Browser identity from the URL, at most 32 chars, may be "". */
+  readonly uuid: string;
+  readonly format: WireFormat;
+  readonly userAgent: string;
+  readonly ip: string;
+  readonly origin: string;
+  readonly language: string;
+  /** Pipes this connection is subscribed to (maintained by PipeRegistry). */
+  readonly pipes: Set<string>;
+  /**
+   * Writes the message (encoded once per format, shared by all subscribers). Returns false when
+   * the connection is closed or was just dropped as a slow consumer.
+   */
+  send(message: Outbound): boolean;
+  /** Bare TCP drop without a Close frame, so the original client reconnects (spec §2.3). */
+  drop(): void;
+}

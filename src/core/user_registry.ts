@@ -1,0 +1,66 @@
+/**
+ * Live connections per user and tenant, for private messages, presence and kicks
+ * (spec: websocket.md §5.5, §5.6, §6).
+ */
+import type { Subscriber } from "./subscriber.ts";
+
+/** At most this many connections per user and node receive private messages (spec §5.5). */
+export const MAX_DEVICES_PER_USER = 16;
+
+export class UserRegistry {
+  private users = new Map<string, Set<Subscriber>>();
+  /** Last disconnect time (Unix seconds) of users seen on this node. */
+  private lastSeen = new Map<string, number>();
+
+  /** Adds an authorized connection; true when it is the user's first one here (→ online). */
+  add(sub: Subscriber): boolean {
+    const key = `${sub.devId}:${sub.userId}`;
+    let set = this.users.get(key);
+    if (!set) {
+      set = new Set();
+      this.users.set(key, set);
+    }
+    set.add(sub);
+    return set.size === 1;
+  }
+
+  /** Removes a connection; true when it was the user's last one here (→ offline). */
+  remove(sub: Subscriber, now: number): boolean {
+    const key = `${sub.devId}:${sub.userId}`;
+    const set = this.users.get(key);
+    if (!set?.delete(sub)) return false;
+    if (set.size > 0) return false;
+    this.users.delete(key);
+    this.lastSeen.set(key, now);
+    return true;
+  }
+
+  /** Every live connection of the user (for kicks). */
+  connectionsOf(devId: number, userId: number): Subscriber[] {
+    const set = this.users.get(`${devId}:${userId}`);
+    return set ? [...set] : [];
+  }
+
+  /** The connections that receive private messages: the first 16 (spec §5.5). */
+  *deliverableOf(devId: number, userId: number): Generator<Subscriber> {
+    const set = this.users.get(`${devId}:${userId}`);
+    if (!set) return;
+    let n = 0;
+    for (const sub of set) {
+      if (n++ >= MAX_DEVICES_PER_USER) return;
+      yield sub;
+    }
+  }
+
+  isOnline(devId: number, userId: number): boolean {
+    return this.users.has(`${devId}:${userId}`);
+  }
+
+  lastSeenOf(devId: number, userId: number): number | undefined {
+    return this.lastSeen.get(`${devId}:${userId}`);
+  }
+
+  get onlineUsers(): number {
+    return this.users.size;
+  }
+}
