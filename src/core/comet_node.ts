@@ -91,7 +91,11 @@ export class CometNode {
     for (const pipe of [...sub.pipes]) {
       this.pipes.unsubscribe(sub, pipe);
       if (pipe.startsWith("track_")) {
-        this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, "unsubscription", sub.userId, sub.uuid));
+        this.pipes.fanout(
+          sub.devId,
+          pipe,
+          trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
+        );
       }
     }
   }
@@ -106,14 +110,22 @@ export class CometNode {
       if (wanted.has(pipe)) continue;
       this.pipes.unsubscribe(sub, pipe);
       if (pipe.startsWith("track_")) {
-        this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, "unsubscription", sub.userId, sub.uuid));
+        this.pipes.fanout(
+          sub.devId,
+          pipe,
+          trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
+        );
       }
     }
     for (const pipe of wanted) {
       if (sub.pipes.has(pipe)) continue;
       if (pipe.startsWith("track_")) {
         // Current subscribers hear about it; the subscriber itself never does.
-        this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, "subscription", sub.userId, sub.uuid));
+        this.pipes.fanout(
+          sub.devId,
+          pipe,
+          trackMessage(pipe, "subscription", sub.userId, sub.uuid),
+        );
       }
       this.pipes.subscribe(sub, pipe);
     }

@@ -14,7 +14,7 @@ export class PipeHistory {
   /** `${devId}:${pipe}` → length from pipes_settings. */
   private settings = new Map<string, number>();
   private pending: HistoryEntry[] = [];
-  private timer: number | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
