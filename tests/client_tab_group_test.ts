@@ -1,0 +1,178 @@
+/**
+ * One socket per browser: tabs elect a leader with Web Locks and share its socket over a
+ * BroadcastChannel. Here "tabs" are CometApi instances in one process, with a fake lock manager
+ * and Deno's real BroadcastChannel.
+ */
+import assert from "node:assert/strict";
+import { CometApi } from "../client/src/comet_api.ts";
+import type { CometEvent } from "../client/src/public_types.ts";
+import { FakeLockManager, FakeNetwork } from "../client/testing/fake_browser.ts";
+
+async function waitFor(check: () => boolean, what: string, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A browser: one network, one lock manager, tabs that share them. */
+function browser() {
+  const net = new FakeNetwork();
+  const locks = new FakeLockManager().asLockManager();
+  const env = net.environment({ locks, BroadcastChannel });
+  const tabs: CometApi[] = [];
+  return {
+    net,
+    tab(options: Record<string, unknown> = {}): CometApi {
+      const api = new CometApi(env);
+      tabs.push(api);
+      // A node name per test keeps the channels of different tests apart.
+      api.start({ node: `tabs-${testId}`, nostat: true, ...options });
+      return api;
+    },
+    stopAll() {
+      for (const t of tabs) t.stop();
+    },
+  };
+}
+let testId = 0;
+
+const SERVER_INFO =
+  '{"authorized":false,"data":"","event":"serverInfo","message_send_time":1,"pipe":"sys"}';
+
+Deno.test("tabs: the first tab leads and holds the only socket; the others follow", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const leader = b.tab();
+    await waitFor(() => leader.isMaster() === true, "a leader");
+    const follower = b.tab();
+    await waitFor(() => follower.isMaster() === false, "a follower");
+    assert.equal(b.net.sockets.length, 1);
+    b.net.last.accept();
+    await waitFor(() => follower.isConnected(), "the follower to see the connection");
+    assert.equal(leader.isConnected(), true);
+  } finally {
+    b.stopAll();
+  }
+});
+
+Deno.test("tabs: the leader subscribes the union; messages reach every tab", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const leader = b.tab();
+    await waitFor(() => leader.isMaster() === true, "a leader");
+    const follower = b.tab();
+    const got: string[] = [];
+    leader.subscription("web_a", (e: CometEvent, _s, other) => got.push(`L:${e.data}:${other}`));
+    follower.subscription("web_b", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
+    follower.subscription("web_a", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
+    const socket = b.net.last;
+    socket.accept();
+    await waitFor(() => socket.sent.at(-1) === "subscription\nweb_a\nweb_b", "the merged list");
+    socket.receive(SERVER_INFO);
+    socket.receive('{"data":"one","event":"e","pipe":"web_a"}');
+    socket.receive('{"data":"two","event":"e","pipe":"web_b"}');
+    await waitFor(() => got.length === 3, "three deliveries");
+    assert.deepEqual(got.sort(), ["F:one:true", "F:two:true", "L:one:false"]);
+    assert.equal(follower.isAuthorized(), false);
+  } finally {
+    b.stopAll();
+  }
+});
+
+Deno.test("tabs: a follower's commands go out on the leader's socket, its replies come back", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const leader = b.tab();
+    await waitFor(() => leader.isMaster() === true, "a leader");
+    const socket = b.net.last;
+    socket.accept();
+    const follower = b.tab();
+    await waitFor(() => follower.isConnected(), "the follower to see the connection");
+    const counts: number[] = [];
+    follower.count_users_in_pipe("web_room", (e) => counts.push(e.data.user_in_pipe));
+    await waitFor(() => socket.sent.some((s) => s.startsWith("pipe_count")), "pipe_count");
+    const marker = socket.sent.find((s) => s.startsWith("pipe_count"))!.split("\n")[2];
+    socket.receive(
+      `{"data":["user_in_pipe",2],"event":"user_in_pipe","marker":"${marker}","pipe":"_answer_pipe_count"}`,
+    );
+    await waitFor(() => counts.length === 1, "the reply");
+    assert.deepEqual(counts, [2]);
+  } finally {
+    b.stopAll();
+  }
+});
+
+Deno.test("tabs: a message one tab publishes is shown to the others (the server skips the socket)", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const leader = b.tab();
+    await waitFor(() => leader.isMaster() === true, "a leader");
+    const socket = b.net.last;
+    socket.accept();
+    const follower = b.tab();
+    await waitFor(() => follower.isConnected(), "the follower to join");
+    const got: string[] = [];
+    leader.subscription("web_room.say", (e: CometEvent) => got.push(`L:${JSON.stringify(e.data)}`));
+    follower.subscription(
+      "web_room.say",
+      (e: CometEvent) => got.push(`F:${JSON.stringify(e.data)}`),
+    );
+    follower.web_pipe_send("web_room", "say", { text: "hi" });
+    await waitFor(() => socket.sent.includes('web_pipe2\nweb_room\nsay\n*\n{"text":"hi"}'), "send");
+    await waitFor(() => got.length === 1, "the echo");
+    assert.deepEqual(got, ['L:{"text":"hi"}']);
+  } finally {
+    b.stopAll();
+  }
+});
+
+Deno.test("tabs: when the leader goes, a follower connects and subscribes everyone's pipes", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const first = b.tab();
+    await waitFor(() => first.isMaster() === true, "a leader");
+    const second = b.tab();
+    const third = b.tab();
+    await waitFor(() => second.isMaster() === false && third.isMaster() === false, "followers");
+    second.subscription("web_two", () => {});
+    third.subscription("web_three", () => {});
+    b.net.last.accept();
+    await waitFor(() => b.net.last.sent.at(-1) === "subscription\nweb_two\nweb_three", "union");
+    first.stop();
+    await waitFor(() => b.net.sockets.length === 2, "a new socket");
+    const successor = second.isMaster() ? second : third;
+    assert.equal(successor.isMaster(), true);
+    const socket = b.net.last;
+    socket.accept();
+    await waitFor(
+      () =>
+        socket.sent.some((s) =>
+          s === "subscription\nweb_two\nweb_three" || s === "subscription\nweb_three\nweb_two"
+        ),
+      "the union from the new leader",
+    );
+  } finally {
+    b.stopAll();
+  }
+});
+
+Deno.test("tabs: share_connection:false gives the instance its own socket", async () => {
+  testId++;
+  const b = browser();
+  try {
+    const shared = b.tab();
+    await waitFor(() => shared.isMaster() === true, "a leader");
+    const own = b.tab({ share_connection: false });
+    assert.equal(own.isMaster(), true);
+    assert.equal(b.net.sockets.length, 2);
+  } finally {
+    b.stopAll();
+  }
+});
