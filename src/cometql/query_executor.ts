@@ -1,0 +1,113 @@
+/**
+ * COM_QUERY text → one result per statement (spec §3; compat.md point 2: multi-statement queries
+ * get one result each, MySQL stops at the first error).
+ */
+import { StorageError } from "../storage/storage.ts";
+import { Errors } from "./cometql_error.ts";
+import { selectConstants } from "./constant_select.ts";
+import { show } from "./show_statements.ts";
+import type { SessionContext } from "./session_context.ts";
+import { parseQuery } from "./sql_parser.ts";
+import type { Statement } from "./statement.ts";
+import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
+import { deleteFromTable, insertIntoTable, selectFromTable } from "./table_statements.ts";
+import { selectDatabase } from "./tenant_selection.ts";
+
+/** Texts of at most this many bytes are "too short" (spec §2.7). */
+const MIN_QUERY_BYTES = 4;
+
+/** spec §3 step 2: node-to-node statements carry the tenant in this prefix (spec §11). */
+const CLUSTER_PREFIX = "cometqlcluster_v1 set dev_id=";
+
+/**
+ * Runs a whole query text. `byteLength` is the size of the text on the wire (the limits of
+ * spec §2.7 are in bytes).
+ */
+export async function runQuery(
+  session: SessionContext,
+  text: string,
+  byteLength: number,
+): Promise<StatementResult[]> {
+  if (text.startsWith(CLUSTER_PREFIX)) {
+    const m = /^(\d{1,15});/.exec(text.slice(CLUSTER_PREFIX.length));
+    const devId = m ? Number(m[1]) : -1;
+    if (!m || devId >= session.node.config.main.devIndexSize) {
+      return [{ kind: "error", code: 16, message: "Invalid dev_id value" }];
+    }
+    session.devId = devId;
+    text = text.slice(CLUSTER_PREFIX.length + m[1].length);
+  }
+  if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];
+  if (byteLength > session.node.config.cometql.maxQuerySize) return [Errors.dataTooLong];
+  const parsed = parseQuery(text);
+  const results: StatementResult[] = [];
+  for (const stmt of parsed.statements) {
+    const result = await executeStatement(session, stmt);
+    results.push(result);
+    if (result.kind === "error") return results;
+  }
+  if (parsed.syntaxError) results.push(Errors.syntax);
+  else if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
+  return results;
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 59 /* ; */ && c !== 32 && (c < 9 || c > 13)) return false;
+  }
+  return true;
+}
+
+/** One statement; storage failures become ERR 500 instead of a hang or a dropped connection. */
+async function executeStatement(
+  session: SessionContext,
+  stmt: Statement,
+): Promise<StatementResult> {
+  session.node.stats.countQuery(queryType(stmt));
+  try {
+    const result = await dispatch(session, stmt);
+    if (result.kind === "ok" && result.insertId !== 0) session.lastInsertId = result.insertId;
+    return result;
+  } catch (e) {
+    if (e instanceof StorageError) return Errors.storage(e.message);
+    session.node.log.error("cometql", `statement failed: ${(e as Error)?.stack ?? e}`);
+    return Errors.internal;
+  }
+}
+
+function dispatch(
+  session: SessionContext,
+  stmt: Statement,
+): Promise<StatementResult> | StatementResult {
+  switch (stmt.kind) {
+    case "select":
+      return stmt.from === undefined
+        ? selectConstants(session, stmt)
+        : selectFromTable(session, stmt, stmt.from);
+    case "insert":
+      return insertIntoTable(session, stmt);
+    case "delete":
+      return deleteFromTable(session, stmt);
+    case "show":
+      return show(session, stmt);
+    case "use":
+      return selectDatabase(session, stmt.database) ?? OK_EMPTY;
+    case "set":
+    case "transaction":
+      return OK_EMPTY;
+  }
+}
+
+/** Label for the per-type query counters (`insert:pipes_messages`, `show`, …). */
+function queryType(stmt: Statement): string {
+  switch (stmt.kind) {
+    case "insert":
+    case "delete":
+      return `${stmt.kind}:${stmt.table}`;
+    case "select":
+      return stmt.from === undefined ? "select" : `select:${stmt.from}`;
+    default:
+      return stmt.kind;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Reply packets (spec §2.6, corrected per compat.md point 2): OK and EOF carry honest status
+ * flags (AUTOCOMMIT, MORE_RESULTS_EXISTS between results — never NO_BACKSLASH_ESCAPES), lenenc
+ * integers are MySQL's, result sets have a lenenc column count and rows of any size.
+ */
+import type { CometqlError } from "./cometql_error.ts";
+import { CHARSET_BINARY, CHARSET_UTF8MB4, ColumnFlag, ColumnType } from "./mysql_constants.ts";
+import type { OkResult, ResultColumn, RowsResult } from "./statement_result.ts";
+import { API_DATABASE } from "./tenant_selection.ts";
+import type { WireWriter } from "./wire_buffer.ts";
+
+export function writeOk(w: WireWriter, ok: OkResult, status: number): void {
+  w.beginPacket();
+  w.u8(0x00);
+  w.lenenc(ok.affectedRows);
+  w.lenenc(ok.insertId);
+  w.u16(status);
+  w.u16(0); // warnings
+  w.endPacket();
+}
+
+/** `ff`, errno = the CometQL code, `#HY000`, message (spec §2.6). */
+export function writeErr(w: WireWriter, err: CometqlError): void {
+  w.beginPacket();
+  w.u8(0xff);
+  w.u16(err.code);
+  w.text("#HY000");
+  w.text(err.message);
+  w.endPacket();
+}
+
+export function writeEof(w: WireWriter, status: number): void {
+  w.beginPacket();
+  w.u8(0xfe);
+  w.u16(0); // warnings
+  w.u16(status);
+  w.endPacket();
+}
+
+/** Protocol::ColumnDefinition41. */
+export function writeColumn(w: WireWriter, column: ResultColumn): void {
+  const numeric = column.type === ColumnType.LongLong || column.type === ColumnType.NewDecimal;
+  w.beginPacket();
+  w.lenencText("def");
+  w.lenencText(column.table === "" ? "" : API_DATABASE);
+  w.lenencText(column.table);
+  w.lenencText(column.table);
+  w.lenencText(column.name);
+  w.lenencText(column.table === "" ? "" : column.name);
+  w.u8(0x0c); // length of the fixed-length fields
+  w.u16(numeric ? CHARSET_BINARY : CHARSET_UTF8MB4);
+  w.u32(numeric ? 21 : 0xffffff); // display length
+  w.u8(column.type);
+  // Table columns are never NULL; the flag also keeps the mysql CLI from widening them for "NULL".
+  w.u16((numeric ? ColumnFlag.BINARY : 0) | (column.table === "" ? 0 : ColumnFlag.NOT_NULL));
+  w.u8(column.type === ColumnType.VarString ? 0x1f : 0); // decimals
+  w.u16(0); // filler
+  w.endPacket();
+}
+
+function writeColumns(w: WireWriter, result: RowsResult, status: number): void {
+  w.beginPacket();
+  w.lenenc(result.columns.length);
+  w.endPacket();
+  for (const c of result.columns) writeColumn(w, c);
+  writeEof(w, status);
+}
+
+/** Text-protocol result set (COM_QUERY). */
+export function writeTextResultSet(w: WireWriter, result: RowsResult, status: number): void {
+  writeColumns(w, result, status);
+  for (const row of result.rows) {
+    w.beginPacket();
+    for (const cell of row) {
+      if (cell === null) w.u8(0xfb);
+      else w.lenencText(cell);
+    }
+    w.endPacket();
+  }
+  writeEof(w, status);
+}
+
+/** Binary-protocol result set (COM_STMT_EXECUTE): null bitmap with offset 2, typed values. */
+export function writeBinaryResultSet(w: WireWriter, result: RowsResult, status: number): void {
+  writeColumns(w, result, status);
+  const columns = result.columns;
+  const bitmapBytes = (columns.length + 7 + 2) >> 3;
+  for (const row of result.rows) {
+    w.beginPacket();
+    w.u8(0x00);
+    const bitmapAt = w.length;
+    w.ensure(bitmapBytes);
+    w.bytes.fill(0, bitmapAt, bitmapAt + bitmapBytes);
+    w.length += bitmapBytes;
+    for (let i = 0; i < columns.length; i++) {
+      const cell = row[i];
+      if (cell === null) {
+        w.bytes[bitmapAt + ((i + 2) >> 3)] |= 1 << ((i + 2) & 7);
+      } else if (columns[i].type === ColumnType.LongLong) {
+        w.u64(BigInt(cell));
+      } else {
+        w.lenencText(cell);
+      }
+    }
+    w.endPacket();
+  }
+  writeEof(w, status);
+}

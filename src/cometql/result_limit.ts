@@ -1,0 +1,8 @@
+/** LIMIT with MySQL's meaning: skip `offset`, keep `count` (compat.md point 2; spec §5.4 BUG). */
+import type { Limit } from "./statement.ts";
+
+export function applyLimit<T>(all: T[], limit: Limit | undefined): T[] {
+  if (limit === undefined) return all;
+  if (limit.offset === 0 && limit.count >= all.length) return all;
+  return all.slice(limit.offset, limit.offset + limit.count);
+}

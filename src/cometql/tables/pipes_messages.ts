@@ -1,0 +1,69 @@
+/**
+ * `pipes_messages` (spec §7.1): INSERT publishes to a pipe — the CometQL hot path, answered as
+ * soon as `node.publish` returns (history is written in the background by the core); SELECT
+ * reads the pipe history; DELETE clears history by pipe name or message id.
+ */
+import { isCometqlError } from "../cometql_error.ts";
+import { Errors } from "../cometql_error.ts";
+import { type Cell, OK_EMPTY } from "../statement_result.ts";
+import type { CometqlTable } from "./cometql_table.ts";
+import { checkEventName, checkPipeName, isPipeName, pipeNames, required } from "./table_values.ts";
+
+/** Most history rows per pipe that a SELECT shows (spec §7.1). */
+const HISTORY_ROWS = 99;
+
+export const pipesMessages: CometqlTable = {
+  name: "pipes_messages",
+  comment: "Publish to a pipe; read or clear its history",
+  columns: [
+    { name: "id", sqlType: "varchar(36)" },
+    { name: "time", sqlType: "int(11)" },
+    { name: "name", sqlType: "varchar(64)", key: true },
+    { name: "index", sqlType: "int(11)" },
+    { name: "event", sqlType: "varchar(64)" },
+    { name: "message", sqlType: "text" },
+    { name: "user_id", sqlType: "int(11)" },
+  ],
+
+  insert(ctx, row) {
+    const name = required(row, "name");
+    if (isCometqlError(name)) return name;
+    const event = required(row, "event");
+    if (isCometqlError(event)) return event;
+    const message = required(row, "message");
+    if (isCometqlError(message)) return message;
+    const bad = checkPipeName(name) ?? checkEventName(event);
+    if (bad) return bad;
+    ctx.node.publish(ctx.devId, name, event, message);
+    return OK_EMPTY;
+  },
+
+  async select(ctx, where) {
+    const names = pipeNames(where);
+    if (names === undefined) return Errors.selectWithoutKey;
+    const result: Cell[][] = [];
+    for (const name of names) {
+      for (const m of await ctx.node.readHistory(ctx.devId, name, HISTORY_ROWS)) {
+        result.push([
+          m.id,
+          String(m.time),
+          m.pipe,
+          String(result.length),
+          m.event,
+          m.message,
+          String(m.userId),
+        ]);
+      }
+    }
+    return result;
+  },
+
+  async delete(ctx, where) {
+    const names = pipeNames(where);
+    const ids = where.get("id")?.filter(isPipeName);
+    if (names === undefined && ids === undefined) return Errors.selectWithoutKey;
+    for (const name of names ?? []) await ctx.node.deleteHistory(ctx.devId, name);
+    for (const id of ids ?? []) await ctx.node.deleteHistoryMessage(ctx.devId, id);
+    return OK_EMPTY;
+  },
+};

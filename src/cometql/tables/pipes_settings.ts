@@ -1,0 +1,47 @@
+/** `pipes_settings` (spec §7.4): how many messages of a pipe's history are kept. */
+import { Errors, isCometqlError } from "../cometql_error.ts";
+import { ok, OK_EMPTY } from "../statement_result.ts";
+import type { CometqlTable } from "./cometql_table.ts";
+import { checkPipeName, lenientInt, pipeNames, required } from "./table_values.ts";
+
+/** spec §7.4: the length is clamped to 0…1000. */
+const MAX_LENGTH = 1000;
+
+export const pipesSettings: CometqlTable = {
+  name: "pipes_settings",
+  comment: "History length of a pipe",
+  columns: [
+    { name: "name", sqlType: "varchar(64)", key: true },
+    { name: "length", sqlType: "int(11)" },
+  ],
+
+  async insert(ctx, row) {
+    const name = required(row, "name");
+    if (isCometqlError(name)) return name;
+    const bad = checkPipeName(name);
+    if (bad) return bad;
+    const raw = row.get("length");
+    const parsed = raw == null ? 0 : lenientInt(raw);
+    const length = Number.isNaN(parsed) ? MAX_LENGTH : Math.min(MAX_LENGTH, Math.max(0, parsed));
+    await ctx.node.setPipeLength(ctx.devId, name, length);
+    return ok(1, 0);
+  },
+
+  select(ctx, where) {
+    const names = pipeNames(where);
+    if (names === undefined) return Errors.selectWithoutKey;
+    const result = [];
+    for (const name of names) {
+      const length = ctx.node.pipeLength(ctx.devId, name);
+      if (length !== undefined) result.push([name, String(length)]);
+    }
+    return result;
+  },
+
+  async delete(ctx, where) {
+    const names = pipeNames(where);
+    if (names === undefined) return Errors.selectWithoutKey;
+    for (const name of names) await ctx.node.deletePipeSettings(ctx.devId, name);
+    return OK_EMPTY;
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * Value checks shared by the tables (spec §7 "validation vocabulary", §4.3 integer rule).
+ */
+import { type CometqlError, Errors } from "../cometql_error.ts";
+import type { InsertRow, WhereValues } from "./cometql_table.ts";
+
+/** Length 3…64, only `A–Z a–z 0–9 _ -` (spec §7). */
+export function isPipeName(name: string): boolean {
+  return name.length >= 3 && name.length <= 64 && isNameChars(name);
+}
+
+function isNameChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
+      c === 95 || c === 45;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** spec §7.1 order: too long (11), too short (17), bad characters (12). */
+export function checkPipeName(name: string): CometqlError | undefined {
+  if (name.length > 64) return Errors.channelNameTooLong;
+  if (name.length < 3) return Errors.channelNameTooShort;
+  if (!isNameChars(name)) return Errors.channelNameChars;
+  return undefined;
+}
+
+/** Event names: at most 64 chars of the pipe-name alphabet; empty allowed (spec §7.1). */
+export function checkEventName(event: string): CometqlError | undefined {
+  if (event.length > 64) return Errors.eventNameTooLong;
+  if (!isNameChars(event)) return Errors.channelNameChars;
+  return undefined;
+}
+
+/**
+ * spec §4.3: leading digits count (`'12abc'` → 12), anything else is 0. Values beyond the safe
+ * integer range give NaN, which every caller refuses.
+ */
+export function lenientInt(text: string): number {
+  const n = parseInt(text, 10);
+  if (Number.isNaN(n)) return 0;
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+/** The value of a required INSERT column, or ERR 12 ``field `x` is required``. */
+export function required(row: InsertRow, column: string): string | CometqlError {
+  const v = row.get(column);
+  return v === undefined || v === null ? Errors.required(column) : v;
+}
+
+/** A user id for INSERT: > 0, else ERR 12 `The id field must be non-negative` (sic, spec §7.7). */
+export function positiveId(text: string): number | CometqlError {
+  const id = lenientInt(text);
+  return id > 0 ? id : Errors.idNegative;
+}
+
+/** Key values of `column` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
+export function positiveIds(where: WhereValues, column = "id"): number[] | undefined {
+  const values = where.get(column);
+  if (values === undefined) return undefined;
+  const ids: number[] = [];
+  for (const v of values) {
+    const id = lenientInt(v);
+    if (id > 0) ids.push(id);
+  }
+  return ids;
+}
+
+/** Valid pipe names among the key values (others are skipped silently, spec §5.3). */
+export function pipeNames(where: WhereValues, column = "name"): string[] | undefined {
+  return where.get(column)?.filter(isPipeName);
+}

@@ -1,0 +1,62 @@
+/**
+ * `users_auth` (spec §7.7): the hash a browser authenticates with. DELETE also disconnects the
+ * user's live connections (the core does that).
+ */
+import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
+import type { CometqlTable } from "./cometql_table.ts";
+import { positiveId, positiveIds, required } from "./table_values.ts";
+
+const MAX_HASH = 32;
+
+/** `0-9 A-Z a-z = + / _` (spec §7.7). */
+function isHashChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) ||
+      c === 61 || c === 43 || c === 47 || c === 95;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+export const usersAuth: CometqlTable = {
+  name: "users_auth",
+  comment: "Authentication hashes of users",
+  columns: [
+    { name: "id", sqlType: "int(11)", key: true },
+    { name: "hash", sqlType: "varchar(32)" },
+  ],
+
+  async insert(ctx, row) {
+    const idText = required(row, "id");
+    if (isCometqlError(idText)) return idText;
+    const hash = required(row, "hash");
+    if (isCometqlError(hash)) return hash;
+    const userId = positiveId(idText);
+    if (isCometqlError(userId)) return userId;
+    // spec §7.7: the character check comes before the length check.
+    if (!isHashChars(hash)) return Errors.hashChars;
+    if (hash.length > MAX_HASH) return Errors.hashTooLong;
+    await ctx.node.setAuthHash(ctx.devId, userId, hash);
+    return ok(1, userId);
+  },
+
+  async select(ctx, where) {
+    const ids = positiveIds(where);
+    if (ids === undefined) return Errors.selectWithoutKey;
+    const result: Cell[][] = [];
+    for (const id of ids) {
+      const hash = await ctx.node.getAuthHash(ctx.devId, id);
+      if (hash !== null) result.push([String(id), hash]);
+    }
+    return result;
+  },
+
+  async delete(ctx, where) {
+    const ids = positiveIds(where);
+    if (ids === undefined) return Errors.selectWithoutKey;
+    for (const id of ids) await ctx.node.deleteAuthHash(ctx.devId, id);
+    return OK_EMPTY;
+  },
+};

@@ -1,0 +1,62 @@
+/**
+ * `users_messages` (spec §7.5): private messages by user id. INSERT delivers to the user's live
+ * connections or queues it (the core resolves once it is stored); SELECT shows the queue; DELETE
+ * empties it.
+ */
+import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
+import type { CometqlTable, WhereValues } from "./cometql_table.ts";
+import { checkEventName, lenientInt, required } from "./table_values.ts";
+
+export const usersMessages: CometqlTable = {
+  name: "users_messages",
+  comment: "Private messages to a user; queued while the user is offline",
+  columns: [
+    { name: "id", sqlType: "int(11)", key: true },
+    { name: "index", sqlType: "varchar(36)" },
+    { name: "event", sqlType: "varchar(64)" },
+    { name: "message", sqlType: "text" },
+  ],
+
+  async insert(ctx, row) {
+    const idText = required(row, "id");
+    if (isCometqlError(idText)) return idText;
+    const event = required(row, "event");
+    if (isCometqlError(event)) return event;
+    const message = required(row, "message");
+    if (isCometqlError(message)) return message;
+    // spec §7.5: id 0 is allowed, only negative ids are refused.
+    const userId = lenientInt(idText);
+    if (!(userId >= 0)) return Errors.idNegative;
+    const bad = checkEventName(event);
+    if (bad) return bad;
+    await ctx.node.sendPrivate(ctx.devId, userId, event, message);
+    return ok(0, userId);
+  },
+
+  async select(ctx, where) {
+    const ids = userIds(where);
+    if (ids === undefined) return Errors.selectWithoutKey;
+    // Every queued message is delivered on the next connection (compat.md point 2), so show
+    // them all, up to the per-user retention limit.
+    const limit = ctx.node.config.retention.queueMaxPerUser;
+    const result: Cell[][] = [];
+    for (const id of ids) {
+      for (const m of await ctx.node.storage.readQueue(ctx.devId, id, limit)) {
+        result.push([String(id), m.id, m.event, m.message]);
+      }
+    }
+    return result;
+  },
+
+  async delete(ctx, where) {
+    const ids = userIds(where);
+    if (ids === undefined) return Errors.selectWithoutKey;
+    for (const id of ids) await ctx.node.storage.clearQueue(ctx.devId, id);
+    return OK_EMPTY;
+  },
+};
+
+function userIds(where: WhereValues): number[] | undefined {
+  return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
+}

@@ -1,0 +1,26 @@
+/** `users_time` (spec §7.6): 0 = online here, Unix time of the last disconnect, −1 = unknown. */
+import { Errors } from "../cometql_error.ts";
+import type { Cell } from "../statement_result.ts";
+import type { CometqlTable } from "./cometql_table.ts";
+import { lenientInt } from "./table_values.ts";
+
+export const usersTime: CometqlTable = {
+  name: "users_time",
+  comment: "When a user was last online (read-only)",
+  columns: [
+    { name: "id", sqlType: "int(11)", key: true },
+    { name: "time", sqlType: "int(11)" },
+  ],
+
+  async select(ctx, where) {
+    const values = where.get("id");
+    if (values === undefined) return Errors.selectWithoutKey;
+    const result: Cell[][] = [];
+    for (const v of values) {
+      const id = lenientInt(v);
+      if (!(id >= 0)) continue;
+      result.push([String(id), String(await ctx.node.lastOnline(ctx.devId, id))]);
+    }
+    return result;
+  },
+};
