@@ -2,7 +2,8 @@
 --
 -- The tables and columns are CppComet's own, so a CppComet user's existing database keeps working.
 -- The server applies this file itself at start-up (every statement is CREATE TABLE IF NOT EXISTS),
--- then brings an original CppComet database up to date with ALTER TABLE (src/storage/mysql_storage.ts).
+-- then brings an original CppComet database up to date with ALTER TABLE
+-- (src/storage/mysql_schema_upgrade.ts, which embeds this file).
 -- Run it by hand only if the server's MySQL user may not create tables.
 --
 -- Added beside the original columns, and why:

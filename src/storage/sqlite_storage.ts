@@ -1,0 +1,423 @@
+/**
+ * Embedded storage, the default when `[db] host` is empty (spec: cometql.md §9): one SQLite file
+ * through Deno's built-in `node:sqlite`, so a single server needs no database server at all.
+ *
+ * The tables mirror the MySQL ones of `db.sql` (same names and columns) so the two drivers read
+ * alike. SQLite's rowid (`seq`) gives history and queue rows their exact insertion order, which
+ * `time` (1-second resolution) cannot. Calls are synchronous underneath; the Storage interface's
+ * promises just carry the result.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import {
+  type HistoryEntry,
+  type PipeSetting,
+  type QueuedMessage,
+  type RetentionLimits,
+  type Storage,
+  StorageError,
+} from "./storage.ts";
+
+/** spec §9.1: `revoked_tokens.token` is varbinary(600) in MySQL; both drivers refuse longer. */
+const TOKEN_MAX_BYTES = 600;
+
+/**
+ * Schema migrations; entry i takes a database from `PRAGMA user_version` i to i + 1. Add new
+ * entries at the end, never edit applied ones.
+ *
+ * `message` and `data` are BLOBs holding UTF-8: `node:sqlite` cuts TEXT values at the first NUL
+ * byte (both on bind and on read), and CometQL messages may contain NUL (spec §4.3 `\0`).
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE pipe_messages (
+     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,
+     dev_id INTEGER NOT NULL, pipe_name TEXT NOT NULL, event TEXT NOT NULL,
+     message BLOB NOT NULL, user_id INTEGER NOT NULL);
+   CREATE INDEX pipe_messages_dev_pipe ON pipe_messages (dev_id, pipe_name);
+   CREATE TABLE pipes_settings (
+     dev_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL DEFAULT '0',
+     length INTEGER NOT NULL, PRIMARY KEY (dev_id, name)) WITHOUT ROWID;
+   CREATE TABLE users_messages (
+     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,
+     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, event TEXT NOT NULL,
+     message BLOB NOT NULL);
+   CREATE INDEX users_messages_dev_user ON users_messages (dev_id, user_id);
+   CREATE INDEX users_messages_time ON users_messages (time);
+   CREATE TABLE users_auth (
+     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, hash TEXT NOT NULL,
+     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
+   CREATE TABLE users_time (
+     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, time INTEGER NOT NULL,
+     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
+   CREATE TABLE users_data (
+     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, data BLOB NOT NULL,
+     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
+   CREATE TABLE revoked_tokens (
+     dev_id INTEGER NOT NULL, token TEXT NOT NULL, time INTEGER NOT NULL,
+     PRIMARY KEY (dev_id, token)) WITHOUT ROWID;`,
+];
+
+/**
+ * Every statement, prepared once on first use and reused. A trim keeps the newest rows of one
+ * pipe or user: it finds the seq of the first row past the `keep` newest and deletes from there.
+ */
+const SQL = {
+  getAuthHash: "SELECT hash FROM users_auth WHERE dev_id = ? AND user_id = ?",
+  setAuthHash: "REPLACE INTO users_auth (dev_id, user_id, hash) VALUES (?, ?, ?)",
+  deleteAuthHash: "DELETE FROM users_auth WHERE dev_id = ? AND user_id = ?",
+  getUserData: "SELECT data FROM users_data WHERE dev_id = ? AND user_id = ?",
+  setUserData: "REPLACE INTO users_data (dev_id, user_id, data) VALUES (?, ?, ?)",
+  deleteUserData: "DELETE FROM users_data WHERE dev_id = ? AND user_id = ?",
+  getUserTime: "SELECT time FROM users_time WHERE dev_id = ? AND user_id = ?",
+  setUserTime: "REPLACE INTO users_time (dev_id, user_id, time) VALUES (?, ?, ?)",
+  listPipeSettings: "SELECT dev_id, name, length FROM pipes_settings",
+  setPipeLength: "REPLACE INTO pipes_settings (dev_id, name, type, length) VALUES (?, ?, '0', ?)",
+  deletePipeSettings: "DELETE FROM pipes_settings WHERE dev_id = ? AND name = ?",
+  appendHistory: `INSERT INTO pipe_messages (id, time, dev_id, pipe_name, event, message, user_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  trimHistory: `DELETE FROM pipe_messages WHERE dev_id = ?1 AND pipe_name = ?2 AND seq <= (
+    SELECT seq FROM pipe_messages WHERE dev_id = ?1 AND pipe_name = ?2
+    ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
+  readHistory: `SELECT id, time, dev_id, pipe_name, event, message, user_id FROM pipe_messages
+    WHERE dev_id = ? AND pipe_name = ? ORDER BY seq DESC LIMIT ?`,
+  deleteHistory: "DELETE FROM pipe_messages WHERE dev_id = ? AND pipe_name = ?",
+  deleteHistoryMessage: "DELETE FROM pipe_messages WHERE dev_id = ? AND id = ?",
+  enqueuePrivate: `INSERT INTO users_messages (id, time, dev_id, user_id, event, message)
+    VALUES (?, ?, ?, ?, ?, ?)`,
+  trimQueue: `DELETE FROM users_messages WHERE dev_id = ?1 AND user_id = ?2 AND seq <= (
+    SELECT seq FROM users_messages WHERE dev_id = ?1 AND user_id = ?2
+    ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
+  readQueue: `SELECT id, time, dev_id, user_id, event, message FROM users_messages
+    WHERE dev_id = ? AND user_id = ? ORDER BY seq LIMIT ?`,
+  deleteQueued: "DELETE FROM users_messages WHERE dev_id = ? AND id = ?",
+  clearQueue: "DELETE FROM users_messages WHERE dev_id = ? AND user_id = ?",
+  revokeToken: "REPLACE INTO revoked_tokens (dev_id, token, time) VALUES (?, ?, ?)",
+  unrevokeToken: "DELETE FROM revoked_tokens WHERE dev_id = ? AND token = ?",
+  isTokenRevoked: "SELECT 1 AS found FROM revoked_tokens WHERE dev_id = ? AND token = ?",
+  listRevokedTokens: "SELECT token FROM revoked_tokens WHERE dev_id = ? ORDER BY token",
+  purgeExpired: "DELETE FROM users_messages WHERE time < ?",
+} as const;
+
+type Statement = keyof typeof SQL;
+type Row = Record<string, SQLInputValue>;
+
+export interface SqliteStorageOptions {
+  /** Database file; its directory is created if missing. `:memory:` keeps nothing. */
+  file: string;
+  limits: RetentionLimits;
+  /** How long a write waits for another process holding the file's lock. */
+  busyTimeoutMs: number;
+}
+
+export class SqliteStorage implements Storage {
+  readonly description: string;
+  #db: DatabaseSync | null = null;
+  #statements = new Map<Statement, StatementSync>();
+  readonly #options: SqliteStorageOptions;
+
+  constructor(options: SqliteStorageOptions) {
+    this.#options = options;
+    this.description = `sqlite:${options.file}`;
+  }
+
+  open(): Promise<void> {
+    if (this.#db) return Promise.resolve();
+    try {
+      const file = this.#options.file;
+      if (file !== ":memory:") Deno.mkdirSync(dirname(file), { recursive: true });
+      const db = new DatabaseSync(file);
+      try {
+        db.exec("PRAGMA journal_mode = WAL");
+        // FULL: the WAL is synced at every commit, so a resolved write survives a power cut.
+        db.exec("PRAGMA synchronous = FULL");
+        db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs)}`);
+        migrate(db);
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      this.#db = db;
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(this.#error("open", e));
+    }
+  }
+
+  close(): Promise<void> {
+    const db = this.#db;
+    this.#db = null;
+    this.#statements.clear();
+    db?.close();
+    return Promise.resolve();
+  }
+
+  isAvailable(): boolean {
+    return this.#db !== null;
+  }
+
+  getAuthHash(devId: number, userId: number): Promise<string | null> {
+    return this.#run("getAuthHash", () => {
+      const row = this.#get("getAuthHash", devId, userId);
+      return row ? String(row.hash) : null;
+    });
+  }
+
+  setAuthHash(devId: number, userId: number, hash: string): Promise<void> {
+    return this.#write("setAuthHash", devId, userId, hash);
+  }
+
+  deleteAuthHash(devId: number, userId: number): Promise<void> {
+    return this.#write("deleteAuthHash", devId, userId);
+  }
+
+  getUserData(devId: number, userId: number): Promise<string | null> {
+    return this.#run("getUserData", () => {
+      const row = this.#get("getUserData", devId, userId);
+      return row ? textOf(row.data) : null;
+    });
+  }
+
+  setUserData(devId: number, userId: number, data: string): Promise<void> {
+    return this.#write("setUserData", devId, userId, utf8(data));
+  }
+
+  deleteUserData(devId: number, userId: number): Promise<void> {
+    return this.#write("deleteUserData", devId, userId);
+  }
+
+  getUserTime(devId: number, userId: number): Promise<number | null> {
+    return this.#run("getUserTime", () => {
+      const row = this.#get("getUserTime", devId, userId);
+      return row ? Number(row.time) : null;
+    });
+  }
+
+  setUserTime(devId: number, userId: number, time: number): Promise<void> {
+    return this.#write("setUserTime", devId, userId, time);
+  }
+
+  listPipeSettings(): Promise<PipeSetting[]> {
+    return this.#run("listPipeSettings", () =>
+      this.#all("listPipeSettings").map((row) => ({
+        devId: Number(row.dev_id),
+        pipe: String(row.name),
+        length: Number(row.length),
+      })));
+  }
+
+  setPipeLength(devId: number, pipe: string, length: number): Promise<void> {
+    return this.#write("setPipeLength", devId, pipe, length);
+  }
+
+  deletePipeSettings(devId: number, pipe: string): Promise<void> {
+    return this.#run("deletePipeSettings", () =>
+      this.#transaction(() => {
+        this.#exec("deletePipeSettings", devId, pipe);
+        this.#exec("deleteHistory", devId, pipe);
+      }));
+  }
+
+  appendHistory(
+    entries: HistoryEntry[],
+    keepOf: (devId: number, pipe: string) => number,
+  ): Promise<void> {
+    return this.#run("appendHistory", () =>
+      this.#transaction(() => {
+        const touched = new Map<string, { devId: number; pipe: string }>();
+        for (const e of entries) {
+          const message = utf8(e.message);
+          this.#exec("appendHistory", e.id, e.time, e.devId, e.pipe, e.event, message, e.userId);
+          touched.set(`${e.devId} ${e.pipe}`, { devId: e.devId, pipe: e.pipe });
+        }
+        // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
+        for (const { devId, pipe } of touched.values()) {
+          this.#exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
+        }
+      }));
+  }
+
+  readHistory(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {
+    return this.#run(
+      "readHistory",
+      () =>
+        this.#all("readHistory", devId, pipe, countOf(limit)).reverse().map((row) => ({
+          id: String(row.id),
+          devId: Number(row.dev_id),
+          pipe: String(row.pipe_name),
+          event: String(row.event),
+          message: textOf(row.message),
+          userId: Number(row.user_id),
+          time: Number(row.time),
+        })),
+    );
+  }
+
+  deleteHistory(devId: number, pipe: string): Promise<void> {
+    return this.#write("deleteHistory", devId, pipe);
+  }
+
+  deleteHistoryMessage(devId: number, id: string): Promise<void> {
+    return this.#write("deleteHistoryMessage", devId, id);
+  }
+
+  enqueuePrivate(m: QueuedMessage): Promise<void> {
+    return this.#run("enqueuePrivate", () =>
+      this.#transaction(() => {
+        this.#exec("enqueuePrivate", m.id, m.time, m.devId, m.userId, m.event, utf8(m.message));
+        // RetentionLimits.queueMaxPerUser: the user's oldest rows beyond the bound are dropped.
+        this.#exec("trimQueue", m.devId, m.userId, countOf(this.#options.limits.queueMaxPerUser));
+      }));
+  }
+
+  readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
+    return this.#run(
+      "readQueue",
+      () =>
+        this.#all("readQueue", devId, userId, countOf(limit)).map((row) => ({
+          id: String(row.id),
+          devId: Number(row.dev_id),
+          userId: Number(row.user_id),
+          event: String(row.event),
+          message: textOf(row.message),
+          time: Number(row.time),
+        })),
+    );
+  }
+
+  deleteQueued(devId: number, ids: string[]): Promise<void> {
+    return this.#run("deleteQueued", () =>
+      this.#transaction(() => {
+        for (const id of ids) this.#exec("deleteQueued", devId, id);
+      }));
+  }
+
+  clearQueue(devId: number, userId: number): Promise<void> {
+    return this.#write("clearQueue", devId, userId);
+  }
+
+  revokeToken(devId: number, token: string): Promise<void> {
+    return this.#run("revokeToken", () => {
+      const bytes = utf8(token).length;
+      if (bytes > TOKEN_MAX_BYTES) {
+        throw new StorageError(`token is ${bytes} bytes, at most ${TOKEN_MAX_BYTES} can be stored`);
+      }
+      this.#exec("revokeToken", devId, token, Math.floor(Date.now() / 1000));
+    });
+  }
+
+  unrevokeToken(devId: number, token: string): Promise<void> {
+    return this.#write("unrevokeToken", devId, token);
+  }
+
+  isTokenRevoked(devId: number, token: string): Promise<boolean> {
+    return this.#run(
+      "isTokenRevoked",
+      () => this.#get("isTokenRevoked", devId, token) !== undefined,
+    );
+  }
+
+  listRevokedTokens(devId: number): Promise<string[]> {
+    return this.#run(
+      "listRevokedTokens",
+      () => this.#all("listRevokedTokens", devId).map((row) => String(row.token)),
+    );
+  }
+
+  purgeExpired(now: number): Promise<void> {
+    const maxAge = this.#options.limits.queueMaxAgeSeconds;
+    if (maxAge <= 0) return this.#run("purgeExpired", () => {}); // 0 = never expire
+    return this.#write("purgeExpired", now - maxAge);
+  }
+
+  /** Runs `work` against the open database; any failure becomes a rejected StorageError. */
+  #run<T>(what: string, work: () => T): Promise<T> {
+    try {
+      if (!this.#db) throw new Error("storage is not open");
+      return Promise.resolve(work());
+    } catch (e) {
+      return Promise.reject(this.#error(what, e));
+    }
+  }
+
+  #write(name: Statement, ...params: SQLInputValue[]): Promise<void> {
+    return this.#run(name, () => this.#exec(name, ...params));
+  }
+
+  #transaction(work: () => void): void {
+    const db = this.#db!;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  #statement(name: Statement): StatementSync {
+    let statement = this.#statements.get(name);
+    if (!statement) {
+      statement = this.#db!.prepare(SQL[name]);
+      this.#statements.set(name, statement);
+    }
+    return statement;
+  }
+
+  #exec(name: Statement, ...params: SQLInputValue[]): void {
+    this.#statement(name).run(...params);
+  }
+
+  #get(name: Statement, ...params: SQLInputValue[]): Row | undefined {
+    return this.#statement(name).get(...params) as Row | undefined;
+  }
+
+  #all(name: Statement, ...params: SQLInputValue[]): Row[] {
+    return this.#statement(name).all(...params) as Row[];
+  }
+
+  #error(what: string, e: unknown): StorageError {
+    if (e instanceof StorageError) return e;
+    const reason = e instanceof Error ? e.message : String(e);
+    return new StorageError(`${this.description}: ${what}: ${reason}`, { cause: e });
+  }
+}
+
+/** Applies the migrations the file has not had yet, each in its own transaction. */
+function migrate(db: DatabaseSync): void {
+  const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+    user_version: number;
+  };
+  if (version > MIGRATIONS.length) {
+    throw new StorageError(
+      `schema version ${version} is newer than this server's ${MIGRATIONS.length}`,
+    );
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}
+
+/** A non-negative whole count for LIMIT/OFFSET, whatever the caller passed. */
+function countOf(n: number): number {
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function textOf(value: SQLInputValue): string {
+  return value instanceof Uint8Array ? decoder.decode(value) : String(value);
+}
