@@ -24,6 +24,7 @@ import { UserRegistry } from "./user_registry.ts";
 
 /** Queued private messages are read and delivered in batches of this size on connect. */
 const QUEUE_BATCH = 100;
+const SETTINGS_RETRY_MS = 2000;
 
 export class CometNode {
   readonly stats = new NodeStats();
@@ -33,6 +34,8 @@ export class CometNode {
   readonly auth: UserAuth;
   /** Connections whose transport closed; `attach` checks it after every await. */
   private detached = new WeakSet<Subscriber>();
+  private queueDeliveries = new Map<string, Promise<void>>();
+  private settingsRetry: ReturnType<typeof setInterval> | undefined;
 
   constructor(readonly config: Config, readonly storage: Storage, readonly log: Logger) {
     this.history = new PipeHistory(
@@ -45,13 +48,29 @@ export class CometNode {
     this.auth = new UserAuth(storage, () => this.config.main.password);
   }
 
-  /** Loads cached state from storage (pipe settings); tolerates an unavailable backend. */
+  /**
+   * Loads cached state from storage (pipe settings). With the backend unavailable (MySQL down at
+   * start) it retries in the background until the load succeeds; live delivery works meanwhile.
+   */
   async start(): Promise<void> {
     try {
       await this.history.load();
     } catch (e) {
-      this.log.error("core", `could not load pipe settings yet: ${e}`);
+      this.log.error("core", `pipe settings not loaded yet (retrying every 2 s): ${e}`);
+      this.settingsRetry = setInterval(() => {
+        this.history.load().then(() => {
+          clearInterval(this.settingsRetry);
+          this.settingsRetry = undefined;
+          this.log.info("core", "pipe settings loaded");
+        }, () => {/* still unavailable: the next tick tries again */});
+      }, SETTINGS_RETRY_MS);
     }
+  }
+
+  /** Stops background work (the settings retry) and flushes pending history writes. */
+  async close(): Promise<void> {
+    clearInterval(this.settingsRetry);
+    await this.flush();
   }
 
   // ---- browser lifecycle (spec websocket.md §1.3, §5, §6) ----
@@ -156,16 +175,23 @@ export class CometNode {
 
   /**
    * Private message (spec §6): to every deliverable connection of the user; queued in storage
-   * (and resolved only once stored) when none took it.
+   * (and resolved only once stored) when none took it, unless `queue` is false.
    */
-  async sendPrivate(devId: number, userId: number, event: string, message: string) {
+  async sendPrivate(
+    devId: number,
+    userId: number,
+    event: string,
+    message: string,
+    options: { queue?: boolean } = {},
+  ): Promise<number> {
     this.stats.published.private++;
     let delivered = 0;
     const outbound = privateMessage(event, message);
     for (const sub of this.users.deliverableOf(devId, userId)) {
       if (sub.send(outbound)) delivered++;
     }
-    if (delivered === 0) {
+    // Cluster traffic (spec cometql.md §7.5) is delivered locally only, never queued.
+    if (delivered === 0 && options.queue !== false) {
       await this.storage.enqueuePrivate({
         id: crypto.randomUUID(),
         devId,
@@ -271,8 +297,24 @@ export class CometNode {
 
   // ---- internals ----
 
+  /**
+   * Queue deliveries of one user run one after another, so two tabs connecting at once never
+   * both send the same queued message.
+   */
+  private deliverQueue(sub: Subscriber): Promise<void> {
+    const key = `${sub.devId}:${sub.userId}`;
+    const next = (this.queueDeliveries.get(key) ?? Promise.resolve()).then(() =>
+      this.deliverQueueTo(sub)
+    );
+    this.queueDeliveries.set(key, next);
+    next.then(() => {
+      if (this.queueDeliveries.get(key) === next) this.queueDeliveries.delete(key);
+    });
+    return next;
+  }
+
   /** Sends the queue oldest first; removes exactly what was written (compat.md point 2). */
-  private async deliverQueue(sub: Subscriber): Promise<void> {
+  private async deliverQueueTo(sub: Subscriber): Promise<void> {
     try {
       while (!this.detached.has(sub)) {
         const batch = await this.storage.readQueue(sub.devId, sub.userId, QUEUE_BATCH);

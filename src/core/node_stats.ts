@@ -1,3 +1,30 @@
+/**
+ * A fixed-bucket latency histogram (Prometheus-style): O(buckets) per observation, no allocation,
+ * so the delivery path can feed it on every write.
+ */
+export class LatencyHistogram {
+  /** Observations per bucket, not cumulative; the last slot counts those above every bound. */
+  readonly counts: number[];
+  sumMs = 0;
+  count = 0;
+
+  /** `boundsMs`: ascending upper bounds in milliseconds. */
+  constructor(readonly boundsMs: readonly number[]) {
+    this.counts = new Array(boundsMs.length + 1).fill(0);
+  }
+
+  observe(ms: number): void {
+    let i = 0;
+    while (i < this.boundsMs.length && ms > this.boundsMs[i]) i++;
+    this.counts[i]++;
+    this.sumMs += ms;
+    this.count++;
+  }
+}
+
+/** From 1 ms to 10 s: a local fan-out is sub-millisecond, a saturated one takes seconds. */
+const LATENCY_BOUNDS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
 /** Live counters of this server, read by `SHOW STATUS` and the admin `/metrics` endpoint. */
 export class NodeStats {
   readonly startedAt = Date.now();
@@ -20,6 +47,25 @@ export class NodeStats {
   /** Sum and count of storage operation latencies (ms) for the admin metrics. */
   storageLatencyMsSum = 0;
   storageOps = 0;
+  /** Storage operations that rejected (timeouts, backend down), counted where they are timed. */
+  storageFailedOps = 0;
+  /** Storage operation latency (ms), fed by every Storage call (src/admin/measured_storage.ts). */
+  readonly storageLatency = new LatencyHistogram(LATENCY_BOUNDS_MS);
+  /** Publish → written to the browser socket (ms), fed by the WebSocket transport. */
+  readonly deliveryLatency = new LatencyHistogram(LATENCY_BOUNDS_MS);
+
+  /** The transport wrote a message `ms` after it was published (`Outbound.createdAt`). */
+  observeDeliveryLatency(ms: number): void {
+    this.deliveryLatency.observe(ms);
+  }
+
+  /** One storage operation finished after `ms`; `failed` when it rejected. */
+  observeStorage(ms: number, failed: boolean): void {
+    this.storageLatency.observe(ms);
+    this.storageLatencyMsSum += ms;
+    this.storageOps++;
+    if (failed) this.storageFailedOps++;
+  }
 
   get messagesPublished(): number {
     return this.published.cometql + this.published.web + this.published.private;

@@ -11,6 +11,8 @@ export class UserRegistry {
   private users = new Map<string, Set<Subscriber>>();
   /** Last disconnect time (Unix seconds) of users seen on this node. */
   private lastSeen = new Map<string, number>();
+  /** Authorized connections per tenant (`SHOW STATUS` user_online, spec cometql.md §12.1). */
+  private perTenant = new Map<number, number>();
 
   /** Adds an authorized connection; true when it is the user's first one here (→ online). */
   add(sub: Subscriber): boolean {
@@ -20,7 +22,10 @@ export class UserRegistry {
       set = new Set();
       this.users.set(key, set);
     }
-    set.add(sub);
+    if (!set.has(sub)) {
+      set.add(sub);
+      this.perTenant.set(sub.devId, (this.perTenant.get(sub.devId) ?? 0) + 1);
+    }
     return set.size === 1;
   }
 
@@ -29,6 +34,7 @@ export class UserRegistry {
     const key = `${sub.devId}:${sub.userId}`;
     const set = this.users.get(key);
     if (!set?.delete(sub)) return false;
+    this.perTenant.set(sub.devId, (this.perTenant.get(sub.devId) ?? 1) - 1);
     if (set.size > 0) return false;
     this.users.delete(key);
     this.lastSeen.set(key, now);
@@ -58,6 +64,11 @@ export class UserRegistry {
 
   lastSeenOf(devId: number, userId: number): number | undefined {
     return this.lastSeen.get(`${devId}:${userId}`);
+  }
+
+  /** Authorized connections of the tenant on this node. */
+  connectionCount(devId: number): number {
+    return this.perTenant.get(devId) ?? 0;
   }
 
   get onlineUsers(): number {
