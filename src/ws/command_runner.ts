@@ -1,0 +1,104 @@
+/**
+ * Runs one browser command (spec: websocket.md §3) for one connection against the core. Replies
+ * go back through the connection's `send`; commands that read storage return a promise, and the
+ * connection runs its next command only after it settles, so replies keep the request order.
+ */
+import type { CometNode } from "../core/comet_node.ts";
+import {
+  errorMessage,
+  historyMessage,
+  pipeCountMessage,
+  trackUsersMessage,
+  userDataMessage,
+  userStatusMessage,
+  webPipeAnswer,
+} from "../core/messages.ts";
+import type { Subscriber } from "../core/subscriber.ts";
+import { parseCommand } from "./browser_commands.ts";
+import type { ErrorData } from "./checked_name.ts";
+
+/** What a command needs from its connection besides the Subscriber side. */
+export interface CommandConnection extends Subscriber {
+  /** Writes what is queued, then closes TCP (no Close frame, spec §2.3). */
+  closeAfterWrite(): void;
+}
+
+/** §3.3: at most this many history entries per `pipe_log`. */
+export const HISTORY_PER_REQUEST = 99;
+
+export function runCommand(
+  node: CometNode,
+  conn: CommandConnection,
+  payload: string,
+): Promise<void> | undefined {
+  const cmd = parseCommand(payload, conn.userId > 0);
+  switch (cmd.kind) {
+    case "subscription":
+      // §3.1: a list that closes the connection subscribes nothing (the close leaves all pipes).
+      if (!cmd.close) node.setSubscriptions(conn, cmd.pipes);
+      sendErrors(conn, cmd.errors);
+      if (cmd.close) conn.closeAfterWrite();
+      return;
+    case "webPipe": {
+      // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
+      const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
+      conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
+      return;
+    }
+    case "pipeLog":
+      return node.readHistory(conn.devId, cmd.pipe, HISTORY_PER_REQUEST).then((entries) => {
+        for (const e of entries) {
+          conn.send(historyMessage(cmd.pipe, e.event, e.message, e.userId, e.time, cmd.marker));
+        }
+      }, failed(node, `pipe_log ${cmd.pipe}`));
+    case "pipeCount":
+      conn.send(pipeCountMessage(node.countSubscribers(conn.devId, cmd.pipe), cmd.marker));
+      return;
+    case "trackPipeUsers": {
+      const users = node.subscribersOf(conn.devId, cmd.pipe).map((s) => ({
+        user_id: s.userId,
+        uuid: s.uuid,
+      }));
+      conn.send(trackUsersMessage(users, cmd.marker));
+      return;
+    }
+    case "userData":
+      return node.userData(conn.devId, cmd.userId).then((data) => {
+        conn.send(userDataMessage(cmd.userId, data, cmd.marker));
+      }, failed(node, `user_data ${cmd.userId}`));
+    case "userStatus":
+      return node.lastOnline(conn.devId, cmd.userId).then((time) => {
+        conn.send(userStatusMessage(cmd.userId, time));
+      }, failed(node, `user_status ${cmd.userId}`));
+    case "cometqlCall":
+      // §3.8: an unfinished feature of the original; the token is verified and nothing is sent.
+      return node.verifyJwt(conn.devId, cmd.token, conn.userId).then(
+        () => {},
+        failed(node, "CometQL_call"),
+      );
+    case "ignored":
+      return;
+    case "invalid":
+      sendErrors(conn, cmd.errors);
+      return;
+    case "unknown":
+      // §3.0: any other payload closes the connection.
+      conn.drop();
+      return;
+  }
+}
+
+function sendErrors(conn: Subscriber, errors: ErrorData[]): void {
+  for (const data of errors) conn.send(errorMessage(data));
+}
+
+/**
+ * A storage failure while answering: logged, and the browser gets no reply, as when the original
+ * lost its MySQL connection. The connection stays usable.
+ */
+function failed(node: CometNode, what: string): (e: unknown) => void {
+  return (e) => {
+    node.stats.storageErrors++;
+    node.log.warn("ws", `${what} not answered: ${e}`);
+  };
+}

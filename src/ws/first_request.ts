@@ -1,0 +1,134 @@
+/**
+ * The first phase of every connection on the browser port (spec: websocket.md §1.1–§1.4): the
+ * first request is reassembled, its route chosen, and the connection either gets one plain-HTTP
+ * response and is closed, or becomes a WebSocket session (`WsConnection`).
+ */
+import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import type { CometNode } from "../core/comet_node.ts";
+import { errorMessage } from "../core/messages.ts";
+import type { Logger } from "../log.ts";
+import { frameOf } from "./frame_codec.ts";
+import { type HttpRequest, HttpRequestReader } from "./http_request.ts";
+import {
+  CLIENT_SCRIPTS,
+  fixedResponse,
+  httpResponse,
+  notFoundResponse,
+  routeOf,
+} from "./http_routes.ts";
+import { readStaticFile } from "./static_files.ts";
+import { ownCopy, readUpgradeRequest, switchingProtocols } from "./ws_handshake.ts";
+import { WsConnection } from "./ws_connection.ts";
+import { isWsUrlError, parseWsUrl } from "./ws_url.ts";
+
+/** What handles a socket's bytes and its close, phase by phase. */
+export interface SocketPhase {
+  onData(chunk: Buffer): void;
+  onClose(): void;
+}
+
+export interface StaticFiles {
+  /** Bytes of a built client library file, or undefined when it is not available. */
+  clientScript(name: string): Uint8Array | undefined;
+}
+
+/** What the listener shares with every connection. */
+export interface PortContext {
+  node: CometNode;
+  log: Logger;
+  staticFiles: StaticFiles;
+}
+
+export class FirstRequest implements SocketPhase {
+  /** Null once the request is complete: later bytes of a plain-HTTP client are ignored. */
+  private reader: HttpRequestReader | null = new HttpRequestReader();
+
+  constructor(
+    private socket: Socket,
+    private port: PortContext,
+    private become: (next: SocketPhase) => void,
+  ) {}
+
+  onData(chunk: Buffer): void {
+    if (this.reader === null) return;
+    const result = this.reader.push(chunk);
+    if (result.kind === "incomplete") return;
+    this.reader = null;
+    if (result.kind === "too large") {
+      this.socket.destroy();
+      return;
+    }
+    this.route(result.request, result.rest);
+  }
+
+  onClose(): void {}
+
+  /** §1.1: WebSocket session, or one plain response and close. */
+  private route(request: HttpRequest, rest: Buffer): void {
+    const route = routeOf(request.method, request.target);
+    if (route.kind === "websocket") return this.upgrade(request, rest);
+    const { node, staticFiles } = this.port;
+    const fixed = fixedResponse(route, node.config.main.nodeName);
+    if (fixed !== undefined) return this.respond(fixed);
+    if (route.kind === "clientScript") {
+      const bytes = staticFiles.clientScript(route.name);
+      return this.respond(
+        bytes
+          ? httpResponse(200, bytes, { contentType: CLIENT_SCRIPTS[route.name] })
+          : notFoundResponse(),
+      );
+    }
+    if (route.kind === "static") {
+      const { baseDir } = node.config.main;
+      readStaticFile(baseDir, route.path, node.config.contentTypes).then((file) => {
+        this.respond(
+          file
+            ? httpResponse(200, file.bytes, { contentType: file.contentType })
+            : notFoundResponse(),
+        );
+      });
+    }
+  }
+
+  /** Plain HTTP has no keep-alive (§1.1): write the response, then close once it is sent. */
+  private respond(response: Uint8Array): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(response);
+    this.socket.destroySoon();
+  }
+
+  /** §1.3/§1.4: 101, then either the session or one error frame and a bare TCP close. */
+  private upgrade(request: HttpRequest, rest: Buffer): void {
+    const { node, log } = this.port;
+    const socket = this.socket;
+    const upgradeRequest = readUpgradeRequest(request);
+    if (upgradeRequest.key === undefined) {
+      socket.destroy(); // no key: no response at all, even for a valid URL
+      return;
+    }
+    socket.write(switchingProtocols(upgradeRequest.key, upgradeRequest.chatOffered));
+    const params = parseWsUrl(request.target, node.config.main.devIndexSize);
+    if (isWsUrlError(params)) {
+      const error = errorMessage({
+        error: params.text,
+        error_code: params.code,
+        info: "Closed due to error. See last message.",
+      });
+      socket.write(frameOf(error, params.format));
+      socket.destroySoon();
+      log.debug("ws", `handshake error ${params.code} from ${socket.remoteAddress}`);
+      return;
+    }
+    const connection = new WsConnection(socket, node, {
+      devId: params.devId,
+      uuid: ownCopy(params.uuid),
+      format: params.format,
+      userAgent: upgradeRequest.userAgent,
+      origin: upgradeRequest.origin,
+      language: upgradeRequest.language,
+    });
+    this.become(connection);
+    connection.start(params.key, params.userId, rest);
+  }
+}

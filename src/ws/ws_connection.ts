@@ -1,0 +1,238 @@
+/**
+ * One browser WebSocket session after the 101 (spec: websocket.md §1.3–§3): the `Subscriber` the
+ * core writes to, the frame reader for what the browser sends, and the per-connection command
+ * order.
+ *
+ * Write path (the fan-out hot path, see bench/ws_fanout_bench.ts):
+ * - `send` takes the frame cached on the Outbound (built once per wire format, shared by every
+ *   subscriber) and adds it to this connection's batch for the current event-loop turn;
+ * - at the end of the turn the batch is written with one synchronous `socket.write`
+ *   (flush_scheduler.ts);
+ * - past `[ws] max_backlog` unsent bytes the socket is destroyed (slow consumer, bare TCP drop);
+ *   everyone else keeps receiving.
+ */
+import { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import type { CometNode } from "../core/comet_node.ts";
+import type { Outbound } from "../core/outbound.ts";
+import type { WireFormat } from "../core/subscriber.ts";
+import { type CommandConnection, runCommand } from "./command_runner.ts";
+import { observeWhenWritten, scheduleFlush } from "./flush_scheduler.ts";
+import { encodeFrame, type FrameError, frameOf, FrameReader, Opcode } from "./frame_codec.ts";
+
+/** Commands that may wait behind a slow one (auth, storage reads) before the client is dropped. */
+export const MAX_WAITING_COMMANDS = 1024;
+
+/** Who the browser said it is (URL and headers, spec §1.2, §1.3). */
+export interface BrowserIdentity {
+  devId: number;
+  uuid: string;
+  format: WireFormat;
+  userAgent: string;
+  origin: string;
+  language: string;
+}
+
+let nextId = 1;
+const decoder = new TextDecoder();
+
+export class WsConnection implements CommandConnection {
+  readonly id = nextId++;
+  readonly devId: number;
+  userId = 0;
+  readonly uuid: string;
+  readonly format: WireFormat;
+  readonly userAgent: string;
+  readonly origin: string;
+  readonly language: string;
+  readonly pipes = new Set<string>();
+
+  private reader: FrameReader;
+  /** Frames given during this event-loop turn, written together by `flush`. */
+  private batch: Uint8Array[] | null = null;
+  private batchBytes = 0;
+  /** The socket's unsent bytes after the last flush (0 for a consumer that keeps up). */
+  private unsent = 0;
+  /** Commands received while an earlier one (or the auth) is still running. */
+  private waiting: string[] | null = null;
+  private busy = false;
+  /** False once dropped or closed: nothing more is written. */
+  private open = true;
+
+  constructor(
+    private socket: Socket,
+    private node: CometNode,
+    identity: BrowserIdentity,
+  ) {
+    this.devId = identity.devId;
+    this.uuid = identity.uuid;
+    this.format = identity.format;
+    this.userAgent = identity.userAgent;
+    this.origin = identity.origin;
+    this.language = identity.language;
+    this.reader = new FrameReader(node.config.main.fragmentBufMaxSize, this);
+  }
+
+  /**
+   * Starts the session: authorization runs first (the core sends serverInfo, the queue and
+   * presence); commands that arrive meanwhile run after it, in order. `early` holds bytes that
+   * came with the upgrade request.
+   */
+  start(key: string, requestedUserId: number, early: Buffer): void {
+    const stats = this.node.stats;
+    stats.wsOnline++;
+    stats.wsConnectsTotal++;
+    this.busy = true;
+    this.node.attach(this, key, requestedUserId).then(
+      () => this.runWaiting(),
+      (e) => {
+        this.node.log.error("ws", `attach of ${this.ip} failed: ${e}`);
+        this.drop();
+      },
+    );
+    if (early.length > 0) this.onData(early);
+  }
+
+  /** Bytes from the socket (the listener owns the socket's only `data` listener). */
+  onData(chunk: Buffer): void {
+    const before = this.reader.frames;
+    this.reader.push(chunk);
+    this.node.stats.wsFramesIn += this.reader.frames - before;
+  }
+
+  /** The socket closed, for whatever reason: leave the core exactly once. */
+  onClose(): void {
+    this.open = false;
+    this.reader.stop();
+    this.batch = null;
+    this.waiting = null;
+    this.node.stats.wsOnline--;
+    this.node.stats.wsDisconnectsTotal++;
+    this.node.detach(this);
+  }
+
+  // ---- Subscriber ----
+
+  /**
+   * The peer's address, read on demand: asking the socket makes it cache an address object,
+   * which an idle connection should not carry unless someone wants it. IPv4-mapped IPv6 is
+   * shown as plain IPv4.
+   */
+  get ip(): string {
+    const ip = this.socket.remoteAddress ?? "";
+    return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+  }
+
+  send(message: Outbound): boolean {
+    if (!this.open) return false;
+    let frame = message.wire[this.format];
+    if (frame === undefined) {
+      frame = frameOf(message, this.format);
+      observeWhenWritten(message, this.node.stats);
+    }
+    this.node.stats.wsMessagesOut++;
+    return this.write(frame);
+  }
+
+  /** Bare TCP drop, no Close frame (spec §2.3): the original client reconnects. */
+  drop(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.batch = null;
+    this.socket.destroy();
+  }
+
+  closeAfterWrite(): void {
+    if (!this.open) return;
+    this.flush();
+    this.open = false;
+    this.socket.destroySoon();
+  }
+
+  // ---- FrameSink ----
+
+  onMessage(payload: Uint8Array): void {
+    if (!this.open) return;
+    const text = decoder.decode(payload);
+    if (this.busy) {
+      const waiting = this.waiting ??= [];
+      waiting.push(text);
+      if (waiting.length > MAX_WAITING_COMMANDS) this.drop();
+      return;
+    }
+    this.run(text);
+  }
+
+  onPing(payload: Uint8Array): void {
+    if (this.open) this.write(encodeFrame(Opcode.pong, payload));
+  }
+
+  onCloseFrame(): void {
+    // spec §2.3: never answer a Close frame; drop TCP so the original client's restart() works.
+    this.drop();
+  }
+
+  onFrameError(error: FrameError): void {
+    this.node.log.debug("ws", `closing ${this.ip}: ${error}`);
+    this.drop();
+  }
+
+  // ---- internals ----
+
+  private write(frame: Uint8Array): boolean {
+    if (this.batch === null) {
+      this.batch = [frame];
+      this.batchBytes = frame.length;
+      scheduleFlush(this);
+    } else {
+      this.batch.push(frame);
+      this.batchBytes += frame.length;
+    }
+    const max = this.node.config.ws.maxBacklog;
+    // The socket's own backlog is only read for connections that had one at the last flush.
+    if (
+      this.batchBytes > max ||
+      (this.unsent > 0 && this.socket.writableLength + this.batchBytes > max)
+    ) {
+      return this.dropSlowConsumer();
+    }
+    return true;
+  }
+
+  /** Writes this turn's frames as one buffer (called by the flush scheduler). */
+  flush(): void {
+    const batch = this.batch;
+    if (batch === null) return;
+    this.batch = null;
+    const bytes = this.batchBytes;
+    this.batchBytes = 0;
+    if (!this.open) return;
+    this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch, bytes));
+    this.unsent = this.socket.writableLength;
+    if (this.unsent > this.node.config.ws.maxBacklog) this.dropSlowConsumer();
+  }
+
+  private dropSlowConsumer(): false {
+    this.node.stats.wsSlowConsumerDrops++;
+    this.node.log.debug("ws", `slow consumer ${this.ip} (user ${this.userId}) dropped`);
+    this.drop();
+    return false;
+  }
+
+  private run(text: string): void {
+    const pending = runCommand(this.node, this, text);
+    if (pending !== undefined) {
+      this.busy = true;
+      pending.then(() => this.runWaiting());
+    }
+  }
+
+  private runWaiting(): void {
+    this.busy = false;
+    while (!this.busy && this.open && this.waiting !== null) {
+      const text = this.waiting.shift()!;
+      if (this.waiting.length === 0) this.waiting = null;
+      this.run(text);
+    }
+  }
+}
