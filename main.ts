@@ -1,105 +1,161 @@
 /**
  * cpp_comet: a CppComet-compatible comet server. Command line as the original
  * (spec: cometql.md §10.3): `--conf FILE`, `--cli`, `--help`; plus `--version` and
- * `--check-config`.
+ * `--check-config`. This file is the process around the server: config, pidfile, signals, exit
+ * codes.
  */
-import { loadConfig } from "./src/config/config.ts";
+import { type ConfigCommand, helpText, parseCommandLine } from "./src/config/command_line.ts";
+import { type Config, loadConfig } from "./src/config/config.ts";
+import { ConfigError } from "./src/config/ini.ts";
 import { Logger } from "./src/log.ts";
-import { startServer } from "./src/server.ts";
+import { type RunningServer, startServer } from "./src/server.ts";
 
 export const VERSION = "5.0.0";
 
-const HELP = `cpp_comet ${VERSION} — CppComet-compatible comet server (WebSocket + CometQL)
+/** sysexits.h codes, so a service manager can tell a bad config (no restart) from a crash. */
+const EXIT_USAGE = 64;
+const EXIT_CONFIG = 78;
+const EXIT_FAILURE = 1;
 
-Usage: cpp_comet [--conf FILE] [--check-config] [--version] [--help]
+/** A graceful stop that takes longer than this is cut short (exit 1); systemd waits longer. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-  --conf FILE      configuration file (comet.ini format). Default: ./comet.conf, else
-                   /etc/comet-server/comet.conf, /etc/comet-server/comet.ini, ./comet.ini
-  --check-config   validate the configuration file and exit (0 = valid)
-  --cli            accepted for compatibility with CppComet (control commands are not read)
-  --version        print the version and exit
-  --help           this text
-`;
-
-const DEFAULT_CONFIGS = [
-  "./comet.conf",
-  "/etc/comet-server/comet.conf",
-  "/etc/comet-server/comet.ini",
-  "./comet.ini",
-];
-
-async function main(args: string[]): Promise<number> {
-  let confPath: string | undefined;
-  let checkOnly = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--help" || a === "-h") {
-      console.log(HELP);
+async function main(args: string[]): Promise<number | "running"> {
+  const command = parseCommandLine(args);
+  switch (command.action) {
+    case "help":
+      console.log(helpText(VERSION));
       return 0;
-    } else if (a === "--version") {
+    case "version":
       console.log(`cpp_comet ${VERSION}`);
       return 0;
-    } else if (a === "--conf") {
-      confPath = args[++i];
-      if (!confPath) return usage("--conf needs a file name");
-    } else if (a.startsWith("--conf=")) {
-      confPath = a.slice("--conf=".length);
-    } else if (a === "--check-config") {
-      checkOnly = true;
-    } else if (a === "--cli") {
-      // CppComet reads control commands from stdin with --cli; we take signals instead.
-    } else {
-      return usage(`unknown argument: ${a}`);
-    }
+    case "usage-error":
+      console.error(`cpp_comet: ${command.problem}\n\n${helpText(VERSION)}`);
+      return EXIT_USAGE;
   }
-  confPath ??= DEFAULT_CONFIGS.find(exists) ?? "./comet.conf";
-
-  let config;
-  try {
-    config = await loadConfig(confPath);
-  } catch (e) {
-    console.error(`cpp_comet: ${(e as Error).message}`);
-    return 2;
-  }
-  const log = new Logger(config.log.level, config.log.tags);
-  for (const w of config.warnings) log.warn("config", w);
-  if (checkOnly) {
-    console.log(`${confPath}: configuration OK`);
+  const config = await readConfig(command);
+  if (typeof config === "number") return config;
+  if (command.action === "check") {
+    for (const w of config.warnings) console.error(`warning: ${w}`);
+    console.log(`${command.confPath}: configuration OK`);
     return 0;
   }
+  return await run(config);
+}
 
-  log.info("main", `cpp_comet ${VERSION} starting with ${confPath}`);
-  const server = await startServer(config, log);
-  const stop = async (signal: string) => {
+async function readConfig(command: ConfigCommand): Promise<Config | number> {
+  try {
+    return await loadConfig(command.confPath);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`cpp_comet: ${e.message}`);
+    if (!command.confGiven) console.error(`cpp_comet: use --conf FILE to name the config file`);
+    return EXIT_CONFIG;
+  }
+}
+
+async function run(config: Config): Promise<number | "running"> {
+  const log = new Logger(config.log.level, config.log.tags);
+  for (const w of config.warnings) log.warn("config", w);
+  log.info("main", `cpp_comet ${VERSION} starting with ${config.path} (pid ${Deno.pid})`);
+  const pidfile = config.main.pidfile;
+  // Before the start, which may wait for storage: an early SIGHUP or SIGTERM must not kill the
+  // process with the signal's default action.
+  const signals = listenForSignals(log, config.path, pidfile);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, log, { version: VERSION });
+  } catch (e) {
+    log.critical("main", `cannot start: ${(e as Error).message ?? e}`);
+    return EXIT_FAILURE;
+  }
+  if (pidfile) {
+    try {
+      Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
+    } catch (e) {
+      log.critical("main", `cannot write pidfile ${pidfile}: ${(e as Error).message}`);
+      await server.stop();
+      return EXIT_FAILURE;
+    }
+  }
+  log.info(
+    "main",
+    `listening: ws ${config.ws.ip}:${server.wsPort}, cometql ${config.cometql.ip}:${server.qlPort}` +
+      (server.adminPort ? `, admin ${config.admin.ip}:${server.adminPort}` : ""),
+  );
+  signals.started(server);
+  return "running";
+}
+
+/**
+ * SIGTERM/SIGINT: graceful stop, exit 0 (1 if it takes longer than SHUTDOWN_TIMEOUT_MS; a
+ * second signal exits at once, as in the original). SIGHUP: reload the config file.
+ */
+function listenForSignals(log: Logger, confPath: string, pidfile: string) {
+  let server: RunningServer | undefined;
+  let stopSignal: string | undefined;
+  const exit = (code: number): never => {
+    removePidfile(pidfile);
+    Deno.exit(code);
+  };
+  const gracefulStop = async (running: RunningServer, signal: string) => {
     log.info("main", `${signal}: shutting down`);
-    const timer = setTimeout(() => {
-      log.error("main", "shutdown took too long; exiting");
-      Deno.exit(1);
-    }, 10_000);
-    await server.stop();
-    clearTimeout(timer);
+    setTimeout(() => {
+      log.error("main", `shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+      exit(EXIT_FAILURE);
+    }, SHUTDOWN_TIMEOUT_MS);
+    await running.stop();
     log.info("main", "stopped");
-    Deno.exit(0);
+    exit(0);
+  };
+  const stop = (signal: string) => {
+    if (stopSignal !== undefined) {
+      log.warn("main", `${signal} again: exiting now`);
+      exit(EXIT_FAILURE);
+    }
+    stopSignal = signal;
+    if (server === undefined) {
+      log.info("main", `${signal}: stopping as soon as the start completes`);
+    } else {
+      gracefulStop(server, signal);
+    }
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  return -1; // keep running
+  Deno.addSignalListener("SIGHUP", async () => {
+    if (server === undefined || stopSignal !== undefined) {
+      log.warn("main", "SIGHUP while starting or stopping: ignored");
+      return;
+    }
+    log.info("main", `SIGHUP: reloading ${confPath}`);
+    try {
+      server.reload(await loadConfig(confPath));
+    } catch (e) {
+      // A bad edit must never take a running server down.
+      const why = e instanceof Error ? e.message : String(e);
+      log.error("config", `reload failed, keeping the running configuration: ${why}`);
+    }
+  });
+  return {
+    /** The server is up: serve a stop that arrived during the start, or wait for signals. */
+    started(running: RunningServer) {
+      server = running;
+      if (stopSignal !== undefined) gracefulStop(running, stopSignal);
+    },
+  };
 }
 
-function usage(problem: string): number {
-  console.error(`cpp_comet: ${problem}\n\n${HELP}`);
-  return 2;
-}
-
-function exists(path: string): boolean {
+/** Removes the pidfile only if it is still ours (another instance may have taken it over). */
+function removePidfile(pidfile: string): void {
+  if (!pidfile) return;
   try {
-    return Deno.statSync(path).isFile;
+    if (Deno.readTextFileSync(pidfile).trim() === String(Deno.pid)) Deno.removeSync(pidfile);
   } catch {
-    return false;
+    // already gone: nothing to clean up
   }
 }
 
 if (import.meta.main) {
   const code = await main(Deno.args);
-  if (code >= 0) Deno.exit(code);
+  if (code !== "running") Deno.exit(code);
 }

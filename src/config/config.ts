@@ -1,8 +1,13 @@
 /**
  * comet.conf → one typed, validated Config with defaults (spec: cometql.md §10.2).
- * Keys of the original comet.ini that we do not use produce warnings, never a crash.
+ *
+ * An original comet.ini loads unchanged: CppComet sections and keys we do not use produce
+ * warnings, never a failure. Values that are clearly wrong (a port of 70000, `yes please` for a
+ * boolean, a non-number) are errors naming file, line and key, where the original silently read
+ * garbage as 0 or false.
  */
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
+import { logTagLevels } from "./log_tags.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -33,6 +38,7 @@ export interface Config {
     sendUserOnlineEvents: boolean;
     sendUserOfflineEvents: boolean;
     saveUsersLastOnlineTime: boolean;
+    /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
     bufSize: number;
     answerBufSize: number;
@@ -51,6 +57,7 @@ export interface Config {
     /** Longest accepted COM_QUERY text in bytes. */
     maxQuerySize: number;
   };
+  /** Prometheus `/metrics` and `/health`; port 0 = off. */
   admin: ListenerConfig;
   retention: {
     /** Most messages kept for a `trust_*` pipe (the original kept them forever). */
@@ -62,28 +69,26 @@ export interface Config {
     /** History rows are written in batches at most this many ms after the publish. */
     historyFlushMs: number;
   };
+  /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
   contentTypes: Record<string, string>;
   warnings: string[];
 }
 
-const KNOWN: Record<string, Set<string> | "any"> = {
+/** Keys each section of ours reads. `"any"`: every key is data (log tags, mime types). */
+const USED: Record<string, Set<string> | "any"> = {
   main: new Set([
     "password",
     "node_name",
-    "useQueryLoger",
     "send_user_online_events",
     "send_user_offline_events",
     "save_users_last_online_time",
     "pidfile",
     "buf_size",
     "answer_buf_size",
-    "fragment_buf_size",
     "fragment_buf_max_size",
     "dev_index_size",
     "base_dir",
-    "api_version",
-    "isTest",
   ]),
   db: new Set([
     "host",
@@ -93,39 +98,12 @@ const KNOWN: Record<string, Set<string> | "any"> = {
     "port",
     "file",
     "connection_attempts",
-    "buf_size",
     "pool_size",
     "query_timeout",
     "connect_timeout",
   ]),
-  ws: new Set([
-    "ip",
-    "port",
-    "thread_num",
-    "statistics",
-    "buf_size",
-    "backlog",
-    "epoll_size",
-    "uptimeTestInterval",
-    "maxUptime",
-    "cluster",
-    "host",
-    "benchmark",
-    "max_backlog",
-  ]),
-  cometql: new Set([
-    "ip",
-    "port",
-    "thread_num",
-    "statistics",
-    "buf_size",
-    "backlog",
-    "epoll_size",
-    "uptimeTestInterval",
-    "maxUptime",
-    "benchmark",
-    "max_query_size",
-  ]),
+  ws: new Set(["ip", "port", "max_backlog", "cluster"]),
+  cometql: new Set(["ip", "port", "max_query_size"]),
   admin: new Set(["ip", "port"]),
   retention: new Set([
     "trust_history_length",
@@ -135,12 +113,33 @@ const KNOWN: Record<string, Set<string> | "any"> = {
   ]),
   log: "any",
   "content-type": "any",
-  statistics: "any",
-  benchmark: "any",
-  cometqlproxy: "any",
-  freeswitch: "any",
-  sip: "any",
-  http: "any",
+};
+
+/** Keys of CppComet's comet.ini that have no effect here (threading, buffers, statistics). */
+const SERVICE_KEYS = [
+  "thread_num",
+  "statistics",
+  "buf_size",
+  "backlog",
+  "epoll_size",
+  "uptimeTestInterval",
+  "maxUptime",
+  "benchmark",
+];
+const ORIGINAL_UNUSED: Record<string, Set<string>> = {
+  main: new Set(["useQueryLoger", "fragment_buf_size", "api_version", "isTest"]),
+  db: new Set(["buf_size"]),
+  ws: new Set([...SERVICE_KEYS, "host"]),
+  cometql: new Set(SERVICE_KEYS),
+};
+
+/** CppComet sections this server does not implement; their presence is worth one warning. */
+const ORIGINAL_UNSUPPORTED: Record<string, string> = {
+  cometqlproxy: "the CometQL cluster proxy is not implemented",
+  freeswitch: "FreeSWITCH integration is not implemented",
+  sip: "FreeSWITCH integration is not implemented",
+  statistics: "usage reporting is never sent; see /metrics on the [admin] port",
+  benchmark: "see /metrics on the [admin] port",
 };
 
 /** Reads and validates a config file; throws ConfigError naming file, line and key. */
@@ -149,21 +148,20 @@ export async function loadConfig(path: string): Promise<Config> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new ConfigError(path, 0, "", `cannot read config file: ${(e as Error).message}`);
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Deno.errors.IsADirectory
+      ? "is a directory"
+      : (e as Error).message;
+    throw new ConfigError(path, 0, "", `cannot read config file: ${why}`);
   }
   return buildConfig(parseIni(text, path));
 }
 
 export function buildConfig(ini: IniFile): Config {
-  const warnings: string[] = [];
-  for (const e of ini.entries) {
-    const known = KNOWN[e.section];
-    if (known === undefined) {
-      warnings.push(`${ini.path}:${e.line}: unknown section [${e.section}] (ignored)`);
-    } else if (known !== "any" && !known.has(e.key)) {
-      warnings.push(`${ini.path}:${e.line}: unknown key ${e.key} in [${e.section}] (ignored)`);
-    }
-  }
+  const warnings = unusedEntryWarnings(ini);
   const r = new Reader(ini);
   const config: Config = {
     path: ini.path,
@@ -181,7 +179,7 @@ export function buildConfig(ini: IniFile): Config {
       baseDir: r.str("main", "base_dir", ""),
     },
     db: {
-      host: r.str("db", "host", ""),
+      host: r.address("db", "host", "", true),
       user: r.str("db", "user", "root"),
       password: r.str("db", "password", ""),
       name: r.str("db", "name", "comet_db"),
@@ -193,18 +191,18 @@ export function buildConfig(ini: IniFile): Config {
       connectTimeoutMs: r.int("db", "connect_timeout", 3000, 100, 600000),
     },
     ws: {
-      ip: r.str("ws", "ip", "0.0.0.0"),
+      ip: r.address("ws", "ip", "0.0.0.0"),
       port: r.int("ws", "port", 8087, 0, 65535),
       maxBacklog: r.int("ws", "max_backlog", 4 * 1024 * 1024, 1024, 1 << 30),
       cluster: ini.list("ws", "cluster"),
     },
     cometql: {
-      ip: r.str("cometql", "ip", "0.0.0.0"),
+      ip: r.address("cometql", "ip", "0.0.0.0"),
       port: r.int("cometql", "port", 3307, 0, 65535),
       maxQuerySize: r.int("cometql", "max_query_size", 1024 * 1024, 9000, 16 * 1024 * 1024 - 1),
     },
     admin: {
-      ip: r.str("admin", "ip", "127.0.0.1"),
+      ip: r.address("admin", "ip", "127.0.0.1"),
       port: r.int("admin", "port", 8089, 0, 65535),
     },
     retention: {
@@ -217,14 +215,78 @@ export function buildConfig(ini: IniFile): Config {
     contentTypes: {},
     warnings,
   };
+  const tagEntries = ini.entries.filter((e) => e.section === "log" && e.key !== "level");
+  config.log.tags = logTagLevels(tagEntries, (e) => intOf(e, ini.path, 0, 600), warnings, ini.path);
   for (const e of ini.entries) {
-    if (e.section === "log" && e.key !== "level") config.log.tags[e.key] = intOf(e, ini.path);
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
   }
+  checkPortClashes(ini, config);
   return config;
 }
 
-/** Typed access to ini values with the original's parsing rules and range checks. */
+/** Warnings for sections and keys that have no effect, so typos and dead settings are visible. */
+function unusedEntryWarnings(ini: IniFile): string[] {
+  const warnings: string[] = [];
+  const reported = new Set<string>();
+  const ignoredOriginal = new Map<string, { line: number; keys: string[] }>();
+  for (const e of ini.entries) {
+    const used = USED[e.section];
+    if (used === "any" || used?.has(e.key)) continue;
+    if (used === undefined) {
+      if (reported.has(e.section)) continue;
+      reported.add(e.section);
+      const why = e.section === ""
+        ? "key outside any [section] (ignored)"
+        : ORIGINAL_UNSUPPORTED[e.section] === undefined
+        ? `unknown section [${e.section}] (ignored)`
+        : `section [${e.section}] ignored: ${ORIGINAL_UNSUPPORTED[e.section]}`;
+      warnings.push(`${ini.path}:${e.line}: ${why}`);
+    } else if (ORIGINAL_UNUSED[e.section]?.has(e.key)) {
+      const group = ignoredOriginal.get(e.section) ?? { line: e.line, keys: [] };
+      group.keys.push(e.key);
+      ignoredOriginal.set(e.section, group);
+    } else {
+      warnings.push(`${ini.path}:${e.line}: [${e.section}] ${e.key}: unknown key (ignored)`);
+    }
+  }
+  for (const [section, { line, keys }] of ignoredOriginal) {
+    warnings.push(
+      `${ini.path}:${line}: [${section}] ${keys.join(", ")}: CppComet settings with no effect here`,
+    );
+  }
+  return warnings;
+}
+
+/** Two of our listeners on the same port would make the second fail at bind time. */
+function checkPortClashes(ini: IniFile, config: Config): void {
+  const listeners: [string, ListenerConfig][] = [
+    ["ws", config.ws],
+    ["cometql", config.cometql],
+    ["admin", config.admin],
+  ];
+  const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
+  for (let i = 0; i < listeners.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [name, a] = listeners[i];
+      const [otherName, b] = listeners[j];
+      if (a.port === 0 || a.port !== b.port) continue;
+      if (a.ip !== b.ip && !wildcard(a.ip) && !wildcard(b.ip)) continue;
+      // Blame the port written last in the file (the other may be a default).
+      const [blamed, other] = (ini.get(name, "port")?.line ?? 0) >=
+          (ini.get(otherName, "port")?.line ?? 0)
+        ? [name, otherName]
+        : [otherName, name];
+      throw new ConfigError(
+        ini.path,
+        ini.get(blamed, "port")?.line ?? 0,
+        `[${blamed}] port`,
+        `${a.port} is also the port of [${other}]`,
+      );
+    }
+  }
+}
+
+/** Typed access to ini values with range checks; errors name file, line and key. */
 class Reader {
   constructor(private ini: IniFile) {}
 
@@ -232,35 +294,63 @@ class Reader {
     return this.ini.get(section, key)?.value ?? def;
   }
 
-  /** spec §10.1: booleans are true only for `true`, `True`, `TRUE`; we also accept 1/yes/on. */
+  /**
+   * spec §10.1: the original reads only `true`/`True`/`TRUE` as true and anything else as false;
+   * we accept the usual spellings and reject the rest rather than guess.
+   */
   bool(section: string, key: string, def: boolean): boolean {
     const e = this.ini.get(section, key);
     if (!e) return def;
     const v = e.value.toLowerCase();
     if (v === "true" || v === "1" || v === "yes" || v === "on") return true;
     if (v === "false" || v === "0" || v === "no" || v === "off") return false;
-    throw new ConfigError(this.ini.path, e.line, `${section}] ${key}`, `not a boolean: ${e.value}`);
+    throw new ConfigError(
+      this.ini.path,
+      e.line,
+      `[${section}] ${key}`,
+      `not a boolean: "${e.value}" (use true or false)`,
+    );
   }
 
   int(section: string, key: string, def: number, min: number, max: number): number {
     const e = this.ini.get(section, key);
+    return e ? intOf(e, this.ini.path, min, max) : def;
+  }
+
+  /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */
+  address(section: string, key: string, def: string, emptyAllowed = false): string {
+    const e = this.ini.get(section, key);
     if (!e) return def;
-    const n = intOf(e, this.ini.path);
-    if (n < min || n > max) {
+    if (e.value === "" && emptyAllowed) return "";
+    if (!isAddress(e.value)) {
       throw new ConfigError(
         this.ini.path,
         e.line,
-        `${section}] ${key}`,
-        `${n} is out of range ${min}…${max}`,
+        `[${section}] ${key}`,
+        `not an IP address or host name: "${e.value}"`,
       );
     }
-    return n;
+    return e.value;
   }
 }
 
-function intOf(e: IniEntry, path: string): number {
+function intOf(e: IniEntry, path: string, min: number, max: number): number {
+  const where = `[${e.section}] ${e.key}`;
   if (!/^-?\d+$/.test(e.value)) {
-    throw new ConfigError(path, e.line, `${e.section}] ${e.key}`, `not an integer: ${e.value}`);
+    throw new ConfigError(path, e.line, where, `not an integer: "${e.value}"`);
   }
-  return Number(e.value);
+  const n = Number(e.value);
+  if (n < min || n > max) {
+    throw new ConfigError(path, e.line, where, `${n} is out of range ${min}…${max}`);
+  }
+  return n;
+}
+
+function isAddress(s: string): boolean {
+  const v4 = s.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
+  if (v4) return v4.slice(1).every((part) => Number(part) <= 255);
+  if (s.includes(":")) return /^[0-9A-Fa-f:.]+$/.test(s);
+  if (/^[\d.]+$/.test(s)) return false; // looks numeric but is not dotted-quad
+  // Underscores are not DNS but Docker service names (`comet_db`) resolve with them.
+  return /^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?$/.test(s);
 }

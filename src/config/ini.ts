@@ -7,6 +7,9 @@
  *   `#` is dropped;
  * - a line whose `=` is its last character is ignored (so `password =` keeps the default);
  * - list values: `key = []item` appends `item` to the key's list, one line per element.
+ *
+ * Where we are stricter than the original: a line that is neither a section nor `key = value` is
+ * an error naming its line (the original skipped it silently, hiding typos).
  */
 
 /** One `key = value` occurrence, with where it came from (for error messages). */
@@ -42,10 +45,20 @@ export class IniFile {
   }
 }
 
-/** A config problem that names the file, the line and the key. */
+/**
+ * A config problem that names the file, the line and the key:
+ * `comet.conf:12: [ws] port: not an integer: 80a`. Line 0 means the file as a whole. Messages
+ * never quote string values, so a password cannot end up in a log.
+ */
 export class ConfigError extends Error {
-  constructor(path: string, line: number, key: string, problem: string) {
-    super(`${path}:${line}: ${key ? `[${key}] ` : ""}${problem}`);
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    /** `[section] key`, or "" when the problem is not about one key. */
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`${line > 0 ? `${path}:${line}` : path}: ${where ? `${where}: ` : ""}${problem}`);
     this.name = "ConfigError";
   }
 }
@@ -55,26 +68,30 @@ export function parseIni(text: string, path = "comet.conf"): IniFile {
   let section = "";
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
+    const raw = lines[i];
+    const line = raw.trim();
     if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
     if (line.startsWith("[")) {
-      if (!line.endsWith("]")) {
-        throw new ConfigError(path, i + 1, "", `malformed section header: ${line}`);
+      if (!line.endsWith("]") || line.length < 3) {
+        throw new ConfigError(path, i + 1, "", "malformed section header (expected [name])");
       }
       section = line.slice(1, -1).trim();
       continue;
     }
     const eq = line.indexOf("=");
-    if (eq < 0) throw new ConfigError(path, i + 1, "", `expected key = value: ${line}`);
-    // spec: a line whose "=" is its last character is ignored entirely.
-    if (eq === lines[i].trimStart().length - 1 && lines[i].endsWith("=")) continue;
+    // The line's text is not quoted: it may be a password someone forgot the "=" in.
+    if (eq < 0) {
+      throw new ConfigError(path, i + 1, "", "malformed line (expected key = value or [section])");
+    }
     const key = line.slice(0, eq).trim();
-    let value = lines[i].slice(lines[i].indexOf("=") + 1);
+    if (key === "") throw new ConfigError(path, i + 1, "", "malformed line (empty key before =)");
+    // spec §10.1: a line whose "=" is its last character is ignored entirely; a trailing blank
+    // after "=" gives an empty value instead.
+    if (raw.indexOf("=") === raw.length - 1) continue;
+    let value = raw.slice(raw.indexOf("=") + 1);
     const cut = value.search(/[;#]/);
     if (cut >= 0) value = value.slice(0, cut);
-    value = value.trim();
-    if (key === "") throw new ConfigError(path, i + 1, "", "empty key");
-    entries.push({ section, key, value, line: i + 1 });
+    entries.push({ section, key, value: value.trim(), line: i + 1 });
   }
   return new IniFile(path, entries);
 }

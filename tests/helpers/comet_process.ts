@@ -1,0 +1,146 @@
+/**
+ * Runs the server as a separate process (`deno run -A main.ts --conf FILE`, or a bundled build)
+ * for tests of what only a process has: exit codes, signals, pidfile, restarts on the same data.
+ * Ports are ephemeral; they are read back from the server's `listening:` log line.
+ */
+import mysql from "mysql2/promise";
+
+export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
+
+export interface CometProcess {
+  pid: number;
+  wsPort: number;
+  qlPort: number;
+  /** 0 when the admin port is off. */
+  adminPort: number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  kill(signal: Deno.Signal): void;
+  /** The exit status; rejects if the process is still running after `timeoutMs`. */
+  exited(timeoutMs?: number): Promise<Deno.CommandStatus>;
+  /** SIGKILL if still running (test cleanup). */
+  dispose(): Promise<void>;
+}
+
+/** A config for a test process: ephemeral ports on loopback, SQLite in `dataDir`, info logs. */
+export function testConf(dataDir: string, password: string, extra = ""): string {
+  return `[main]
+password = ${password}
+node_name = ops-test
+[db]
+file = ${dataDir}/comet.sqlite
+[ws]
+ip = 127.0.0.1
+port = 0
+[cometql]
+ip = 127.0.0.1
+port = 0
+[admin]
+port = 0
+[log]
+level = 400
+${extra}`;
+}
+
+export async function spawnComet(
+  confPath: string,
+  options: {
+    /** What to run instead of main.ts, e.g. a bundled build. */
+    script?: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    startTimeoutMs?: number;
+  } = {},
+): Promise<CometProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", options.script ?? MAIN_TS, "--conf", confPath],
+    cwd: options.cwd,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: options.env,
+  }).spawn();
+  let text = "";
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const pumped = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  let status: Deno.CommandStatus | undefined;
+  const statusPromise = child.status.then(async (s) => {
+    await pumped;
+    status = s;
+    return s;
+  });
+
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(text)) {
+      if (status) throw new Error(`exited (${status.code}) before ${pattern}:\n${text}`);
+      if (Date.now() > deadline) throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const exited = async (timeoutMs = 15_000) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`still running after ${timeoutMs} ms:\n${text}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([statusPromise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const kill = (signal: Deno.Signal) => {
+    if (!status) child.kill(signal);
+  };
+
+  try {
+    await waitForOutput(/listening: .*\n/, options.startTimeoutMs ?? 30_000);
+  } catch (e) {
+    kill("SIGKILL");
+    await statusPromise;
+    throw e;
+  }
+  const m = /listening: ws [^\s,]+:(\d+), cometql [^\s,]+:(\d+)(?:, admin [^\s,]+:(\d+))?/.exec(
+    text,
+  )!;
+  return {
+    pid: child.pid,
+    wsPort: Number(m[1]),
+    qlPort: Number(m[2]),
+    adminPort: Number(m[3] ?? 0),
+    output: () => text,
+    waitForOutput,
+    kill,
+    exited,
+    dispose: async () => {
+      kill("SIGKILL");
+      await statusPromise;
+    },
+  };
+}
+
+/** A CometQL session as a PHP backend would open it (spec: cometql.md §2.3). */
+export function cometql(port: number, password: string): Promise<mysql.Connection> {
+  return mysql.createConnection({
+    host: "127.0.0.1",
+    port,
+    user: "root",
+    password,
+    database: "CometQL_v1",
+  });
+}
+
+/** A port that was free a moment ago (for listeners whose port 0 means "off"). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
