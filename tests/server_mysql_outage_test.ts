@@ -1,0 +1,69 @@
+/**
+ * The whole server on MySQL storage while MySQL is down (issue "Storage", point 4): it starts,
+ * keeps delivering live messages, answers CometQL operations that need storage with a clear
+ * error instead of hanging, and recovers by itself when MySQL returns.
+ */
+import mysql from "mysql2/promise";
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { createMariadb } from "./helpers/mariadb.ts";
+import { startTestServer } from "./helpers/server.ts";
+import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+
+Deno.test("server on MySQL: starts while it is down, keeps delivering, recovers", async () => {
+  const db = await createMariadb(); // installed and stopped: an outage from the start
+  const server = await startTestServer(`[db]
+host = ${db.host}
+port = ${db.port}
+user = ${db.user}
+password = ${db.password}
+name = ${db.database}
+query_timeout = 1000
+connect_timeout = 500
+`);
+  const ql = await mysql.createConnection({
+    host: "127.0.0.1",
+    port: server.qlPort,
+    user: "root",
+    password: server.password,
+    database: "CometQL_v1",
+  });
+  const { client } = await WsTestClient.connect(server.wsPort, wsPath({ v: "4.08" }));
+  try {
+    assertEquals(server.node.storage.isAvailable(), false);
+    await client.sendText("subscription\nlive_pipe");
+    await new Promise((r) => setTimeout(r, 100));
+
+    // Live delivery does not need storage.
+    await ql.query(
+      "INSERT INTO pipes_messages (name, event, message) VALUES ('live_pipe', 'e', 'x')",
+    );
+    assertEquals((await client.nextJson()).data, "x");
+
+    // Durable writes answer a clear error, quickly.
+    const started = Date.now();
+    const error = await ql.query("INSERT INTO users_auth (id, hash) VALUES (5, 'h5')").then(
+      () => undefined,
+      (e: { errno: number; message: string }) => e,
+    );
+    assert(error, "users_auth insert must fail while MySQL is down");
+    assertEquals(error.errno, 500);
+    assert(/storage unavailable/i.test(error.message), error.message);
+    assert(Date.now() - started < 3000, "the error must not wait for a long timeout");
+
+    // MySQL comes back: the server recovers by itself.
+    await db.start();
+    const deadline = Date.now() + 40_000;
+    while (!server.node.storage.isAvailable()) {
+      assert(Date.now() < deadline, "storage did not recover");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await ql.query("INSERT INTO users_auth (id, hash) VALUES (5, 'h5')");
+    const [rows] = await ql.query("SELECT * FROM users_auth WHERE id = 5");
+    assertEquals(rows as unknown, [{ id: "5", hash: "h5" }]);
+  } finally {
+    await client.close();
+    await ql.end();
+    await server.stop();
+    await db.stop();
+  }
+});
