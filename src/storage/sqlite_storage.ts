@@ -9,6 +9,7 @@
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
+import { setImmediate } from "node:timers";
 import {
   type HistoryEntry,
   type PipeSetting,
@@ -114,6 +115,8 @@ export class SqliteStorage implements Storage {
   #db: DatabaseSync | null = null;
   #statements = new Map<Statement, StatementSync>();
   readonly #options: SqliteStorageOptions;
+  /** Private messages waiting for the next group commit (see enqueuePrivate). */
+  #queueBatch: { message: QueuedMessage; resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   constructor(options: SqliteStorageOptions) {
     this.#options = options;
@@ -144,6 +147,7 @@ export class SqliteStorage implements Storage {
   }
 
   close(): Promise<void> {
+    this.#commitQueueBatch();
     const db = this.#db;
     this.#db = null;
     this.#statements.clear();
@@ -260,13 +264,35 @@ export class SqliteStorage implements Storage {
     return this.#write("deleteHistoryMessage", devId, id);
   }
 
+  /**
+   * Group commit: enqueues that arrive within one event-loop turn (concurrent CometQL sessions,
+   * collected until the I/O phase ends with setImmediate) share one transaction, so one fsync
+   * serves them all; each promise resolves only after the commit, so an answered INSERT is
+   * durable.
+   */
   enqueuePrivate(m: QueuedMessage): Promise<void> {
-    return this.#run("enqueuePrivate", () =>
+    return new Promise((resolve, reject) => {
+      this.#queueBatch.push({ message: m, resolve, reject });
+      if (this.#queueBatch.length === 1) setImmediate(() => this.#commitQueueBatch());
+    });
+  }
+
+  #commitQueueBatch(): void {
+    const batch = this.#queueBatch;
+    this.#queueBatch = [];
+    if (batch.length === 0) return;
+    const keep = countOf(this.#options.limits.queueMaxPerUser);
+    this.#run("enqueuePrivate", () =>
       this.#transaction(() => {
-        this.#exec("enqueuePrivate", m.id, m.time, m.devId, m.userId, m.event, utf8(m.message));
-        // RetentionLimits.queueMaxPerUser: the user's oldest rows beyond the bound are dropped.
-        this.#exec("trimQueue", m.devId, m.userId, countOf(this.#options.limits.queueMaxPerUser));
-      }));
+        for (const { message: m } of batch) {
+          this.#exec("enqueuePrivate", m.id, m.time, m.devId, m.userId, m.event, utf8(m.message));
+          // RetentionLimits.queueMaxPerUser: the user's oldest rows beyond the bound are dropped.
+          this.#exec("trimQueue", m.devId, m.userId, keep);
+        }
+      })).then(
+        () => batch.forEach((b) => b.resolve()),
+        (e) => batch.forEach((b) => b.reject(e)),
+      );
   }
 
   readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
