@@ -107,16 +107,7 @@ export class CometNode {
     this.detached.add(sub);
     const now = unixNow();
     if (sub.userId > 0 && this.users.remove(sub, now)) this.userWentOffline(sub, now);
-    for (const pipe of [...sub.pipes]) {
-      this.pipes.unsubscribe(sub, pipe);
-      if (pipe.startsWith("track_")) {
-        this.pipes.fanout(
-          sub.devId,
-          pipe,
-          trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
-        );
-      }
-    }
+    for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
 
   /**
@@ -126,15 +117,7 @@ export class CometNode {
   setSubscriptions(sub: Subscriber, pipes: string[]): void {
     const wanted = new Set(pipes);
     for (const pipe of [...sub.pipes]) {
-      if (wanted.has(pipe)) continue;
-      this.pipes.unsubscribe(sub, pipe);
-      if (pipe.startsWith("track_")) {
-        this.pipes.fanout(
-          sub.devId,
-          pipe,
-          trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
-        );
-      }
+      if (!wanted.has(pipe)) this.leave(sub, pipe);
     }
     for (const pipe of wanted) {
       if (sub.pipes.has(pipe)) continue;
@@ -296,6 +279,18 @@ export class CometNode {
   }
 
   // ---- internals ----
+
+  /** Unsubscribes; the remaining subscribers of a `track_*` pipe hear about it (S10). */
+  private leave(sub: Subscriber, pipe: string): void {
+    this.pipes.unsubscribe(sub, pipe);
+    if (pipe.startsWith("track_")) {
+      this.pipes.fanout(
+        sub.devId,
+        pipe,
+        trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
+      );
+    }
+  }
 
   /**
    * Queue deliveries of one user run one after another, so two tabs connecting at once never
