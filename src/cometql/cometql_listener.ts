@@ -1,15 +1,29 @@
 /**
- * The CometQL TCP service (spec §1, `[cometql]` section): accepts MySQL-protocol connections
- * with `Deno.listen` and drives one `CometqlSession` per connection. Packets that arrive
- * together are all handled in order and answered with one write.
+ * The CometQL TCP service (spec §1, `[cometql]` section): accepts MySQL-protocol connections and
+ * drives one `CometqlSession` per connection. Packets that arrive together (pipelined queries)
+ * are all handled in order and answered with one write.
+ *
+ * Transport: `node:net`, like the browser port (shared/notes/ws-transport.md). Its writes are
+ * synchronous, so an INSERT is answered in the same event-loop turn that started its fan-out
+ * (the frames are queued on every subscriber, written at the end of the turn), without an async
+ * write op per reply. With `Deno.listen` + `conn.write` the reply waited behind the turn's
+ * fan-out and the runtime's op polling: 17 ms INSERT round trip at 1k subscribers, which left
+ * the publishers idle (measured with shared/tools/wsload, fanout-1k-max).
+ *
+ * While deliveries are backlogged (core/delivery_pressure.ts) a connection takes no new command:
+ * that is what bounds the queue when every INSERT is answered before its fan-out is written.
  */
+import { Buffer } from "node:buffer";
+import net from "node:net";
+import { deliveryBacklogged, whenDeliveryCleared } from "../core/delivery_pressure.ts";
 import type { Logger } from "../log.ts";
 import { Errors } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
 import { CometqlSession } from "./cometql_session.ts";
 import { PacketReader, PacketTooLarge } from "./packet_reader.ts";
 
-const READ_BUFFER = 16 * 1024;
+/** Unsent reply bytes past which a connection stops reading until its client catches up. */
+const MAX_UNSENT = 1 << 20;
 
 export interface CometqlListener {
   /** The bound port (the real one when the config asked for 0). */
@@ -18,107 +32,135 @@ export interface CometqlListener {
   close(): Promise<void>;
 }
 
-// deno-lint-ignore require-await -- async so that a failing Deno.listen rejects, never throws
-export async function startCometqlListener(
+export function startCometqlListener(
   node: CometqlNode,
   log: Logger,
 ): Promise<CometqlListener> {
   const { ip, port } = node.config.cometql;
-  const listener = Deno.listen({ hostname: ip, port, transport: "tcp" });
-  const addr = listener.addr as Deno.NetAddr;
-  log.info("cometql", `CometQL (MySQL protocol) listening on ${addr.hostname}:${addr.port}`);
-  const connections = new Set<Deno.TcpConn>();
-  const running = new Set<Promise<void>>();
+  const connections = new Set<QlConnection>();
   let nextConnectionId = 1;
-  let closing = false;
+  const server = net.createServer((socket) => {
+    const conn = new QlConnection(socket, node, log, nextConnectionId++);
+    connections.add(conn);
+    socket.once("close", () => {
+      connections.delete(conn);
+      conn.onClose();
+    });
+  });
 
-  const acceptLoop = (async () => {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (e) {
-        if (!closing) log.error("cometql", `accept failed: ${e}`);
-        return;
-      }
-      if (closing) {
-        conn.close();
-        continue;
-      }
-      connections.add(conn);
-      const id = nextConnectionId++;
-      const done = serveConnection(node, log, conn, id).finally(() => {
-        connections.delete(conn);
-        running.delete(done);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, ip, () => {
+      server.off("error", reject);
+      server.on("error", (e: Error) => log.error("cometql", `listener error: ${e.message}`));
+      const real = (server.address() as net.AddressInfo).port;
+      log.info("cometql", `CometQL (MySQL protocol) listening on ${ip}:${real}`);
+      resolve({
+        port: real,
+        async close() {
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          const running = [...connections].map((c) => c.destroy());
+          await Promise.all(running);
+          await closed;
+        },
       });
-      running.add(done);
-    }
-  })();
-
-  return {
-    port: addr.port,
-    async close() {
-      closing = true;
-      listener.close();
-      await acceptLoop;
-      for (const conn of connections) {
-        try {
-          conn.close();
-        } catch { /* already closed by its own loop */ }
-      }
-      await Promise.all([...running]);
-    },
-  };
+    });
+  });
 }
 
-async function serveConnection(
-  node: CometqlNode,
-  log: Logger,
-  conn: Deno.TcpConn,
-  id: number,
-): Promise<void> {
-  const peer = conn.remoteAddr as Deno.NetAddr;
-  const session = new CometqlSession(node, id, peer.hostname);
-  // Requests may exceed the query limit a little and still get a polite ERR 11.
-  const reader = new PacketReader(2 * node.config.cometql.maxQuerySize + 65536);
-  const buf = new Uint8Array(READ_BUFFER);
-  try {
-    await conn.setNoDelay(true);
-    await flush(conn, session);
-    while (!session.closing) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      reader.push(buf.subarray(0, n));
-      try {
-        for (let packet = reader.next(); packet !== undefined; packet = reader.next()) {
-          await session.handle(packet);
-          if (session.closing) break;
-        }
-      } catch (e) {
-        if (!(e instanceof PacketTooLarge)) throw e;
-        session.fail(Errors.dataTooLong);
+/** One client: reads packets, runs them one after another, writes the replies. */
+class QlConnection {
+  private readonly session: CometqlSession;
+  private readonly reader: PacketReader;
+  /** True while the packet loop runs (a query may wait for storage). */
+  private busy = false;
+  /** The latest packet loop, awaited by `destroy`. */
+  private running: Promise<void> | null = null;
+  private ended = false;
+
+  constructor(
+    private socket: net.Socket,
+    node: CometqlNode,
+    private log: Logger,
+    private id: number,
+  ) {
+    const ip = socket.remoteAddress ?? "";
+    this.session = new CometqlSession(node, id, ip.startsWith("::ffff:") ? ip.slice(7) : ip);
+    // Requests may exceed the query limit a little and still get a polite ERR 11.
+    this.reader = new PacketReader(2 * node.config.cometql.maxQuerySize + 65536);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => {
+      if (!this.ended) socket.resume();
+    });
+    socket.on("error", (e: Error & { code?: string }) => {
+      if (!DISCONNECTS.has(e.code ?? "")) {
+        log.warn("cometql", `connection ${id} from ${this.session.host}: ${e.message}`);
       }
-      await flush(conn, session);
-    }
-  } catch (e) {
-    if (!isDisconnect(e)) log.warn("cometql", `connection ${id} from ${peer.hostname}: ${e}`);
-  } finally {
-    session.closed();
+    });
+    this.write(); // the handshake
+  }
+
+  onClose(): void {
+    this.ended = true;
+    this.session.closed();
+  }
+
+  /** Drops the connection; resolves when a query that was running has finished. */
+  destroy(): Promise<void> {
+    this.ended = true;
+    this.socket.destroy();
+    return this.running ?? Promise.resolve();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    this.reader.push(chunk);
+    if (!this.busy) this.running = this.handlePackets();
+  }
+
+  /**
+   * Handles every complete packet in order, including those that arrive while a query waits;
+   * replies go out in one write once no complete packet is left.
+   */
+  private async handlePackets(): Promise<void> {
+    const session = this.session;
+    this.busy = true;
     try {
-      conn.close();
-    } catch { /* closed by the listener's close() */ }
+      for (let p = this.reader.next(); p !== undefined; p = this.reader.next()) {
+        if (deliveryBacklogged()) {
+          // Fan-outs are waiting for their writes: answer what is done, take more after them.
+          this.write();
+          await whenDeliveryCleared();
+          if (this.ended) break;
+        }
+        await session.handle(p);
+        if (session.closing || this.ended) break;
+      }
+    } catch (e) {
+      if (!(e instanceof PacketTooLarge)) throw e;
+      session.fail(Errors.dataTooLong);
+    } finally {
+      this.busy = false;
+    }
+    this.write();
+  }
+
+  private write(): void {
+    const out = this.session.out;
+    if (this.ended) return out.reset();
+    if (out.length > 0) {
+      // Copied: `out` is reused for the next replies while these bytes may still be queued.
+      this.socket.write(Buffer.from(out.view()));
+      out.reset();
+    }
+    if (this.session.closing) {
+      this.ended = true;
+      this.socket.destroySoon();
+    } else if (this.socket.writableLength > MAX_UNSENT) {
+      this.socket.pause();
+    }
   }
 }
 
-async function flush(conn: Deno.TcpConn, session: CometqlSession): Promise<void> {
-  const out = session.out;
-  let bytes = out.view();
-  while (bytes.length > 0) bytes = bytes.subarray(await conn.write(bytes));
-  out.reset();
-}
-
-function isDisconnect(e: unknown): boolean {
-  return e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted ||
-    e instanceof Deno.errors.NotConnected;
-}
+const DISCONNECTS = new Set(["ECONNRESET", "EPIPE", "ENOTCONN", "ECONNABORTED"]);
