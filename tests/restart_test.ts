@@ -1,7 +1,8 @@
 /**
  * Storage across a restart, with each driver (issue "Storage", point 5): publish history, queue
  * private messages, store hashes and users_data, stop the server with SIGTERM, start it again on
- * the same storage — every item is there, and queued messages are delivered exactly once.
+ * the same storage — every item is there (history also through the browser's pipe_log), and
+ * queued messages are delivered exactly once.
  */
 import mysql from "mysql2/promise";
 import { assert, assertEquals } from "./helpers/assert.ts";
@@ -73,6 +74,21 @@ async function restartKeepsEverything(dbSection: string) {
     assertEquals(auth, [{ id: "7", hash: "hash7" }]);
     const data = await ql.rows("SELECT * FROM users_data WHERE id = 7");
     assertEquals(data, [{ id: "7", data: '{"nick":"bob"}' }]);
+
+    // pipe_log replays the stored history after the restart (S6, oldest first).
+    const reader = await WsTestClient.connect(proc.wsPort, wsPath({ v: "4.08" }));
+    await reader.client.sendText("pipe_log\nnews\n1234567890\n");
+    for (let i = 0; i < HISTORY; i++) {
+      const { message_send_time: _, ...frame } = await reader.client.nextJson();
+      assertEquals(frame, {
+        data: `message ${i} it's "quoted" \\ ünïcödé`,
+        event: "n",
+        fromQueue: true,
+        pipe: "news",
+        user_id: 0,
+      });
+    }
+    await reader.client.close();
 
     // The queue is delivered once, in order, on the user's next connection…
     const path = wsPath({ key: "hash7", userId: 7, v: "4.08" });
