@@ -20,7 +20,7 @@ import type { Logger } from "../log.ts";
 import { Errors } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
 import { CometqlSession } from "./cometql_session.ts";
-import { PacketReader, PacketTooLarge } from "./packet_reader.ts";
+import { type Packet, PacketReader, PacketTooLarge } from "./packet_reader.ts";
 
 /** Unsent reply bytes past which a connection stops reading until its client catches up. */
 const MAX_UNSENT = 1 << 20;
@@ -116,25 +116,60 @@ class QlConnection {
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.reader.push(chunk);
-    if (!this.busy) this.running = this.handlePackets();
+    if (!this.busy) this.handlePackets();
   }
 
   /**
-   * Handles every complete packet in order, including those that arrive while a query waits;
-   * replies go out in one write once no complete packet is left.
+   * Handles every complete packet in order and answers them with one write. Stays synchronous
+   * while each packet is answered at once (the hot INSERT always is); the first one that has to
+   * wait — storage, login, or backlogged deliveries — hands the rest to `handlePacketsLater`.
    */
-  private async handlePackets(): Promise<void> {
+  private handlePackets(): void {
+    const session = this.session;
+    try {
+      for (let p = this.reader.next(); p !== undefined; p = this.reader.next()) {
+        if (deliveryBacklogged()) {
+          this.running = this.handlePacketsLater(undefined, p);
+          return;
+        }
+        const pending = session.handle(p);
+        if (pending !== undefined) {
+          this.running = this.handlePacketsLater(pending, undefined);
+          return;
+        }
+        if (session.closing || this.ended) break;
+      }
+    } catch (e) {
+      if (!(e instanceof PacketTooLarge)) throw e;
+      session.fail(Errors.dataTooLong);
+    }
+    this.write();
+  }
+
+  /**
+   * The asynchronous continuation of `handlePackets`: finishes the packet being handled
+   * (`pending`) or starts at `next`, then goes on with packets that arrive meanwhile.
+   */
+  private async handlePacketsLater(
+    pending: Promise<void> | undefined,
+    next: Packet | undefined,
+  ): Promise<void> {
     const session = this.session;
     this.busy = true;
     try {
-      for (let p = this.reader.next(); p !== undefined; p = this.reader.next()) {
+      if (pending !== undefined) {
+        await pending;
+        if (!session.closing && !this.ended) next = this.reader.next();
+      }
+      for (let p = next; p !== undefined; p = this.reader.next()) {
         if (deliveryBacklogged()) {
           // Fan-outs are waiting for their writes: answer what is done, take more after them.
           this.write();
           await whenDeliveryCleared();
           if (this.ended) break;
         }
-        await session.handle(p);
+        const handling = session.handle(p);
+        if (handling !== undefined) await handling;
         if (session.closing || this.ended) break;
       }
     } catch (e) {

@@ -22,7 +22,7 @@ import {
   prepareStatement,
   writePrepareOk,
 } from "./prepared_statements.ts";
-import { runQuery } from "./query_executor.ts";
+import { runPipeInsert, runQuery } from "./query_executor.ts";
 import {
   writeBinaryResultSet,
   writeEof,
@@ -68,20 +68,29 @@ export class CometqlSession implements SessionContext {
     writeHandshake(this.out, connectionId, this.scramble);
   }
 
-  /** Handles one packet; never throws (a malformed packet → ERR, then close). */
-  async handle(packet: Packet): Promise<void> {
+  /**
+   * Handles one packet; never throws (a malformed packet → ERR, then close). Returns a promise
+   * only when the packet waits for something (login, storage): most commands, and the hot
+   * INSERT always, are answered synchronously, without a promise per query.
+   */
+  handle(packet: Packet): Promise<void> | undefined {
     try {
-      if (this.phase === Phase.Command) await this.command(packet);
-      else await this.login(packet);
+      const pending = this.phase === Phase.Command ? this.command(packet) : this.login(packet);
+      return pending instanceof Promise ? pending.catch((e) => this.failed(e)) : undefined;
     } catch (e) {
-      if (!(e instanceof MalformedPacket)) {
-        this.node.log.error(
-          "cometql",
-          `connection ${this.connectionId}: ${(e as Error)?.stack ?? e}`,
-        );
-      }
-      this.fail(e instanceof MalformedPacket ? Errors.malformed : Errors.internal);
+      this.failed(e);
+      return undefined;
     }
+  }
+
+  private failed(e: unknown): void {
+    if (!(e instanceof MalformedPacket)) {
+      this.node.log.error(
+        "cometql",
+        `connection ${this.connectionId}: ${(e as Error)?.stack ?? e}`,
+      );
+    }
+    this.fail(e instanceof MalformedPacket ? Errors.malformed : Errors.internal);
   }
 
   /** The connection ended: undo what login counted. */
@@ -153,7 +162,7 @@ export class CometqlSession implements SessionContext {
 
   // ---- command phase (spec §2.5) ----
 
-  private async command(packet: Packet): Promise<void> {
+  private command(packet: Packet): Promise<void> | void {
     // Every command starts a new sequence; anything else is not a MySQL client talking.
     if (packet.firstSeq !== 0 || packet.payload.length === 0) {
       this.closing = true;
@@ -174,7 +183,9 @@ export class CometqlSession implements SessionContext {
       case Command.QUERY: {
         if (!this.authenticated) return this.reply([Errors.accessDenied], false);
         const text = decodeUtf8(payload.subarray(1));
-        return this.reply(await runQuery(this, text, payload.length - 1), false);
+        const hot = runPipeInsert(this, text, payload.length - 1);
+        if (hot !== undefined) return this.replyOne(hot, STATUS, false);
+        return this.query(text, payload.length - 1);
       }
       case Command.FIELD_LIST: // spec §2.5: a lone EOF (no column definitions)
         return writeEof(this.out, STATUS);
@@ -187,9 +198,9 @@ export class CometqlSession implements SessionContext {
         this.lastInsertId = 0;
         return writeOk(this.out, OK_EMPTY, STATUS);
       case Command.STMT_PREPARE:
-        return await this.prepare(payload);
+        return this.prepare(payload);
       case Command.STMT_EXECUTE:
-        return await this.execute(payload);
+        return this.execute(payload);
       case Command.STMT_SEND_LONG_DATA: // no reply
         return appendLongData(this.statements, payload);
       case Command.STMT_CLOSE: // no reply
@@ -209,6 +220,10 @@ export class CometqlSession implements SessionContext {
       default:
         return writeErr(this.out, Errors.unknownCommand);
     }
+  }
+
+  private async query(text: string, byteLength: number): Promise<void> {
+    this.reply(await runQuery(this, text, byteLength), false);
   }
 
   private async prepare(payload: Uint8Array): Promise<void> {
@@ -231,16 +246,22 @@ export class CometqlSession implements SessionContext {
   private reply(results: StatementResult[], binary: boolean): void {
     const last = results.length - 1;
     for (let i = 0; i <= last; i++) {
-      const result = results[i];
-      const status = i < last ? STATUS | ServerStatus.MORE_RESULTS_EXISTS : STATUS;
-      if (result.kind === "ok") writeOk(this.out, result, status);
-      else if (result.kind === "rows") {
-        if (binary) writeBinaryResultSet(this.out, result, status);
-        else writeTextResultSet(this.out, result, status);
-      } else {
-        this.node.stats.qlErrors++;
-        writeErr(this.out, result);
-      }
+      this.replyOne(
+        results[i],
+        i < last ? STATUS | ServerStatus.MORE_RESULTS_EXISTS : STATUS,
+        binary,
+      );
+    }
+  }
+
+  private replyOne(result: StatementResult, status: number, binary: boolean): void {
+    if (result.kind === "ok") writeOk(this.out, result, status);
+    else if (result.kind === "rows") {
+      if (binary) writeBinaryResultSet(this.out, result, status);
+      else writeTextResultSet(this.out, result, status);
+    } else {
+      this.node.stats.qlErrors++;
+      writeErr(this.out, result);
     }
   }
 

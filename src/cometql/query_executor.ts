@@ -7,10 +7,12 @@ import { Errors } from "./cometql_error.ts";
 import { selectConstants } from "./constant_select.ts";
 import { show } from "./show_statements.ts";
 import type { SessionContext } from "./session_context.ts";
+import { parsePipeInsert } from "./pipe_insert_fast_path.ts";
 import { parseQuery } from "./sql_parser.ts";
 import type { Statement } from "./statement.ts";
 import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
 import { deleteFromTable, insertIntoTable, selectFromTable } from "./table_statements.ts";
+import { insertPipeMessage } from "./tables/pipes_messages.ts";
 import { selectDatabase } from "./tenant_selection.ts";
 
 /** Texts of at most this many bytes are "too short" (spec §2.7). */
@@ -59,6 +61,30 @@ function isBlank(text: string): boolean {
   return true;
 }
 
+/**
+ * The hot `INSERT INTO pipes_messages` answered synchronously, without lexer and parser
+ * (pipe_insert_fast_path.ts); undefined for any other text, which then goes to `runQuery`.
+ * Counts, checks and publishes exactly as `runQuery` would for the same text.
+ */
+export function runPipeInsert(
+  session: SessionContext,
+  text: string,
+  byteLength: number,
+): StatementResult | undefined {
+  if (byteLength > session.node.config.cometql.maxQuerySize) return undefined;
+  const insert = parsePipeInsert(text);
+  if (insert === undefined) return undefined;
+  session.node.stats.countQuery(INSERT_PIPES_MESSAGES);
+  if (insert.kind === "columnCount") return Errors.columnsList;
+  try {
+    return insertPipeMessage(session, insert.name, insert.event, insert.message);
+  } catch (e) {
+    return statementFailure(session, e);
+  }
+}
+
+const INSERT_PIPES_MESSAGES = "insert:pipes_messages";
+
 /** One statement; storage failures become ERR 500 instead of a hang or a dropped connection. */
 async function executeStatement(
   session: SessionContext,
@@ -70,10 +96,14 @@ async function executeStatement(
     if (result.kind === "ok" && result.insertId !== 0) session.lastInsertId = result.insertId;
     return result;
   } catch (e) {
-    if (e instanceof StorageError) return Errors.storage(e.message);
-    session.node.log.error("cometql", `statement failed: ${(e as Error)?.stack ?? e}`);
-    return Errors.internal;
+    return statementFailure(session, e);
   }
+}
+
+function statementFailure(session: SessionContext, e: unknown): StatementResult {
+  if (e instanceof StorageError) return Errors.storage(e.message);
+  session.node.log.error("cometql", `statement failed: ${(e as Error)?.stack ?? e}`);
+  return Errors.internal;
 }
 
 function dispatch(
@@ -104,7 +134,9 @@ function queryType(stmt: Statement): string {
   switch (stmt.kind) {
     case "insert":
     case "delete":
-      return `${stmt.kind}:${stmt.table}`;
+      return stmt.table === "pipes_messages" && stmt.kind === "insert"
+        ? INSERT_PIPES_MESSAGES
+        : `${stmt.kind}:${stmt.table}`;
     case "select":
       return stmt.from === undefined ? "select" : `select:${stmt.from}`;
     default:

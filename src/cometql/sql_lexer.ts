@@ -40,7 +40,7 @@ export class LexError extends Error {
   }
 }
 
-function isWordChar(c: number): boolean {
+export function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 ||
     c === 36 || c >= 0x80;
 }
@@ -218,7 +218,7 @@ function readNumber(sql: string, i: number): number {
 }
 
 /** A quoted string starting at `i`; returns the unescaped value and the offset after it. */
-function readString(sql: string, i: number, quote: number): [string, number] {
+export function readString(sql: string, i: number, quote: number): [string, number] {
   const n = sql.length;
   let j = i + 1;
   let out = "";

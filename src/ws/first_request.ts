@@ -33,6 +33,11 @@ export interface StaticFiles {
   clientScript(name: string): Uint8Array | undefined;
 }
 
+/** Where the listener keeps a socket's current phase (on the socket: no closure per socket). */
+export const PHASE = Symbol("phase");
+
+export type PhasedSocket = Socket & { [PHASE]: SocketPhase };
+
 /** What the listener shares with every connection. */
 export interface PortContext {
   node: CometNode;
@@ -45,9 +50,8 @@ export class FirstRequest implements SocketPhase {
   private reader: HttpRequestReader | null = new HttpRequestReader();
 
   constructor(
-    private socket: Socket,
+    private socket: PhasedSocket,
     private port: PortContext,
-    private become: (next: SocketPhase) => void,
   ) {}
 
   onData(chunk: Buffer): void {
@@ -128,7 +132,7 @@ export class FirstRequest implements SocketPhase {
       origin: upgradeRequest.origin,
       language: upgradeRequest.language,
     });
-    this.become(connection);
+    socket[PHASE] = connection;
     connection.start(params.key, params.userId, rest);
   }
 }

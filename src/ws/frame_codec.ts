@@ -145,6 +145,11 @@ export class FrameReader {
     if (!this.stopped && pos < end) this.tail = Buffer.from(buf.subarray(pos));
   }
 
+  /** True between frames of a running reader: a new reader would continue the same way. */
+  get holdsNothing(): boolean {
+    return this.tail === null && this.parts === null && !this.stopped;
+  }
+
   /** Drops everything held; no more frames are reported. */
   stop(): void {
     this.stopped = true;

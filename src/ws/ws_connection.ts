@@ -47,7 +47,11 @@ export class WsConnection implements CommandConnection {
   readonly language: string;
   readonly pipes = new Set<string>();
 
-  private reader: FrameReader;
+  /**
+   * Only while a read left an unfinished frame or fragmented message (or after the reader
+   * stopped): an idle connection holds no reader.
+   */
+  private reader: FrameReader | null = null;
   /** Frames given during this event-loop turn, written together by `flush`. */
   private batch: Uint8Array[] | null = null;
   private batchBytes = 0;
@@ -70,7 +74,6 @@ export class WsConnection implements CommandConnection {
     this.userAgent = identity.userAgent;
     this.origin = identity.origin;
     this.language = identity.language;
-    this.reader = new FrameReader(node.config.main.fragmentBufMaxSize, this);
   }
 
   /**
@@ -95,15 +98,18 @@ export class WsConnection implements CommandConnection {
 
   /** Bytes from the socket (the listener owns the socket's only `data` listener). */
   onData(chunk: Buffer): void {
-    const before = this.reader.frames;
-    this.reader.push(chunk);
-    this.node.stats.wsFramesIn += this.reader.frames - before;
+    const reader = this.reader ??
+      new FrameReader(this.node.config.main.fragmentBufMaxSize, this);
+    const before = reader.frames;
+    reader.push(chunk);
+    this.node.stats.wsFramesIn += reader.frames - before;
+    this.reader = reader.holdsNothing ? null : reader;
   }
 
   /** The socket closed, for whatever reason: leave the core exactly once. */
   onClose(): void {
     this.open = false;
-    this.reader.stop();
+    (this.reader ??= new FrameReader(0, this)).stop();
     this.batch = null;
     this.waiting = null;
     this.node.stats.wsOnline--;

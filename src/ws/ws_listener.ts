@@ -13,8 +13,9 @@
  * - The first bytes of a connection choose the route (§1.1), which needs the raw bytes anyway.
  *
  * Per connection the listener keeps exactly one `data` and one `close` listener for the socket's
- * whole life and hands both to the current phase (FirstRequest, then WsConnection): adding and
- * removing listeners would turn the socket's event table into a slow, larger dictionary.
+ * whole life and hands both to the current phase (FirstRequest, then WsConnection), kept on the
+ * socket itself: adding and removing listeners would turn the socket's event table into a slow,
+ * larger dictionary, and per-socket closures cost ~200 bytes per idle connection.
  */
 import type { Buffer } from "node:buffer";
 import net from "node:net";
@@ -22,8 +23,9 @@ import type { CometNode } from "../core/comet_node.ts";
 import type { Logger } from "../log.ts";
 import {
   FirstRequest,
+  PHASE,
+  type PhasedSocket,
   type PortContext,
-  type SocketPhase,
   type StaticFiles,
 } from "./first_request.ts";
 
@@ -45,16 +47,23 @@ export function startWsListener(
   const context: PortContext = { node, log, staticFiles };
   const sockets = new Set<net.Socket>();
   const onSocketError = (e: Error) => log.debug("ws", `socket error: ${e.message}`);
-  const server = net.createServer((socket) => {
+  // One set of handlers shared by every socket (EventEmitter calls them with `this` = the
+  // socket), so a connection costs no closures and no closure context of its own.
+  function onData(this: PhasedSocket, chunk: Buffer): void {
+    this[PHASE].onData(chunk);
+  }
+  function onClose(this: PhasedSocket): void {
+    sockets.delete(this);
+    this[PHASE].onClose();
+  }
+  const server = net.createServer((accepted) => {
+    const socket = accepted as PhasedSocket;
     sockets.add(socket);
     // Frames are already packed per event-loop turn; Nagle would only add delay on top.
     socket.setNoDelay(true);
-    let phase: SocketPhase = new FirstRequest(socket, context, (next) => phase = next);
-    socket.on("data", (chunk: Buffer) => phase.onData(chunk));
-    socket.on("close", () => {
-      sockets.delete(socket);
-      phase.onClose();
-    });
+    socket[PHASE] = new FirstRequest(socket, context);
+    socket.on("data", onData);
+    socket.on("close", onClose);
     socket.on("error", onSocketError);
   });
 

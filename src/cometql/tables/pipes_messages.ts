@@ -5,12 +5,29 @@
  */
 import { isCometqlError } from "../cometql_error.ts";
 import { Errors } from "../cometql_error.ts";
-import { type Cell, OK_EMPTY } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
+import type { CometqlError } from "../cometql_error.ts";
+import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
+import type { CometqlTable, TableContext } from "./cometql_table.ts";
 import { checkEventName, checkPipeName, isPipeName, pipeNames, required } from "./table_values.ts";
 
 /** Most history rows per pipe that a SELECT shows (spec §7.1). */
 const HISTORY_ROWS = 99;
+
+/**
+ * One row of the INSERT once its three values are known; shared with the parser-free hot path
+ * (../pipe_insert_fast_path.ts), so both check and publish the same way.
+ */
+export function insertPipeMessage(
+  ctx: TableContext,
+  name: string,
+  event: string,
+  message: string,
+): OkResult | CometqlError {
+  const bad = checkPipeName(name) ?? checkEventName(event);
+  if (bad) return bad;
+  ctx.node.publish(ctx.devId, name, event, message);
+  return OK_EMPTY;
+}
 
 export const pipesMessages: CometqlTable = {
   name: "pipes_messages",
@@ -32,10 +49,7 @@ export const pipesMessages: CometqlTable = {
     if (isCometqlError(event)) return event;
     const message = required(row, "message");
     if (isCometqlError(message)) return message;
-    const bad = checkPipeName(name) ?? checkEventName(event);
-    if (bad) return bad;
-    ctx.node.publish(ctx.devId, name, event, message);
-    return OK_EMPTY;
+    return insertPipeMessage(ctx, name, event, message);
   },
 
   async select(ctx, where) {
