@@ -219,6 +219,24 @@ Deno.test("§6: private messages queued while offline arrive in order on the nex
     await second.client.close();
   }));
 
+Deno.test("§6: two tabs connecting at once share the queue: every message exactly once", () =>
+  withServer(async (t) => {
+    await t.node.setAuthHash(0, 11, "hash11");
+    const sent = Array.from({ length: 150 }, (_, i) => `q${i}`);
+    for (const m of sent) assertEquals(await t.node.sendPrivate(0, 11, "ev", m), 0);
+    const path = wsPath({ key: "hash11", userId: 11 });
+    const tabs = await Promise.all([
+      WsTestClient.connect(t.wsPort, path),
+      WsTestClient.connect(t.wsPort, path),
+    ]);
+    const received: string[] = [];
+    for (const { client } of tabs) {
+      for (const frame of await client.barrier()) received.push(frame.data as string);
+    }
+    assertEquals(received.sort(), [...sent].sort());
+    for (const { client } of tabs) await client.close();
+  }));
+
 Deno.test("§6: anonymous and failed logins get no private messages", () =>
   withServer(async (t) => {
     const { client } = await WsTestClient.connect(t.wsPort, wsPath({ key: "x", userId: 3 }));
