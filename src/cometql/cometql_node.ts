@@ -13,6 +13,7 @@ export type CometqlNode = Pick<
   | "publish"
   | "sendPrivate"
   | "countSubscribers"
+  | "authorizedConnections"
   | "subscribersOf"
   | "readHistory"
   | "deleteHistory"

@@ -37,6 +37,7 @@ export async function runQuery(
       return [{ kind: "error", code: 16, message: "Invalid dev_id value" }];
     }
     session.devId = devId;
+    session.fromCluster = true;
     text = text.slice(CLUSTER_PREFIX.length + m[1].length);
   }
   if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];

@@ -53,7 +53,7 @@ function sessionStatus(session: SessionContext): Pair[] {
   return [
     ["flag", "session"],
     ["id", String(session.devId)],
-    ["user_online", String(s.wsOnline)],
+    ["user_online", String(session.node.authorizedConnections(session.devId))],
     ["server_online", String(s.qlOnline)],
     ["messages", String(s.messagesPublished)],
   ];

@@ -14,6 +14,11 @@ export interface SessionContext {
   /** Login name and peer address, for USER(). */
   user: string;
   readonly host: string;
+  /**
+   * Set by the cluster prefix (spec §3 step 2): statements come from another node, so private
+   * messages are delivered locally only and never queued (spec §7.5).
+   */
+  fromCluster?: boolean;
   /** Insert id of the last successful INSERT (LAST_INSERT_ID()). */
   lastInsertId: number;
 }

@@ -190,6 +190,11 @@ export class CometNode {
 
   // ---- queries ----
 
+  /** Authorized browser connections of the tenant here (`SHOW STATUS` user_online, §12.1). */
+  authorizedConnections(devId: number): number {
+    return this.users.connectionCount(devId);
+  }
+
   countSubscribers(devId: number, pipe: string): number {
     return this.pipes.count(devId, pipe);
   }

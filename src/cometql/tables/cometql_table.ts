@@ -19,6 +19,8 @@ export interface TableColumn {
 export interface TableContext {
   readonly node: CometqlNode;
   readonly devId: number;
+  /** The statement came from another node with the cluster prefix (spec cometql.md §3). */
+  readonly fromCluster?: boolean;
 }
 
 /** Key values by column name (spec §5.3: WHERE only supplies lists of values). */

@@ -30,7 +30,9 @@ export const usersMessages: CometqlTable = {
     if (!(userId >= 0)) return Errors.idNegative;
     const bad = checkEventName(event);
     if (bad) return bad;
-    await ctx.node.sendPrivate(ctx.devId, userId, event, message);
+    await ctx.node.sendPrivate(ctx.devId, userId, event, message, {
+      queue: !ctx.fromCluster,
+    });
     return ok(0, userId);
   },
 
