@@ -149,6 +149,20 @@ export function storageConformance(
     await s.appendHistory([], keepOf);
   });
 
+  test("history: a large batch over several pipes keeps every row and its order", async (s) => {
+    // 150 rows: more than one multi-row INSERT chunk plus a remainder, pipes interleaved.
+    const rows = Array.from(
+      { length: 150 },
+      (_, i) => entry(1, i % 3 === 0 ? "big_a" : "big_b", `r${i}`, 5000),
+    );
+    await s.appendHistory(rows, () => 1000);
+    assert.deepEqual(await s.readHistory(1, "big_a", 99), rows.filter((_, i) => i % 3 === 0));
+    assert.deepEqual(
+      messagesOf(await s.readHistory(1, "big_b", 99)),
+      messagesOf(rows.filter((_, i) => i % 3 !== 0).slice(-99)),
+    );
+  });
+
   test("history: readHistory gives the newest `limit`, oldest first", async (s) => {
     const all = Array.from({ length: 10 }, (_, i) => entry(3, "feed", `${i}`, 2000 + (i >> 2)));
     await s.appendHistory(all, () => 100);

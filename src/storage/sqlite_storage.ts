@@ -21,6 +21,8 @@ import {
 
 /** spec §9.1: `revoked_tokens.token` is varbinary(600) in MySQL; both drivers refuse longer. */
 const TOKEN_MAX_BYTES = 600;
+/** History rows per multi-row INSERT (7 parameters each, far below SQLite's 32766 limit). */
+const HISTORY_CHUNK = 64;
 
 /**
  * Schema migrations; entry i takes a database from `PRAGMA user_version` i to i + 1. Add new
@@ -114,6 +116,7 @@ export class SqliteStorage implements Storage {
   readonly description: string;
   #db: DatabaseSync | null = null;
   #statements = new Map<Statement, StatementSync>();
+  #historyChunkStatement: StatementSync | undefined;
   readonly #options: SqliteStorageOptions;
   /** Private messages waiting for the next group commit (see enqueuePrivate). */
   #queueBatch: { message: QueuedMessage; resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -151,6 +154,7 @@ export class SqliteStorage implements Storage {
     const db = this.#db;
     this.#db = null;
     this.#statements.clear();
+    this.#historyChunkStatement = undefined;
     db?.close();
     return Promise.resolve();
   }
@@ -234,9 +238,18 @@ export class SqliteStorage implements Storage {
     return this.#run("appendHistory", () =>
       this.#transaction(() => {
         const touched = new Map<string, { devId: number; pipe: string }>();
-        for (const e of entries) {
-          const message = utf8(e.message);
-          this.#exec("appendHistory", e.id, e.time, e.devId, e.pipe, e.event, message, e.userId);
+        // Rows go in HISTORY_CHUNK at a time (one statement call each: fewer trips into the
+        // binding), the remainder one by one.
+        const full = entries.length - entries.length % HISTORY_CHUNK;
+        const params: SQLInputValue[] = [];
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i];
+          const row = [e.id, e.time, e.devId, e.pipe, e.event, utf8(e.message), e.userId];
+          if (i >= full) this.#exec("appendHistory", ...row);
+          else if (params.push(...row) === HISTORY_CHUNK * row.length) {
+            this.#historyChunk().run(...params);
+            params.length = 0;
+          }
           touched.set(`${e.devId} ${e.pipe}`, { devId: e.devId, pipe: e.pipe });
         }
         // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
@@ -391,6 +404,17 @@ export class SqliteStorage implements Storage {
     } finally {
       if (sync !== "FULL") db.exec("PRAGMA synchronous = FULL");
     }
+  }
+
+  /** `appendHistory` for HISTORY_CHUNK rows in one INSERT. */
+  #historyChunk(): StatementSync {
+    this.#historyChunkStatement ??= this.#db!.prepare(
+      SQL.appendHistory.replace(
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES " + Array(HISTORY_CHUNK).fill("(?, ?, ?, ?, ?, ?, ?)").join(", "),
+      ),
+    );
+    return this.#historyChunkStatement;
   }
 
   #statement(name: Statement): StatementSync {
