@@ -10,19 +10,18 @@ import type { PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { DbConfig } from "../config/config.ts";
 import { MysqlPool, type StorageLog } from "./mysql_pool.ts";
 import { schemaStatements, upgradeSchema } from "./mysql_schema_upgrade.ts";
+import { PORTABLE_SQL } from "./portable_sql.ts";
 import {
   type HistoryEntry,
+  oversizedTokenError,
   type PipeSetting,
   type QueuedMessage,
   type RetentionLimits,
   type Storage,
-  StorageError,
 } from "./storage.ts";
 
 export type { StorageLog };
 
-/** spec §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
-const TOKEN_MAX_BYTES = 600;
 /**
  * Multi-row statements use only these row counts (a short chunk is padded or split), so each
  * connection prepares a handful of statements, not one per batch size.
@@ -34,27 +33,7 @@ const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 const HISTORY_COLUMNS = "id, time, dev_id, pipe_name, event, message, user_id";
 const QUEUE_COLUMNS = "id, time, dev_id, user_id, event, message";
 
-const SQL = {
-  getAuthHash: "SELECT hash FROM users_auth WHERE dev_id = ? AND user_id = ?",
-  setAuthHash: "REPLACE INTO users_auth (dev_id, user_id, hash) VALUES (?, ?, ?)",
-  deleteAuthHash: "DELETE FROM users_auth WHERE dev_id = ? AND user_id = ?",
-  getUserData: "SELECT data FROM users_data WHERE dev_id = ? AND user_id = ?",
-  setUserData: "REPLACE INTO users_data (dev_id, user_id, data) VALUES (?, ?, ?)",
-  deleteUserData: "DELETE FROM users_data WHERE dev_id = ? AND user_id = ?",
-  getUserTime: "SELECT time FROM users_time WHERE dev_id = ? AND user_id = ?",
-  setUserTime: "REPLACE INTO users_time (dev_id, user_id, time) VALUES (?, ?, ?)",
-  listPipeSettings: "SELECT dev_id, name, length FROM pipes_settings",
-  setPipeLength: "REPLACE INTO pipes_settings (dev_id, name, type, length) VALUES (?, ?, '0', ?)",
-  deletePipeSettings: "DELETE FROM pipes_settings WHERE dev_id = ? AND name = ?",
-  deleteHistory: "DELETE FROM pipe_messages WHERE dev_id = ? AND pipe_name = ?",
-  deleteHistoryMessage: "DELETE FROM pipe_messages WHERE dev_id = ? AND id = ?",
-  clearQueue: "DELETE FROM users_messages WHERE dev_id = ? AND user_id = ?",
-  revokeToken: "REPLACE INTO revoked_tokens (dev_id, token, time) VALUES (?, ?, ?)",
-  unrevokeToken: "DELETE FROM revoked_tokens WHERE dev_id = ? AND token = ?",
-  isTokenRevoked: "SELECT 1 AS found FROM revoked_tokens WHERE dev_id = ? AND token = ?",
-  listRevokedTokens: "SELECT token FROM revoked_tokens WHERE dev_id = ? ORDER BY token",
-  purgeExpired: "DELETE FROM users_messages WHERE time < ?",
-} as const;
+const SQL = PORTABLE_SQL;
 
 type Value = string | number;
 
@@ -229,11 +208,8 @@ export class MysqlStorage implements Storage {
   }
 
   revokeToken(devId: number, token: string): Promise<void> {
-    const bytes = new TextEncoder().encode(token).length;
-    if (bytes > TOKEN_MAX_BYTES) {
-      const reason = `token is ${bytes} bytes, at most ${TOKEN_MAX_BYTES} can be stored`;
-      return Promise.reject(new StorageError(reason));
-    }
+    const oversized = oversizedTokenError(token);
+    if (oversized) return Promise.reject(oversized);
     return this.#write(SQL.revokeToken, [devId, token, Math.floor(Date.now() / 1000)]);
   }
 

@@ -10,8 +10,10 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { setImmediate } from "node:timers";
+import { PORTABLE_SQL } from "./portable_sql.ts";
 import {
   type HistoryEntry,
+  oversizedTokenError,
   type PipeSetting,
   type QueuedMessage,
   type RetentionLimits,
@@ -19,8 +21,6 @@ import {
   StorageError,
 } from "./storage.ts";
 
-/** spec §9.1: `revoked_tokens.token` is varbinary(600) in MySQL; both drivers refuse longer. */
-const TOKEN_MAX_BYTES = 600;
 /** History rows per multi-row INSERT (7 parameters each, far below SQLite's 32766 limit). */
 const HISTORY_CHUNK = 64;
 
@@ -65,17 +65,7 @@ const MIGRATIONS: string[] = [
  * pipe or user: it finds the seq of the first row past the `keep` newest and deletes from there.
  */
 const SQL = {
-  getAuthHash: "SELECT hash FROM users_auth WHERE dev_id = ? AND user_id = ?",
-  setAuthHash: "REPLACE INTO users_auth (dev_id, user_id, hash) VALUES (?, ?, ?)",
-  deleteAuthHash: "DELETE FROM users_auth WHERE dev_id = ? AND user_id = ?",
-  getUserData: "SELECT data FROM users_data WHERE dev_id = ? AND user_id = ?",
-  setUserData: "REPLACE INTO users_data (dev_id, user_id, data) VALUES (?, ?, ?)",
-  deleteUserData: "DELETE FROM users_data WHERE dev_id = ? AND user_id = ?",
-  getUserTime: "SELECT time FROM users_time WHERE dev_id = ? AND user_id = ?",
-  setUserTime: "REPLACE INTO users_time (dev_id, user_id, time) VALUES (?, ?, ?)",
-  listPipeSettings: "SELECT dev_id, name, length FROM pipes_settings",
-  setPipeLength: "REPLACE INTO pipes_settings (dev_id, name, type, length) VALUES (?, ?, '0', ?)",
-  deletePipeSettings: "DELETE FROM pipes_settings WHERE dev_id = ? AND name = ?",
+  ...PORTABLE_SQL,
   appendHistory: `INSERT INTO pipe_messages (id, time, dev_id, pipe_name, event, message, user_id)
     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   trimHistory: `DELETE FROM pipe_messages WHERE dev_id = ?1 AND pipe_name = ?2 AND seq <= (
@@ -83,8 +73,6 @@ const SQL = {
     ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
   readHistory: `SELECT id, time, dev_id, pipe_name, event, message, user_id FROM pipe_messages
     WHERE dev_id = ? AND pipe_name = ? ORDER BY seq DESC LIMIT ?`,
-  deleteHistory: "DELETE FROM pipe_messages WHERE dev_id = ? AND pipe_name = ?",
-  deleteHistoryMessage: "DELETE FROM pipe_messages WHERE dev_id = ? AND id = ?",
   enqueuePrivate: `INSERT INTO users_messages (id, time, dev_id, user_id, event, message)
     VALUES (?, ?, ?, ?, ?, ?)`,
   trimQueue: `DELETE FROM users_messages WHERE dev_id = ?1 AND user_id = ?2 AND seq <= (
@@ -93,12 +81,6 @@ const SQL = {
   readQueue: `SELECT id, time, dev_id, user_id, event, message FROM users_messages
     WHERE dev_id = ? AND user_id = ? ORDER BY seq LIMIT ?`,
   deleteQueued: "DELETE FROM users_messages WHERE dev_id = ? AND id = ?",
-  clearQueue: "DELETE FROM users_messages WHERE dev_id = ? AND user_id = ?",
-  revokeToken: "REPLACE INTO revoked_tokens (dev_id, token, time) VALUES (?, ?, ?)",
-  unrevokeToken: "DELETE FROM revoked_tokens WHERE dev_id = ? AND token = ?",
-  isTokenRevoked: "SELECT 1 AS found FROM revoked_tokens WHERE dev_id = ? AND token = ?",
-  listRevokedTokens: "SELECT token FROM revoked_tokens WHERE dev_id = ? ORDER BY token",
-  purgeExpired: "DELETE FROM users_messages WHERE time < ?",
 } as const;
 
 type Statement = keyof typeof SQL;
@@ -342,10 +324,8 @@ export class SqliteStorage implements Storage {
 
   revokeToken(devId: number, token: string): Promise<void> {
     return this.#run("revokeToken", () => {
-      const bytes = utf8(token).length;
-      if (bytes > TOKEN_MAX_BYTES) {
-        throw new StorageError(`token is ${bytes} bytes, at most ${TOKEN_MAX_BYTES} can be stored`);
-      }
+      const oversized = oversizedTokenError(token);
+      if (oversized) throw oversized;
       this.#exec("revokeToken", devId, token, Math.floor(Date.now() / 1000));
     });
   }

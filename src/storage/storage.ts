@@ -51,6 +51,16 @@ export interface RetentionLimits {
   queueMaxAgeSeconds: number;
 }
 
+/** spec §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
+export const MAX_TOKEN_BYTES = 600;
+
+/** The StorageError both drivers give for a token too long to store, or undefined. */
+export function oversizedTokenError(token: string): StorageError | undefined {
+  const bytes = new TextEncoder().encode(token).length;
+  if (bytes <= MAX_TOKEN_BYTES) return undefined;
+  return new StorageError(`token is ${bytes} bytes, at most ${MAX_TOKEN_BYTES} can be stored`);
+}
+
 export class StorageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
