@@ -7,8 +7,8 @@
  *     [--drivers=sqlite,mysql]
  */
 import { parseArgs } from "node:util";
-import mysql from "mysql2/promise";
-import { startMariadb } from "../tests/helpers/mariadb.ts";
+import { connectCometql } from "../tests/helpers/cometql_connection.ts";
+import { dbIni, startMariadb } from "../tests/helpers/mariadb.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
 
 const { values } = parseArgs({
@@ -27,13 +27,7 @@ async function rate(port: number, password: string, statement: (i: number) => st
   let done = 0;
   const deadline = performance.now() + seconds * 1000;
   const worker = async (w: number) => {
-    const c = await mysql.createConnection({
-      host: "127.0.0.1",
-      port,
-      user: "root",
-      password,
-      database: "CometQL_v1",
-    });
+    const c = await connectCometql(port, password);
     for (let i = w; performance.now() < deadline; i += connections) {
       await c.query(statement(i));
       done++;
@@ -50,21 +44,14 @@ async function dbSection(driver: string): Promise<string> {
   const db = await startMariadb();
   const name = `comet_bench_${Date.now()}`;
   await db.sql(`CREATE DATABASE ${name}`);
-  return `[db]\nhost = ${db.host}\nport = ${db.port}\nuser = ${db.user}\n` +
-    `password = ${db.password}\nname = ${name}\n`;
+  return dbIni(db, name);
 }
 
 for (const driver of values.drivers.split(",")) {
   const server = await startTestServer(
     `${await dbSection(driver)}[retention]\nhistory_flush_ms = 20\n`,
   );
-  const ql = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: server.qlPort,
-    user: "root",
-    password: server.password,
-    database: "CometQL_v1",
-  });
+  const ql = await connectCometql(server.qlPort, server.password);
   await ql.query("INSERT INTO pipes_settings (name, length) VALUES ('bench_history', 100)");
   await ql.end();
   const history = await rate(

@@ -7,7 +7,8 @@ import { parseIni } from "../src/config/ini.ts";
 import { Logger } from "../src/log.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { cometql, freePort } from "./helpers/comet_process.ts";
+import { freePort } from "./helpers/comet_process.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 const PASSWORD = "metrics-test-password";
@@ -116,7 +117,7 @@ async function scrape(port: number): Promise<Exposition> {
 Deno.test("/metrics is Prometheus text and its counters move when messages flow", async () => {
   const { server, dataDir } = await startWithAdmin();
   const browser = await WsTestClient.connect(server.wsPort, wsPath());
-  const backend = await cometql(server.qlPort, PASSWORD);
+  const backend = await connectCometql(server.qlPort, PASSWORD);
   try {
     assert.ok(server.adminPort > 0);
     const before = await scrape(server.adminPort);

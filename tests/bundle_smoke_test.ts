@@ -4,7 +4,9 @@
  * next to itself, and stops cleanly on SIGTERM.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { cometql, MAIN_TS, spawnComet, testConf } from "./helpers/comet_process.ts";
+import { MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
+import { testConf } from "./helpers/test_conf.ts";
 import { rawHttp, wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 const PASSWORD = "bundle-smoke";
@@ -36,7 +38,7 @@ Deno.test({
         const { client, serverInfo } = await WsTestClient.connect(comet.wsPort, wsPath());
         assertEquals(serverInfo.event, "serverInfo");
         await client.sendText("subscription\nbundle_room");
-        const backend = await cometql(comet.qlPort, PASSWORD);
+        const backend = await connectCometql(comet.qlPort, PASSWORD);
         // The subscription is handled asynchronously: wait until the server counts it.
         await waitUntil(async () => {
           const [rows] = await backend.query("SELECT users FROM pipes WHERE name = 'bundle_room'");

@@ -5,7 +5,9 @@
  */
 import { SignJWT } from "jose";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { cometql, spawnComet, testConf } from "./helpers/comet_process.ts";
+import { spawnComet } from "./helpers/comet_process.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
+import { testConf } from "./helpers/test_conf.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 const OLD_PASSWORD = "reload-old-pw";
@@ -29,7 +31,7 @@ async function authorizedWith(wsPort: number, password: string): Promise<boolean
 
 async function canLogIn(qlPort: number, password: string): Promise<boolean> {
   try {
-    const conn = await cometql(qlPort, password);
+    const conn = await connectCometql(qlPort, password);
     await conn.query("SELECT * FROM pipes WHERE name = 'reload_probe'");
     await conn.end();
     return true;
@@ -60,7 +62,7 @@ Deno.test({
       await Deno.writeTextFile(
         conf,
         testConf(dir, NEW_PASSWORD, "main = 300\n").replace(
-          "node_name = ops-test",
+          "node_name = test",
           "node_name = b",
         ),
       );

@@ -5,7 +5,9 @@
  */
 import type mysql from "mysql2/promise";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { cometql, spawnComet, testConf } from "./helpers/comet_process.ts";
+import { spawnComet } from "./helpers/comet_process.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
+import { testConf } from "./helpers/test_conf.ts";
 
 const PASSWORD = "shutdown-test";
 /** Browsers and SELECT see at most 99 history rows per pipe (spec cometql.md §7.1), so spread. */
@@ -31,7 +33,7 @@ Deno.test({
 
     let comet = await spawnComet(conf);
     try {
-      const setup = await cometql(comet.qlPort, PASSWORD);
+      const setup = await connectCometql(comet.qlPort, PASSWORD);
       for (let s = 0; s < SESSIONS; s++) {
         for (let p = 0; p < PIPES_PER_SESSION; p++) {
           await setup.query(
@@ -47,7 +49,7 @@ Deno.test({
       const publish = async (session: number) => {
         let conn: mysql.Connection | undefined;
         try {
-          conn = await cometql(comet.qlPort, PASSWORD);
+          conn = await connectCometql(comet.qlPort, PASSWORD);
           conn.on("error", () => {}); // the server closing the session is expected
           for (let n = 0; n < PIPES_PER_SESSION * MAX_PER_PIPE; n++) {
             const pipe = pipeOf(session, n);
@@ -78,7 +80,7 @@ Deno.test({
       assert.match(comet.output(), /stopped/);
 
       comet = await spawnComet(conf);
-      const reader = await cometql(comet.qlPort, PASSWORD);
+      const reader = await connectCometql(comet.qlPort, PASSWORD);
       let stored = 0;
       for (const [pipe, messages] of acknowledged) {
         const [rows] = await reader.query(

@@ -4,10 +4,11 @@
  * the same storage — every item is there (history also through the browser's pipe_log), and
  * queued messages are delivered exactly once.
  */
-import mysql from "mysql2/promise";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { spawnComet, testConf } from "./helpers/comet_process.ts";
-import { startMariadb } from "./helpers/mariadb.ts";
+import { spawnComet } from "./helpers/comet_process.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
+import { testConf } from "./helpers/test_conf.ts";
+import { dbIni, startMariadb } from "./helpers/mariadb.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 const PASSWORD = "RestartPassword";
@@ -15,13 +16,7 @@ const HISTORY = 30;
 const QUEUED = 25;
 
 async function cometql(port: number) {
-  const conn = await mysql.createConnection({
-    host: "127.0.0.1",
-    port,
-    user: "root",
-    password: PASSWORD,
-    database: "CometQL_v1",
-  });
+  const conn = await connectCometql(port, PASSWORD);
   return {
     query: (sql: string, values?: unknown[]) => conn.query(sql, values),
     /** Rows of a SELECT, as plain objects. */
@@ -128,11 +123,5 @@ Deno.test("restart keeps history, settings, hashes, users_data and the queue (My
   const name = `comet_restart_${Deno.pid}`;
   await db.sql(`CREATE DATABASE ${name}`);
   assert(db.isRunning());
-  await restartKeepsEverything(`[db]
-host = ${db.host}
-port = ${db.port}
-user = ${db.user}
-password = ${db.password}
-name = ${name}
-`);
+  await restartKeepsEverything(dbIni(db, name));
 });

@@ -3,30 +3,18 @@
  * keeps delivering live messages, answers CometQL operations that need storage with a clear
  * error instead of hanging, and recovers by itself when MySQL returns.
  */
-import mysql from "mysql2/promise";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { createMariadb } from "./helpers/mariadb.ts";
+import { createMariadb, dbIni } from "./helpers/mariadb.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 Deno.test("server on MySQL: starts while it is down, keeps delivering, recovers", async () => {
   const db = await createMariadb(); // installed and stopped: an outage from the start
-  const server = await startTestServer(`[db]
-host = ${db.host}
-port = ${db.port}
-user = ${db.user}
-password = ${db.password}
-name = ${db.database}
-query_timeout = 1000
-connect_timeout = 500
-`);
-  const ql = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: server.qlPort,
-    user: "root",
-    password: server.password,
-    database: "CometQL_v1",
-  });
+  const server = await startTestServer(
+    dbIni(db, db.database, "query_timeout = 1000\nconnect_timeout = 500\n"),
+  );
+  const ql = await connectCometql(server.qlPort, server.password);
   const { client } = await WsTestClient.connect(server.wsPort, wsPath({ v: "4.08" }));
   try {
     assertEquals(server.node.storage.isAvailable(), false);

@@ -3,7 +3,6 @@
  * for tests of what only a process has: exit codes, signals, pidfile, restarts on the same data.
  * Ports are ephemeral; they are read back from the server's `listening:` log line.
  */
-import mysql from "mysql2/promise";
 
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -21,26 +20,6 @@ export interface CometProcess {
   exited(timeoutMs?: number): Promise<Deno.CommandStatus>;
   /** SIGKILL if still running (test cleanup). */
   dispose(): Promise<void>;
-}
-
-/** A config for a test process: ephemeral ports on loopback, SQLite in `dataDir`, info logs. */
-export function testConf(dataDir: string, password: string, extra = ""): string {
-  return `[main]
-password = ${password}
-node_name = ops-test
-[db]
-file = ${dataDir}/comet.sqlite
-[ws]
-ip = 127.0.0.1
-port = 0
-[cometql]
-ip = 127.0.0.1
-port = 0
-[admin]
-port = 0
-[log]
-level = 400
-${extra}`;
 }
 
 export async function spawnComet(
@@ -124,17 +103,6 @@ export async function spawnComet(
       await statusPromise;
     },
   };
-}
-
-/** A CometQL session as a PHP backend would open it (spec: cometql.md §2.3). */
-export function cometql(port: number, password: string): Promise<mysql.Connection> {
-  return mysql.createConnection({
-    host: "127.0.0.1",
-    port,
-    user: "root",
-    password,
-    database: "CometQL_v1",
-  });
 }
 
 /** A port that was free a moment ago (for listeners whose port 0 means "off"). */

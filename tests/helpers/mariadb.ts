@@ -32,6 +32,12 @@ export interface Mariadb {
   sql(statement: string): Promise<string>;
 }
 
+/** The `[db]` section of a comet.conf that stores in database `name` on this server. */
+export function dbIni(db: Mariadb, name = db.database, extra = ""): string {
+  return `[db]\nhost = ${db.host}\nport = ${db.port}\nuser = ${db.user}\n` +
+    `password = ${db.password}\nname = ${name}\n${extra}`;
+}
+
 const USER = "comet";
 const PASSWORD = "comet-test-password";
 const DATABASE = "comet_test";

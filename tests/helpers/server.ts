@@ -7,6 +7,7 @@ import { parseIni } from "../../src/config/ini.ts";
 import type { CometNode } from "../../src/core/comet_node.ts";
 import { Logger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
+import { testConf } from "./test_conf.ts";
 
 export const TEST_PASSWORD = "CometQLPassword";
 
@@ -26,24 +27,12 @@ export async function startTestServer(
   options: { dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "comet-test-" });
-  const text = `[main]
-password = ${TEST_PASSWORD}
-node_name = test
-[db]
-file = ${dataDir}/comet.sqlite
-[ws]
-ip = 127.0.0.1
-port = 0
-[cometql]
-ip = 127.0.0.1
-port = 0
-[admin]
-port = 0
-[retention]
-history_flush_ms = 5
-[log]
-level = ${Deno.env.get("COMET_TEST_LOG") ?? "200"}
-${extraIni}`;
+  const text = testConf(
+    dataDir,
+    TEST_PASSWORD,
+    `[retention]\nhistory_flush_ms = 5\n${extraIni}`,
+    Number(Deno.env.get("COMET_TEST_LOG") ?? "200"),
+  );
   const config = buildConfig(parseIni(text, `${dataDir}/comet.conf`));
   const server = await startServer(config, new Logger(config.log.level, config.log.tags));
   return {
