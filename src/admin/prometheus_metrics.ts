@@ -24,6 +24,11 @@ class Exposition {
     return this;
   }
 
+  /** A family with one unlabelled sample: the common case. */
+  single(name: string, type: "counter" | "gauge", help: string, value: number): this {
+    return this.family(name, type, help).sample(name, value);
+  }
+
   /** A histogram kept in milliseconds, exposed in seconds with cumulative buckets. */
   histogram(name: string, help: string, h: LatencyHistogram): this {
     this.family(name, "histogram", help);
@@ -53,37 +58,73 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
   const out = new Exposition();
   out.family("comet_build_info", "gauge", "Version and node name of this server (always 1).")
     .sample("comet_build_info", 1, { version: context.version, node: node.config.main.nodeName });
-  out.family("comet_uptime_seconds", "gauge", "Seconds since the server started.")
-    .sample("comet_uptime_seconds", s.uptimeSeconds());
+  out.single(
+    "comet_uptime_seconds",
+    "gauge",
+    "Seconds since the server started.",
+    s.uptimeSeconds(),
+  );
 
-  out.family("comet_ws_connections", "gauge", "Open browser (WebSocket) connections.")
-    .sample("comet_ws_connections", s.wsOnline);
-  out.family("comet_ws_connections_total", "counter", "Browser connections accepted.")
-    .sample("comet_ws_connections_total", s.wsConnectsTotal);
-  out.family("comet_ws_disconnections_total", "counter", "Browser connections closed.")
-    .sample("comet_ws_disconnections_total", s.wsDisconnectsTotal);
-  out.family("comet_ws_frames_received_total", "counter", "Frames received from browsers.")
-    .sample("comet_ws_frames_received_total", s.wsFramesIn);
-  out.family("comet_messages_sent_total", "counter", "Messages written to browser connections.")
-    .sample("comet_messages_sent_total", s.wsMessagesOut);
-  out.family(
+  out.single("comet_ws_connections", "gauge", "Open browser (WebSocket) connections.", s.wsOnline);
+  out.single(
+    "comet_ws_connections_total",
+    "counter",
+    "Browser connections accepted.",
+    s.wsConnectsTotal,
+  );
+  out.single(
+    "comet_ws_disconnections_total",
+    "counter",
+    "Browser connections closed.",
+    s.wsDisconnectsTotal,
+  );
+  out.single(
+    "comet_ws_frames_received_total",
+    "counter",
+    "Frames received from browsers.",
+    s.wsFramesIn,
+  );
+  out.single(
+    "comet_messages_sent_total",
+    "counter",
+    "Messages written to browser connections.",
+    s.wsMessagesOut,
+  );
+  out.single(
     "comet_slow_consumer_drops_total",
     "counter",
     "Browser connections dropped because their unsent backlog exceeded [ws] max_backlog.",
-  ).sample("comet_slow_consumer_drops_total", s.wsSlowConsumerDrops);
+    s.wsSlowConsumerDrops,
+  );
 
-  out.family("comet_cometql_connections", "gauge", "Open CometQL (MySQL protocol) sessions.")
-    .sample("comet_cometql_connections", s.qlOnline);
-  out.family("comet_cometql_connections_total", "counter", "CometQL connections accepted.")
-    .sample("comet_cometql_connections_total", s.qlConnectsTotal);
-  out.family("comet_cometql_disconnections_total", "counter", "CometQL connections closed.")
-    .sample("comet_cometql_disconnections_total", s.qlDisconnectsTotal);
+  out.single(
+    "comet_cometql_connections",
+    "gauge",
+    "Open CometQL (MySQL protocol) sessions.",
+    s.qlOnline,
+  );
+  out.single(
+    "comet_cometql_connections_total",
+    "counter",
+    "CometQL connections accepted.",
+    s.qlConnectsTotal,
+  );
+  out.single(
+    "comet_cometql_disconnections_total",
+    "counter",
+    "CometQL connections closed.",
+    s.qlDisconnectsTotal,
+  );
   out.family("comet_cometql_queries_total", "counter", "CometQL statements, by statement type.");
   for (const [type, n] of [...s.qlQueriesByType].sort(([a], [b]) => a.localeCompare(b))) {
     out.sample("comet_cometql_queries_total", n, { type });
   }
-  out.family("comet_cometql_errors_total", "counter", "CometQL statements answered with an error.")
-    .sample("comet_cometql_errors_total", s.qlErrors);
+  out.single(
+    "comet_cometql_errors_total",
+    "counter",
+    "CometQL statements answered with an error.",
+    s.qlErrors,
+  );
 
   out.family(
     "comet_messages_published_total",
@@ -94,33 +135,49 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
   for (const [source, n] of Object.entries(s.published)) {
     out.sample("comet_messages_published_total", n, { source });
   }
-  out.family(
+  out.single(
     "comet_private_messages_queued_total",
     "counter",
     "Private messages stored for users with no live connection.",
-  ).sample("comet_private_messages_queued_total", s.privateQueued);
+    s.privateQueued,
+  );
   out.histogram(
     "comet_delivery_latency_seconds",
     "Time from publish to the write on a browser connection.",
     s.deliveryLatency,
   );
 
-  out.family("comet_pipes", "gauge", "Pipes with at least one subscriber.")
-    .sample("comet_pipes", node.pipes.pipeCount);
-  out.family("comet_subscriptions", "gauge", "Pipe subscriptions of open connections.")
-    .sample("comet_subscriptions", node.pipes.subscriptionCount);
-  out.family("comet_users_online", "gauge", "Authenticated users with a connection here.")
-    .sample("comet_users_online", node.users.onlineUsers);
+  out.single("comet_pipes", "gauge", "Pipes with at least one subscriber.", node.pipes.pipeCount);
+  out.single(
+    "comet_subscriptions",
+    "gauge",
+    "Pipe subscriptions of open connections.",
+    node.pipes.subscriptionCount,
+  );
+  out.single(
+    "comet_users_online",
+    "gauge",
+    "Authenticated users with a connection here.",
+    node.users.onlineUsers,
+  );
 
-  out.family("comet_storage_available", "gauge", "1 when the storage backend answers.")
-    .sample("comet_storage_available", context.storageAvailable ? 1 : 0);
+  out.single(
+    "comet_storage_available",
+    "gauge",
+    "1 when the storage backend answers.",
+    context.storageAvailable ? 1 : 0,
+  );
   out.histogram(
     "comet_storage_operation_duration_seconds",
     "Duration of storage operations (history, queue, auth, settings).",
     s.storageLatency,
   );
-  out.family("comet_storage_errors_total", "counter", "Storage operations that failed.")
-    .sample("comet_storage_errors_total", s.storageFailedOps);
+  out.single(
+    "comet_storage_errors_total",
+    "counter",
+    "Storage operations that failed.",
+    s.storageFailedOps,
+  );
   return out.text();
 }
 
