@@ -120,10 +120,3 @@ Deno.test("S2 errors and the legacy format (MAJOR < 4) match the spec examples",
     '{"api_data":"for major_version < 4","data":"{\\"error\\":\\"Error code 401(Invalid request, session ID not found)\\",\\"error_code\\":401,\\"info\\":\\"Closed due to error. See last message.\\"}","event":"error","event_name":"error","message_send_time":1700000000,"pipe":"sys"}',
   );
 });
-
-Deno.test("an Outbound is encoded once per format and reused", () => {
-  const m = pipeMessage("p", "e", "x", T);
-  const a = m.text(O);
-  const b = m.text(O);
-  assertEquals(a === b, true);
-});

@@ -385,3 +385,21 @@ Deno.test("counters: connects, disconnects, online, frames in, messages out, lat
     await delay(50);
     assertEquals([s.wsOnline, s.wsConnectsTotal, s.wsDisconnectsTotal], [0, 1, 1]);
   }));
+
+Deno.test("latency: a message framed for two wire formats is observed once", () =>
+  withServer(async (t) => {
+    const s = t.node.stats;
+    const clients: WsTestClient[] = [];
+    for (const v of ["4.08", "5.0"]) {
+      const { client } = await WsTestClient.connect(t.wsPort, wsPath({ v }));
+      await client.sendText("subscription\nweb_mixed");
+      await client.barrier();
+      clients.push(client);
+    }
+    const before = s.deliveryLatency.count;
+    t.node.publish(0, "web_mixed", "e", "x");
+    for (const c of clients) assertEquals((await c.nextJson()).data, "x");
+    await delay(20); // the pass that wrote both frames has finished
+    assertEquals(s.deliveryLatency.count - before, 1);
+    for (const c of clients) await c.close();
+  }));

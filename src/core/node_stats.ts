@@ -44,9 +44,6 @@ export class NodeStats {
   readonly published = { cometql: 0, web: 0, private: 0, presence: 0 };
   privateQueued = 0;
   storageErrors = 0;
-  /** Sum and count of storage operation latencies (ms) for the admin metrics. */
-  storageLatencyMsSum = 0;
-  storageOps = 0;
   /** Storage operations that rejected (timeouts, backend down), counted where they are timed. */
   storageFailedOps = 0;
   /** Storage operation latency (ms), fed by every Storage call (src/admin/measured_storage.ts). */
@@ -62,8 +59,6 @@ export class NodeStats {
   /** One storage operation finished after `ms`; `failed` when it rejected. */
   observeStorage(ms: number, failed: boolean): void {
     this.storageLatency.observe(ms);
-    this.storageLatencyMsSum += ms;
-    this.storageOps++;
     if (failed) this.storageFailedOps++;
   }
 

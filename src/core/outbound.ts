@@ -1,16 +1,14 @@
 /**
- * A server → browser message, JSON-encoded at most once per wire format and then shared by every
- * subscriber (the fan-out hot path). Transports may cache their framed bytes in `wire`.
+ * A server → browser message, shared by every subscriber of a fan-out (the hot path). The JSON
+ * text is built on demand per wire format; the transport encodes it once per format and caches
+ * the result in `wire`, so N subscribers cost one encoding, not N.
  */
 import { WireFormat } from "./subscriber.ts";
 
 /** Builds the JSON object for a format; keys must already be in ascending byte order. */
 export type MessageBuilder = (format: WireFormat) => Record<string, unknown>;
 
-const encoder = new TextEncoder();
-
 export class Outbound {
-  private json: (string | undefined)[] = [undefined, undefined, undefined];
   /** Transport-owned cache of the encoded frame per format (e.g. the WebSocket frame bytes). */
   readonly wire: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
   /** Monotonic ms when the message entered the server, for publish→write latency. */
@@ -18,19 +16,12 @@ export class Outbound {
 
   constructor(private build: MessageBuilder) {}
 
-  /** The JSON text for this format (spec: websocket.md §4.1, keys sorted, compact). */
+  /**
+   * The JSON text for this format (spec: websocket.md §4.1, keys sorted, compact). Not cached:
+   * the transport asks once per format and keeps the encoded bytes in `wire`.
+   */
   text(format: WireFormat): string {
-    let s = this.json[format];
-    if (s === undefined) {
-      s = JSON.stringify(legacyWrap(this.build(format), format));
-      this.json[format] = s;
-    }
-    return s;
-  }
-
-  /** UTF-8 bytes of `text(format)`. */
-  bytes(format: WireFormat): Uint8Array {
-    return encoder.encode(this.text(format));
+    return JSON.stringify(legacyWrap(this.build(format), format));
   }
 }
 

@@ -15,6 +15,11 @@
  *
  * It also feeds the publish → written latency histogram once per message (not per frame), when
  * the pass that wrote it is done.
+ *
+ * The state is module-global on purpose: a pass is a turn of the one event loop, and every
+ * listener in the process (tests run several servers) must share it, or their writes would not
+ * be packed together nor the backlog measured as a whole. Nothing node-specific is kept here:
+ * each waiting message carries its own NodeStats.
  */
 import dgram from "node:dgram";
 import { clearDeliveryBacklog, raiseDeliveryBacklog } from "../core/delivery_pressure.ts";

@@ -109,7 +109,7 @@ export class WsConnection implements CommandConnection {
   /** The socket closed, for whatever reason: leave the core exactly once. */
   onClose(): void {
     this.open = false;
-    (this.reader ??= new FrameReader(0, this)).stop();
+    this.reader = null; // 'close' is the socket's last event: nothing more is read
     this.batch = null;
     this.waiting = null;
     this.node.stats.wsOnline--;
@@ -133,8 +133,10 @@ export class WsConnection implements CommandConnection {
     if (!this.open) return false;
     let frame = message.wire[this.format];
     if (frame === undefined) {
+      // The first subscriber of a format builds the frame every other one shares; the first
+      // frame of the message (whatever its format) registers it for the latency histogram.
+      if (notFramedYet(message)) observeWhenWritten(message, this.node.stats);
       frame = frameOf(message, this.format);
-      observeWhenWritten(message, this.node.stats);
     }
     this.node.stats.wsMessagesOut++;
     return this.write(frame);
@@ -241,4 +243,10 @@ export class WsConnection implements CommandConnection {
       this.run(text);
     }
   }
+}
+
+/** No format of the message has been framed yet (it has not been handed to any connection). */
+function notFramedYet(message: Outbound): boolean {
+  const wire = message.wire;
+  return wire[0] === undefined && wire[1] === undefined && wire[2] === undefined;
 }

@@ -7,6 +7,7 @@
  * Errors are values carrying the exact §1.4 text; the listener sends them after the 101.
  */
 import { WireFormat, wireFormatOf } from "../core/subscriber.ts";
+import { MAX_TOKEN_LENGTH } from "../core/user_auth.ts";
 
 export interface WsParams {
   /** Auth hash or JWT (§5); "undefined" when the client had none. */
@@ -36,8 +37,6 @@ export const URL_ERRORS = {
   noVersion: "Error code 418(Invalid request Not assigned client api version)\n",
 } as const;
 
-/** Keys this long or longer are refused: the original's behaviour was undefined (§1.2, §5.2). */
-export const MAX_KEY_LENGTH = 600;
 /** The `=` must appear within the first 2000 bytes of the request (§1.2). */
 const KEY_SCAN_LIMIT = 2000;
 const UUID_LENGTH = 32;
@@ -55,7 +54,8 @@ export function parseWsUrl(target: string, devIndexSize: number): WsParams | WsU
   const amp1 = target.indexOf("&", eq + 1);
   if (amp1 < 0) return { code: 401, text: URL_ERRORS.noUserId, format: legacy };
   const key = target.slice(eq + 1, amp1);
-  if (key.length >= MAX_KEY_LENGTH) return { code: 401, text: URL_ERRORS.noKey, format: legacy };
+  // §1.2: the original's behaviour was undefined for long keys; the limit is the token one (§5.2).
+  if (key.length >= MAX_TOKEN_LENGTH) return { code: 401, text: URL_ERRORS.noKey, format: legacy };
 
   // myid: 5 bytes ("myid=") after the 1st `&`, up to the next `&`. The name is not checked.
   const amp2 = target.indexOf("&", amp1 + 1);
