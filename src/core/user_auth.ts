@@ -4,7 +4,7 @@
  * uses npm `jose` rather than hand-written crypto.
  */
 import { decodeJwt, jwtVerify } from "jose";
-import type { Storage } from "../storage/storage.ts";
+import { MAX_TOKEN_BYTES, type Storage } from "../storage/storage.ts";
 
 export interface AuthResult {
   authorized: boolean;
@@ -12,8 +12,8 @@ export interface AuthResult {
   hash: string;
 }
 
-/** Tokens of this length or more are refused (revoked-token column size, spec §5.2). */
-export const MAX_TOKEN_LENGTH = 600;
+/** Tokens of this length or more are refused: the revoked-token column size (spec §5.2). */
+export const MAX_TOKEN_LENGTH = MAX_TOKEN_BYTES;
 const ANONYMOUS: AuthResult = { authorized: false, hash: "" };
 
 export class UserAuth {
