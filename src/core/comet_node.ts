@@ -256,11 +256,9 @@ export class CometNode {
     return this.auth.verifyJwt(devId, token, userId);
   }
 
-  /** Bare TCP drop of all the user's connections; returns how many. */
-  kick(devId: number, userId: number): number {
-    const conns = this.users.connectionsOf(devId, userId);
-    for (const sub of conns) sub.drop();
-    return conns.length;
+  /** Bare TCP drop of all the user's connections, so they reconnect and re-authorize. */
+  private kick(devId: number, userId: number): void {
+    for (const sub of this.users.connectionsOf(devId, userId)) sub.drop();
   }
 
   // ---- presence (spec §5.6) ----
