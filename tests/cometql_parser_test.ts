@@ -124,11 +124,12 @@ Deno.test("several statements parse in order; parsing stops at the first syntax 
   assertEquals(q.syntaxError, true);
 });
 
-Deno.test("placeholders are counted and parse where values go", () => {
+Deno.test("placeholders are found and parse where values go", () => {
   const q = parseQuery("insert into t (a, b) values (?, ?) ");
-  assertEquals(q.paramCount, 2);
+  assertEquals(q.params, [29, 32]);
   assertEquals(q.syntaxError, false);
-  assertEquals(parseQuery("select * from t where a in (?, ?) limit ?").paramCount, 3);
+  assertEquals(parseQuery("select * from t where a in (?, ?) limit ?").params.length, 3);
+  assertEquals(parseQuery("select '?', `?` -- ?\n").params, []);
 });
 
 Deno.test("syntax errors: unterminated literals, stray tokens, unknown statements", () => {

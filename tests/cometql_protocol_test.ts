@@ -2,6 +2,7 @@
  * The MySQL wire protocol as CometQL speaks it (spec: cometql.md §2, corrected per compat.md),
  * checked byte by byte with a raw client.
  */
+import { clearDeliveryBacklog, raiseDeliveryBacklog } from "../src/core/delivery_pressure.ts";
 import { RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
@@ -145,6 +146,32 @@ Deno.test("CometQL wire protocol", async (t) => {
       assertOk(await c.readReply());
       c.close();
     });
+
+    await t.step(
+      "while deliveries are backlogged no command runs; then all, in order",
+      async () => {
+        const c = await login();
+        const packets: number[] = [];
+        const push = (payload: number[]) => packets.push(payload.length, 0, 0, 0, ...payload);
+        push([0x03, ...new TextEncoder().encode("select 'first'")]);
+        push([0x03, ...new TextEncoder().encode("select 'second'")]);
+        const before = server.node.stats.qlQueries;
+        raiseDeliveryBacklog();
+        try {
+          await c.writeRaw(new Uint8Array(packets));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          assertEquals(server.node.stats.qlQueries, before, "ran while backlogged");
+        } finally {
+          clearDeliveryBacklog();
+        }
+        const first = await c.readReply();
+        const second = await c.readReply();
+        assert(first.kind === "rows" && second.kind === "rows");
+        assertEquals([first.rows, second.rows], [[["first"]], [["second"]]]);
+        assertEquals(server.node.stats.qlQueries, before + 2);
+        c.close();
+      },
+    );
 
     await t.step(
       "small commands: FIELD_LIST, STATISTICS, SET_OPTION, RESET, unknown, QUIT",

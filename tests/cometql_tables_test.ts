@@ -236,6 +236,8 @@ Deno.test("CometQL tables and errors", async (t) => {
           "8",
           "-1",
         ]]);
+        // spec §7.6: key values ≥ 0, so 0 gets a row; a negative one is skipped, not refused.
+        assertEquals(await rowsOf("select id from users_time where id in (-1, 0)"), [["0"]]);
         // Online: delivered, not queued.
         assertEquals(
           await okOf("insert into users_messages (id, event, message) values (12, 'hi', 'to you')"),

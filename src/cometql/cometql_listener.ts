@@ -72,8 +72,10 @@ export function startCometqlListener(
 class QlConnection {
   private readonly session: CometqlSession;
   private readonly reader: PacketReader;
-  /** True while the packet loop runs (a query may wait for storage). */
+  /** True while `resume` runs (a query may wait for storage). */
   private busy = false;
+  /** A packet taken from the reader but not handled yet: deliveries were backlogged. */
+  private held: Packet | undefined;
   /** The latest packet loop, awaited by `destroy`. */
   private running: Promise<void> | null = null;
   private ended = false;
@@ -122,63 +124,59 @@ class QlConnection {
   /**
    * Handles every complete packet in order and answers them with one write. Stays synchronous
    * while each packet is answered at once (the hot INSERT always is); the first one that has to
-   * wait — storage, login, or backlogged deliveries — hands the rest to `handlePacketsLater`.
+   * wait — storage, login, or backlogged deliveries — hands the rest to `resume`.
    */
   private handlePackets(): void {
-    const session = this.session;
+    const waiting = this.drain();
+    if (waiting === undefined) this.write();
+    else this.running = this.resume(waiting);
+  }
+
+  /** Goes on after what `drain` waits for, until no packet is left, then writes the replies. */
+  private async resume(waiting: Promise<void>): Promise<void> {
+    this.busy = true;
     try {
-      for (let p = this.reader.next(); p !== undefined; p = this.reader.next()) {
-        if (deliveryBacklogged()) {
-          this.running = this.handlePacketsLater(undefined, p);
-          return;
-        }
-        const pending = session.handle(p);
-        if (pending !== undefined) {
-          this.running = this.handlePacketsLater(pending, undefined);
-          return;
-        }
-        if (session.closing || this.ended) break;
+      for (let w: Promise<void> | undefined = waiting; w !== undefined;) {
+        await w;
+        w = this.session.closing || this.ended ? undefined : this.drain();
       }
-    } catch (e) {
-      if (!(e instanceof PacketTooLarge)) throw e;
-      session.fail(Errors.dataTooLong);
+    } finally {
+      this.busy = false;
     }
     this.write();
   }
 
   /**
-   * The asynchronous continuation of `handlePackets`: finishes the packet being handled
-   * (`pending`) or starts at `next`, then goes on with packets that arrive meanwhile.
+   * Handles packets in order, synchronously, until none is complete or one has to wait; returns
+   * what it waits for. The one dispatch loop of both the synchronous and the resumed case.
    */
-  private async handlePacketsLater(
-    pending: Promise<void> | undefined,
-    next: Packet | undefined,
-  ): Promise<void> {
+  private drain(): Promise<void> | undefined {
     const session = this.session;
-    this.busy = true;
     try {
-      if (pending !== undefined) {
-        await pending;
-        if (!session.closing && !this.ended) next = this.reader.next();
-      }
-      for (let p = next; p !== undefined; p = this.reader.next()) {
+      for (let p = this.nextPacket(); p !== undefined; p = this.nextPacket()) {
         if (deliveryBacklogged()) {
           // Fan-outs are waiting for their writes: answer what is done, take more after them.
+          this.held = p;
           this.write();
-          await whenDeliveryCleared();
-          if (this.ended) break;
+          return whenDeliveryCleared();
         }
-        const handling = session.handle(p);
-        if (handling !== undefined) await handling;
+        const pending = session.handle(p);
+        if (pending !== undefined) return pending;
         if (session.closing || this.ended) break;
       }
     } catch (e) {
       if (!(e instanceof PacketTooLarge)) throw e;
       session.fail(Errors.dataTooLong);
-    } finally {
-      this.busy = false;
     }
-    this.write();
+    return undefined;
+  }
+
+  /** The packet held back while deliveries were backlogged, else the next one read. */
+  private nextPacket(): Packet | undefined {
+    const held = this.held;
+    if (held === undefined) return this.reader.next();
+    this.held = undefined;
+    return held;
   }
 
   private write(): void {

@@ -181,7 +181,7 @@ export class CometqlSession implements SessionContext {
         return err ? writeErr(this.out, err) : writeOk(this.out, OK_EMPTY, STATUS);
       }
       case Command.QUERY: {
-        if (!this.authenticated) return this.reply([Errors.accessDenied], false);
+        if (!this.authenticated) return this.replyOne(Errors.accessDenied, STATUS, false);
         const text = decodeUtf8(payload.subarray(1));
         const hot = runPipeInsert(this, text, payload.length - 1);
         if (hot !== undefined) return this.replyOne(hot, STATUS, false);

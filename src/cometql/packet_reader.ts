@@ -55,11 +55,6 @@ export class PacketReader {
     this.end += chunk.length;
   }
 
-  /** Bytes received but not yet returned as a packet. */
-  get buffered(): number {
-    return this.end - this.start + this.partsSize;
-  }
-
   /** The next complete logical packet, or undefined until more bytes arrive. */
   next(): Packet | undefined {
     for (;;) {

@@ -11,7 +11,7 @@
  * case-insensitive keyword and column matching. tests/cometql_fast_path_test.ts checks both
  * paths give the same bytes on a table of statements.
  */
-import { isWordChar, LexError, readString } from "./sql_lexer.ts";
+import { isSpace, isWordChar, LexError, readString } from "./sql_lexer.ts";
 
 /** The hot statement's values, or a statement the normal path would answer with ERR 14. */
 export type PipeInsert =
@@ -100,10 +100,6 @@ export function parsePipeInsert(text: string): PipeInsert | undefined {
 
   if (order === 0) return COLUMN_COUNT_ERROR;
   return { kind: "values", name: values[NAME], event: values[EVENT], message: values[MESSAGE] };
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
 }
 
 function skipSpaces(text: string, i: number): number {

@@ -10,7 +10,6 @@ import { selectConstants } from "./constant_select.ts";
 import { writeColumn, writeEof } from "./reply_encoder.ts";
 import type { SessionContext } from "./session_context.ts";
 import { show } from "./show_statements.ts";
-import { tokenize, TokenType } from "./sql_lexer.ts";
 import { parseQuery } from "./sql_parser.ts";
 import type { Statement } from "./statement.ts";
 import { type ResultColumn, textColumn } from "./statement_result.ts";
@@ -38,10 +37,9 @@ export async function prepareStatement(
   const parsed = parseQuery(sql);
   if (parsed.syntaxError) return Errors.syntax;
   if (parsed.statements.length > 1) return Errors.multiStatementPrepare;
-  const params = tokenize(sql).filter((t) => t.type === TokenType.Param).map((t) => t.start);
   const stmt = parsed.statements[0];
   const columns = stmt === undefined ? [] : await describeColumns(session, stmt);
-  return { id, sql, params, columns, types: [], longData: new Map() };
+  return { id, sql, params: parsed.params, columns, types: [], longData: new Map() };
 }
 
 /** The columns a statement will return, without side effects (placeholders read as NULL). */

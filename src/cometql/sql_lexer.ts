@@ -49,7 +49,8 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function isSpace(c: number): boolean {
+/** MySQL's blanks: space, tab, newline, vertical tab, form feed, carriage return. */
+export function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 

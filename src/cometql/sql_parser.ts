@@ -20,8 +20,8 @@ export interface ParsedQuery {
   readonly statements: Statement[];
   /** True when parsing stopped at a syntax error after `statements`. */
   readonly syntaxError: boolean;
-  /** Number of `?` placeholders (prepared statements). */
-  readonly paramCount: number;
+  /** Offsets of the `?` placeholders in the text (prepared statements splice values there). */
+  readonly params: readonly number[];
 }
 
 /** Words that end an expression list, so they are never read as an implicit alias. */
@@ -67,11 +67,11 @@ export function parseQuery(sql: string): ParsedQuery {
   try {
     tokens = tokenize(sql);
   } catch (e) {
-    if (e instanceof LexError) return { statements: [], syntaxError: true, paramCount: 0 };
+    if (e instanceof LexError) return { statements: [], syntaxError: true, params: [] };
     throw e;
   }
-  let paramCount = 0;
-  for (const t of tokens) if (t.type === TokenType.Param) paramCount++;
+  const params: number[] = [];
+  for (const t of tokens) if (t.type === TokenType.Param) params.push(t.start);
   const parser = new Parser(sql, tokens);
   const statements: Statement[] = [];
   try {
@@ -82,10 +82,10 @@ export function parseQuery(sql: string): ParsedQuery {
       if (!parser.atEnd() && !parser.acceptPunct(";")) parser.fail();
     }
   } catch (e) {
-    if (e instanceof ParseError) return { statements, syntaxError: true, paramCount };
+    if (e instanceof ParseError) return { statements, syntaxError: true, params };
     throw e;
   }
-  return { statements, syntaxError: false, paramCount };
+  return { statements, syntaxError: false, params };
 }
 
 class Parser extends TokenCursor {

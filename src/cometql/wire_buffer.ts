@@ -96,12 +96,6 @@ export class WireWriter {
     }
   }
 
-  f64(v: number): void {
-    this.ensure(8);
-    new DataView(this.bytes.buffer, this.bytes.byteOffset + this.length, 8).setFloat64(0, v, true);
-    this.length += 8;
-  }
-
   lenenc(v: number): void {
     if (v < 251) this.u8(v);
     else if (v < 0x10000) {

@@ -3,9 +3,7 @@
  * soon as `node.publish` returns (history is written in the background by the core); SELECT
  * reads the pipe history; DELETE clears history by pipe name or message id.
  */
-import { isCometqlError } from "../cometql_error.ts";
-import { Errors } from "../cometql_error.ts";
-import type { CometqlError } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
 import type { CometqlTable, TableContext } from "./cometql_table.ts";
 import { checkEventName, checkPipeName, isPipeName, pipeNames, required } from "./table_values.ts";

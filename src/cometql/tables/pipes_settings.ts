@@ -1,11 +1,9 @@
 /** `pipes_settings` (spec §7.4): how many messages of a pipe's history are kept. */
+import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
 import { Errors, isCometqlError } from "../cometql_error.ts";
 import { ok, OK_EMPTY } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
 import { checkPipeName, lenientInt, pipeNames, required } from "./table_values.ts";
-
-/** spec §7.4: the length is clamped to 0…1000. */
-const MAX_LENGTH = 1000;
 
 export const pipesSettings: CometqlTable = {
   name: "pipes_settings",
@@ -22,7 +20,10 @@ export const pipesSettings: CometqlTable = {
     if (bad) return bad;
     const raw = row.get("length");
     const parsed = raw == null ? 0 : lenientInt(raw);
-    const length = Number.isNaN(parsed) ? MAX_LENGTH : Math.min(MAX_LENGTH, Math.max(0, parsed));
+    // spec §7.4: the length is clamped to 0…1000.
+    const length = Number.isNaN(parsed)
+      ? MAX_PIPE_LENGTH
+      : Math.min(MAX_PIPE_LENGTH, Math.max(0, parsed));
     await ctx.node.setPipeLength(ctx.devId, name, length);
     return ok(1, 0);
   },

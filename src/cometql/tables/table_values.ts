@@ -56,9 +56,9 @@ export function positiveId(text: string): number | CometqlError {
   return id > 0 ? id : Errors.idNegative;
 }
 
-/** Key values of `column` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
-export function positiveIds(where: WhereValues, column = "id"): number[] | undefined {
-  const values = where.get(column);
+/** Key values of `id` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
+export function positiveIds(where: WhereValues): number[] | undefined {
+  const values = where.get("id");
   if (values === undefined) return undefined;
   const ids: number[] = [];
   for (const v of values) {
@@ -69,6 +69,11 @@ export function positiveIds(where: WhereValues, column = "id"): number[] | undef
 }
 
 /** Valid pipe names among the key values (others are skipped silently, spec §5.3). */
-export function pipeNames(where: WhereValues, column = "name"): string[] | undefined {
-  return where.get(column)?.filter(isPipeName);
+export function pipeNames(where: WhereValues): string[] | undefined {
+  return where.get("name")?.filter(isPipeName);
+}
+
+/** Key values of `id` as user ids ≥ 0 (0 allowed); negative ones skipped (spec §7.5, §7.6). */
+export function nonNegativeIds(where: WhereValues): number[] | undefined {
+  return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
 }

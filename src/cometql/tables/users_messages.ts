@@ -5,8 +5,8 @@
  */
 import { Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
-import type { CometqlTable, WhereValues } from "./cometql_table.ts";
-import { checkEventName, lenientInt, required } from "./table_values.ts";
+import type { CometqlTable } from "./cometql_table.ts";
+import { checkEventName, lenientInt, nonNegativeIds, required } from "./table_values.ts";
 
 export const usersMessages: CometqlTable = {
   name: "users_messages",
@@ -37,7 +37,7 @@ export const usersMessages: CometqlTable = {
   },
 
   async select(ctx, where) {
-    const ids = userIds(where);
+    const ids = nonNegativeIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
     // Every queued message is delivered on the next connection (compat.md point 2), so show
     // them all, up to the per-user retention limit.
@@ -52,13 +52,9 @@ export const usersMessages: CometqlTable = {
   },
 
   async delete(ctx, where) {
-    const ids = userIds(where);
+    const ids = nonNegativeIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
     for (const id of ids) await ctx.node.storage.clearQueue(ctx.devId, id);
     return OK_EMPTY;
   },
 };
-
-function userIds(where: WhereValues): number[] | undefined {
-  return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
-}

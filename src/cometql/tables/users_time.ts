@@ -2,7 +2,7 @@
 import { Errors } from "../cometql_error.ts";
 import type { Cell } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { lenientInt } from "./table_values.ts";
+import { nonNegativeIds } from "./table_values.ts";
 
 export const usersTime: CometqlTable = {
   name: "users_time",
@@ -13,12 +13,10 @@ export const usersTime: CometqlTable = {
   ],
 
   async select(ctx, where) {
-    const values = where.get("id");
-    if (values === undefined) return Errors.selectWithoutKey;
+    const ids = nonNegativeIds(where);
+    if (ids === undefined) return Errors.selectWithoutKey;
     const result: Cell[][] = [];
-    for (const v of values) {
-      const id = lenientInt(v);
-      if (!(id >= 0)) continue;
+    for (const id of ids) {
       result.push([String(id), String(await ctx.node.lastOnline(ctx.devId, id))]);
     }
     return result;
