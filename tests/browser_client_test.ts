@@ -9,7 +9,14 @@ import mysql from "mysql2/promise";
 import type { BrowserContext, Page } from "playwright-core";
 import type { CometServerApi, CometServerInfo } from "../client/src/public_types.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { launchBrowser, recordPageErrors, servePages, startPhpServer } from "./helpers/browser.ts";
+import {
+  launchBrowser,
+  PAGE_TIMEOUT as TIMEOUT,
+  recordPageErrors,
+  servePages,
+  startPhpServer,
+  waitInPage,
+} from "./helpers/browser.ts";
 
 /** What the test page records for each delivery. */
 interface Received {
@@ -35,8 +42,6 @@ function pageHtml(wsPort: number): string {
 </script>`;
 }
 
-const TIMEOUT = 10_000;
-
 /** Waits until `count_users_in_pipe(pipe)` seen from `page` reaches `atLeast`. */
 async function waitForSubscribers(page: Page, pipe: string, atLeast = 1): Promise<void> {
   const until = Date.now() + TIMEOUT;
@@ -53,13 +58,10 @@ async function waitForSubscribers(page: Page, pipe: string, atLeast = 1): Promis
 }
 
 async function received(page: Page, tag: string, count: number): Promise<Received[]> {
-  await page.waitForFunction(
-    ([t, n]) => got.filter((g) => g.tag === t).length >= (n as number),
-    [
-      tag,
-      count,
-    ] as const,
-    { timeout: TIMEOUT },
+  await waitInPage(
+    page,
+    ([t, n]) => got.filter((g) => g.tag === t).length >= n,
+    [tag, count] as const,
   );
   return await page.evaluate((t) => got.filter((g) => g.tag === t), tag);
 }
@@ -137,10 +139,9 @@ Deno.test({
         async () => {
           for (const page of [a, b]) {
             await page.evaluate(() => cometApi.start({ dev_id: 0 }));
-            await page.waitForFunction(
+            await waitInPage(
+              page,
               () => cometApi.isConnected() && cometApi.isAuthorized() === false,
-              undefined,
-              { timeout: TIMEOUT },
             );
             assert.equal(await page.evaluate(() => cometApi.isMaster()), true);
           }
@@ -219,20 +220,14 @@ Deno.test({
         const first = await openPage(context);
         first.on("websocket", (ws) => sockets.push(`first ${ws.url()}`));
         await first.evaluate(() => cometApi.start({ dev_id: 0 }));
-        await first.waitForFunction(() => cometApi.isConnected(), undefined, { timeout: TIMEOUT });
+        await waitInPage(first, () => cometApi.isConnected());
         const second = await openPage(context);
         second.on("websocket", (ws) => sockets.push(`second ${ws.url()}`));
         await second.evaluate(() => {
           cometApi.start({ dev_id: 0 });
           cometApi.subscription("web_tabs", record("tabs"));
         });
-        await second.waitForFunction(
-          () => cometApi.isMaster() === false && cometApi.isConnected(),
-          undefined,
-          {
-            timeout: TIMEOUT,
-          },
-        );
+        await waitInPage(second, () => cometApi.isMaster() === false && cometApi.isConnected());
         assert.equal(await first.evaluate(() => cometApi.isMaster()), true);
         await waitForSubscribers(a, "web_tabs");
         await a.evaluate(() => cometApi.web_pipe_send("web_tabs", "e", "via leader"));
@@ -246,13 +241,7 @@ Deno.test({
         );
 
         await first.close();
-        await second.waitForFunction(
-          () => cometApi.isMaster() === true && cometApi.isConnected(),
-          undefined,
-          {
-            timeout: TIMEOUT,
-          },
-        );
+        await waitInPage(second, () => cometApi.isMaster() === true && cometApi.isConnected());
         await waitForSubscribers(a, "web_tabs");
         await a.evaluate(() => cometApi.web_pipe_send("web_tabs", "e", "own socket"));
         const own = await received(second, "tabs", 2);
@@ -264,12 +253,12 @@ Deno.test({
       await t.step("after a server restart the page reconnects and resubscribes", async () => {
         const { wsPort, qlPort, dataDir } = server;
         await server.stop();
-        await b.waitForFunction(() => !cometApi.isConnected(), undefined, { timeout: TIMEOUT });
+        await waitInPage(b, () => !cometApi.isConnected());
         server = await startTestServer(`[ws]\nport = ${wsPort}\n[cometql]\nport = ${qlPort}\n`, {
           dataDir,
         });
         for (const page of [a, b]) {
-          await page.waitForFunction(() => cometApi.isConnected(), undefined, { timeout: 40_000 });
+          await waitInPage(page, () => cometApi.isConnected(), undefined, 40_000);
         }
         await waitForSubscribers(a, "web_room");
         await a.evaluate(() => cometApi.web_pipe_send("web_room", "say", "after restart"));
@@ -291,11 +280,7 @@ Deno.test({
           for (const page of [alicePage, bobPage]) {
             recordPageErrors(page, errors);
             await page.goto(chatUrl);
-            await page.waitForFunction(
-              () => typeof cometApi !== "undefined" && cometApi.isConnected(),
-              undefined,
-              { timeout: TIMEOUT },
-            );
+            await waitInPage(page, () => typeof cometApi !== "undefined" && cometApi.isConnected());
             // Same list as simplechat: once web_sync counts, the chat subscription is active.
             await page.evaluate(() => cometApi.subscription("web_sync_chat", () => {}));
           }
@@ -305,13 +290,7 @@ Deno.test({
           await alicePage.fill("#text", text);
           await alicePage.click("button[type=submit]");
           for (const page of [alicePage, bobPage]) {
-            await page.waitForFunction(
-              () => document.querySelectorAll("#web_chat i").length === 1,
-              undefined,
-              {
-                timeout: TIMEOUT,
-              },
-            );
+            await waitInPage(page, () => document.querySelectorAll("#web_chat i").length === 1);
             const shown = await page.evaluate(() => {
               const i = document.querySelector("#web_chat i")!;
               const name = document.querySelector("#web_chat b")!;

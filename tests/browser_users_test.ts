@@ -10,7 +10,13 @@ import { SignJWT } from "jose";
 import type { BrowserContext, Page } from "playwright-core";
 import type * as Api from "../client/src/public_types.ts";
 import { startTestServer } from "./helpers/server.ts";
-import { launchBrowser, recordPageErrors, servePages } from "./helpers/browser.ts";
+import {
+  launchBrowser,
+  PAGE_TIMEOUT as TIMEOUT,
+  recordPageErrors,
+  servePages,
+  waitInPage as waitIn,
+} from "./helpers/browser.ts";
 
 // Globals of the test page (see PAGE), for typing the functions run inside it.
 declare const cometApi: Api.CometServerApi;
@@ -44,7 +50,6 @@ const PAGE = (wsPort: number) =>
   };
 </script>`;
 
-const TIMEOUT = 10_000;
 const HASH1 = "hashOfUserOne1";
 const HASH2 = "hash/Of+User=Two_2";
 /** [subscription name, tag] pairs a page subscribes before start ("msg" → "msg" always). */
@@ -83,10 +88,6 @@ const subscribe = (page: Page, name: string, tag: string) =>
   page.evaluate(([n, t]) => cometApi.subscription(n, record(t)) as string, [name, tag]);
 const unsubscribe = (page: Page, id: string) =>
   page.evaluate((i) => cometApi.unsubscription(i), id);
-
-/** `page.waitForFunction` with the test's timeout. */
-const waitIn = <A>(page: Page, fn: (arg: A) => boolean, arg?: A) =>
-  page.waitForFunction(fn as (arg: unknown) => boolean, arg, { timeout: TIMEOUT });
 
 /** Waits for the auth state; returns [auth callbacks called, isAuthorized(), getUserId()]. */
 async function authorized(page: Page, expected: boolean) {

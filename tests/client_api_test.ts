@@ -6,19 +6,12 @@ import assert from "node:assert/strict";
 import { CometApi } from "../client/src/comet_api.ts";
 import type { CometEvent } from "../client/src/public_types.ts";
 import { FakeNetwork, type FakeWebSocket } from "../client/testing/fake_browser.ts";
+import { waitFor } from "../client/testing/wait_for.ts";
 
 const SERVER_INFO_OK =
   '{"authorized":true,"data":"hash1","event":"serverInfo","message_send_time":1,"pipe":"sys"}';
 const SERVER_INFO_ANON =
   '{"authorized":false,"data":"","event":"serverInfo","message_send_time":1,"pipe":"sys"}';
-
-async function waitFor(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A started instance with its socket open; `stop()` it at the end of the test. */
 function connected(options: Record<string, unknown> = {}) {
@@ -213,6 +206,19 @@ Deno.test("reconnect: after a bare TCP drop, with the full list again; not after
   }
 });
 
+Deno.test("reconnect: a clean 1001 is followed by a reconnect; a clean 1008 or 4xxx is final", async () => {
+  for (const [code, reconnects] of [[1001, true], [1008, false], [4001, false]] as const) {
+    const { net, api, socket } = connected({ reconnect_delay: 1 });
+    try {
+      socket.drop(code, true);
+      await new Promise((r) => setTimeout(r, 250)); // > the 100 ms minimum delay
+      assert.equal(net.sockets.length, reconnects ? 2 : 1, `close code ${code}`);
+    } finally {
+      api.stop();
+    }
+  }
+});
+
 Deno.test("restart: reconnects at once with the new key; stop: no reconnect", async () => {
   const { net, api, socket } = connected({ user_id: 5, user_key: "old" });
   api.restart({ user_key: "new" });
@@ -309,6 +315,10 @@ Deno.test("duplicates: multi_web_pipe_send copies are delivered once, without th
     socket.receive(frame);
     socket.receive(frame);
     assert.deepEqual(got, [{ a: 1 }]);
+    const withUuid = '{"data":"u","event":"e","pipe":"web_x","uuid":"msg-uuid-1"}';
+    socket.receive(withUuid);
+    socket.receive(withUuid);
+    assert.deepEqual(got, [{ a: 1 }, "u"]);
     api.multi_web_pipe_send("web_x", "e", { b: 2 }, 1);
     assert.match(
       socket.sent.at(-1)!,

@@ -7,14 +7,7 @@ import assert from "node:assert/strict";
 import { CometApi } from "../client/src/comet_api.ts";
 import type { CometEvent } from "../client/src/public_types.ts";
 import { FakeLockManager, FakeNetwork } from "../client/testing/fake_browser.ts";
-
-async function waitFor(check: () => boolean, what: string, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitFor } from "../client/testing/wait_for.ts";
 
 /** A browser: one network, one lock manager, tabs that share them. */
 function browser() {
@@ -22,13 +15,26 @@ function browser() {
   const locks = new FakeLockManager().asLockManager();
   const env = net.environment({ locks, BroadcastChannel });
   const tabs: CometApi[] = [];
+  const tab = (options: Record<string, unknown> = {}): CometApi => {
+    const api = new CometApi(env);
+    tabs.push(api);
+    // A node name per test keeps the channels of different tests apart.
+    api.start({ node: `tabs-${testId}`, nostat: true, ...options });
+    return api;
+  };
   return {
     net,
-    tab(options: Record<string, unknown> = {}): CometApi {
-      const api = new CometApi(env);
-      tabs.push(api);
-      // A node name per test keeps the channels of different tests apart.
-      api.start({ node: `tabs-${testId}`, nostat: true, ...options });
+    tab,
+    /** A tab that has become the leader. */
+    async leader(): Promise<CometApi> {
+      const api = tab();
+      await waitFor(() => api.isMaster() === true, "a leader");
+      return api;
+    },
+    /** A tab that follows and sees the leader's (open) connection. */
+    async connectedFollower(): Promise<CometApi> {
+      const api = tab();
+      await waitFor(() => api.isConnected(), "the follower to see the connection");
       return api;
     },
     stopAll() {
@@ -38,61 +44,57 @@ function browser() {
 }
 let testId = 0;
 
+/** A test with a fresh browser whose tabs are all stopped at the end. */
+function tabsTest(name: string, fn: (b: ReturnType<typeof browser>) => Promise<void>): void {
+  Deno.test(name, async () => {
+    testId++;
+    const b = browser();
+    try {
+      await fn(b);
+    } finally {
+      b.stopAll();
+    }
+  });
+}
+
 const SERVER_INFO =
   '{"authorized":false,"data":"","event":"serverInfo","message_send_time":1,"pipe":"sys"}';
 
-Deno.test("tabs: the first tab leads and holds the only socket; the others follow", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const leader = b.tab();
-    await waitFor(() => leader.isMaster() === true, "a leader");
-    const follower = b.tab();
-    await waitFor(() => follower.isMaster() === false, "a follower");
-    assert.equal(b.net.sockets.length, 1);
-    b.net.last.accept();
-    await waitFor(() => follower.isConnected(), "the follower to see the connection");
-    assert.equal(leader.isConnected(), true);
-  } finally {
-    b.stopAll();
-  }
+tabsTest("tabs: the first tab leads and holds the only socket; the others follow", async (b) => {
+  const leader = await b.leader();
+  const follower = b.tab();
+  await waitFor(() => follower.isMaster() === false, "a follower");
+  assert.equal(b.net.sockets.length, 1);
+  b.net.last.accept();
+  await waitFor(() => follower.isConnected(), "the follower to see the connection");
+  assert.equal(leader.isConnected(), true);
 });
 
-Deno.test("tabs: the leader subscribes the union; messages reach every tab", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const leader = b.tab();
-    await waitFor(() => leader.isMaster() === true, "a leader");
-    const follower = b.tab();
-    const got: string[] = [];
-    leader.subscription("web_a", (e: CometEvent, _s, other) => got.push(`L:${e.data}:${other}`));
-    follower.subscription("web_b", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
-    follower.subscription("web_a", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
-    const socket = b.net.last;
-    socket.accept();
-    await waitFor(() => socket.sent.at(-1) === "subscription\nweb_a\nweb_b", "the merged list");
-    socket.receive(SERVER_INFO);
-    socket.receive('{"data":"one","event":"e","pipe":"web_a"}');
-    socket.receive('{"data":"two","event":"e","pipe":"web_b"}');
-    await waitFor(() => got.length === 3, "three deliveries");
-    assert.deepEqual(got.sort(), ["F:one:true", "F:two:true", "L:one:false"]);
-    assert.equal(follower.isAuthorized(), false);
-  } finally {
-    b.stopAll();
-  }
+tabsTest("tabs: the leader subscribes the union; messages reach every tab", async (b) => {
+  const leader = await b.leader();
+  const follower = b.tab();
+  const got: string[] = [];
+  leader.subscription("web_a", (e: CometEvent, _s, other) => got.push(`L:${e.data}:${other}`));
+  follower.subscription("web_b", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
+  follower.subscription("web_a", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
+  const socket = b.net.last;
+  socket.accept();
+  await waitFor(() => socket.sent.at(-1) === "subscription\nweb_a\nweb_b", "the merged list");
+  socket.receive(SERVER_INFO);
+  socket.receive('{"data":"one","event":"e","pipe":"web_a"}');
+  socket.receive('{"data":"two","event":"e","pipe":"web_b"}');
+  await waitFor(() => got.length === 3, "three deliveries");
+  assert.deepEqual(got.sort(), ["F:one:true", "F:two:true", "L:one:false"]);
+  assert.equal(follower.isAuthorized(), false);
 });
 
-Deno.test("tabs: a follower's commands go out on the leader's socket, its replies come back", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const leader = b.tab();
-    await waitFor(() => leader.isMaster() === true, "a leader");
+tabsTest(
+  "tabs: a follower's commands go out on the leader's socket, its replies come back",
+  async (b) => {
+    await b.leader();
     const socket = b.net.last;
     socket.accept();
-    const follower = b.tab();
-    await waitFor(() => follower.isConnected(), "the follower to see the connection");
+    const follower = await b.connectedFollower();
     const counts: number[] = [];
     follower.count_users_in_pipe("web_room", (e) => counts.push(e.data.user_in_pipe));
     await waitFor(() => socket.sent.some((s) => s.startsWith("pipe_count")), "pipe_count");
@@ -102,21 +104,16 @@ Deno.test("tabs: a follower's commands go out on the leader's socket, its replie
     );
     await waitFor(() => counts.length === 1, "the reply");
     assert.deepEqual(counts, [2]);
-  } finally {
-    b.stopAll();
-  }
-});
+  },
+);
 
-Deno.test("tabs: a message one tab publishes is shown to the others (the server skips the socket)", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const leader = b.tab();
-    await waitFor(() => leader.isMaster() === true, "a leader");
+tabsTest(
+  "tabs: a message one tab publishes is shown to the others (the server skips the socket)",
+  async (b) => {
+    const leader = await b.leader();
     const socket = b.net.last;
     socket.accept();
-    const follower = b.tab();
-    await waitFor(() => follower.isConnected(), "the follower to join");
+    const follower = await b.connectedFollower();
     const got: string[] = [];
     leader.subscription("web_room.say", (e: CometEvent) => got.push(`L:${JSON.stringify(e.data)}`));
     follower.subscription(
@@ -127,17 +124,25 @@ Deno.test("tabs: a message one tab publishes is shown to the others (the server 
     await waitFor(() => socket.sent.includes('web_pipe2\nweb_room\nsay\n*\n{"text":"hi"}'), "send");
     await waitFor(() => got.length === 1, "the echo");
     assert.deepEqual(got, ['L:{"text":"hi"}']);
-  } finally {
-    b.stopAll();
-  }
+  },
+);
+
+tabsTest("tabs: a follower's restart() makes the leader reconnect with the new key", async (b) => {
+  const leader = await b.leader();
+  const socket = b.net.last;
+  socket.accept();
+  const follower = await b.connectedFollower();
+  follower.restart({ user_key: "new" });
+  await waitFor(() => b.net.sockets.length === 2, "the leader to reconnect");
+  assert.equal(socket.closedWith, 1000);
+  assert.ok(b.net.last.url.includes("/ws/sesion=new&"), b.net.last.url);
+  assert.equal(leader.getUserKey(), "new");
 });
 
-Deno.test("tabs: when the leader goes, a follower connects and subscribes everyone's pipes", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const first = b.tab();
-    await waitFor(() => first.isMaster() === true, "a leader");
+tabsTest(
+  "tabs: when the leader goes, a follower connects and subscribes everyone's pipes",
+  async (b) => {
+    const first = await b.leader();
     const second = b.tab();
     const third = b.tab();
     await waitFor(() => second.isMaster() === false && third.isMaster() === false, "followers");
@@ -158,21 +163,12 @@ Deno.test("tabs: when the leader goes, a follower connects and subscribes everyo
         ),
       "the union from the new leader",
     );
-  } finally {
-    b.stopAll();
-  }
-});
+  },
+);
 
-Deno.test("tabs: share_connection:false gives the instance its own socket", async () => {
-  testId++;
-  const b = browser();
-  try {
-    const shared = b.tab();
-    await waitFor(() => shared.isMaster() === true, "a leader");
-    const own = b.tab({ share_connection: false });
-    assert.equal(own.isMaster(), true);
-    assert.equal(b.net.sockets.length, 2);
-  } finally {
-    b.stopAll();
-  }
+tabsTest("tabs: share_connection:false gives the instance its own socket", async (b) => {
+  await b.leader();
+  const own = b.tab({ share_connection: false });
+  assert.equal(own.isMaster(), true);
+  assert.equal(b.net.sockets.length, 2);
 });

@@ -5,11 +5,10 @@
  * Pure functions, so the facade keeps only state.
  */
 import type { CometOptions } from "./public_types.ts";
-import type { BackoffPolicy } from "./reconnect_backoff.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./reconnect_backoff.ts";
 import {
   buildSocketUrl,
   CLIENT_VERSION,
-  type CometNode,
   eventKey,
   nodesOf,
   numericParam,
@@ -31,24 +30,21 @@ export function definedOnly(options: Record<string, unknown>): Record<string, un
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
-/** The configured nodes, or `defaultNodes` (where the script was served from). */
-export function nodesFor(options: CometOptions, defaultNodes: string[]): CometNode[] {
-  return nodesOf(options, defaultNodes);
-}
-
 /**
  * Lock and channel name of the tab group: tabs with the same nodes, dev_id and user_id may share
  * one socket (a different user needs its own, authorized differently).
  */
 export function groupNameFor(options: CometOptions, defaultNodes: string[]): string {
-  return `comet_api_${eventKey(nodesFor(options, defaultNodes), options.dev_id, options.user_id)}`;
+  return `comet_api_${eventKeyOf(options, defaultNodes)}`;
 }
 
 /** `tabSignal` state name of the real user key: `<eventKey>real_user_key` (spec §9.1). */
 export function realUserKeyStateName(options: CometOptions, defaultNodes: string[]): string {
-  return `${
-    eventKey(nodesFor(options, defaultNodes), options.dev_id, options.user_id)
-  }real_user_key`;
+  return `${eventKeyOf(options, defaultNodes)}real_user_key`;
+}
+
+function eventKeyOf(options: CometOptions, defaultNodes: string[]): string {
+  return eventKey(nodesOf(options, defaultNodes), options.dev_id, options.user_id);
 }
 
 /**
@@ -72,7 +68,7 @@ export function socketUrlsFor(
   pageProtocol: string | undefined,
   uuid: string,
 ): string[] {
-  return nodesFor(options, defaultNodes).map((node) =>
+  return nodesOf(options, defaultNodes).map((node) =>
     buildSocketUrl({
       node,
       secure: useSecure(options, node, pageProtocol),
@@ -84,10 +80,11 @@ export function socketUrlsFor(
   );
 }
 
+/** `reconnect_delay` / `reconnect_max_delay`, each falling back to the default policy. */
 export function backoffPolicyOf(options: CometOptions): BackoffPolicy {
   return {
-    baseMs: Number(options.reconnect_delay) || 1000,
-    maxMs: Number(options.reconnect_max_delay) || 30_000,
+    baseMs: Number(options.reconnect_delay) || DEFAULT_BACKOFF.baseMs,
+    maxMs: Number(options.reconnect_max_delay) || DEFAULT_BACKOFF.maxMs,
   };
 }
 

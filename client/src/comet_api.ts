@@ -20,7 +20,6 @@ import {
   definedOnly,
   groupNameFor,
   mergeOptions,
-  nodesFor,
   realUserKeyStateName,
   roundRobinNode,
   socketUrlsFor,
@@ -39,7 +38,7 @@ import { MessageDispatcher } from "./message_dispatcher.ts";
 import { browserUuid, newMarker, newUuid, randomString, sanitizeUuid } from "./random_ids.ts";
 import { ReplyRequests } from "./reply_requests.ts";
 import { SignalBus } from "./signal_bus.ts";
-import { useSecure } from "./socket_url.ts";
+import { type CometNode, nodesOf, useSecure } from "./socket_url.ts";
 import {
   parseSubscriptionId,
   parseSubscriptionName,
@@ -326,11 +325,7 @@ export class CometApi implements CometServerApi {
   }
 
   isUseWss(): boolean {
-    return useSecure(
-      this.options,
-      nodesFor(this.options, CometApi.defaultNodes)[0],
-      this.env.pageProtocol,
-    );
+    return useSecure(this.options, this.nodes()[0], this.env.pageProtocol);
   }
 
   getLogLevel(): number {
@@ -343,6 +338,11 @@ export class CometApi implements CometServerApi {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /** The nodes of the current options, or the server that served the script. */
+  private nodes(): CometNode[] {
+    return nodesOf(this.options, CometApi.defaultNodes);
+  }
+
   private realUserKeyName(): string {
     return realUserKeyStateName(this.options, CometApi.defaultNodes);
   }
@@ -353,11 +353,11 @@ export class CometApi implements CometServerApi {
   }
 
   private pickNode(): number | undefined {
-    return roundRobinNode(this.options, nodesFor(this.options, CometApi.defaultNodes).length);
+    return roundRobinNode(this.options, this.nodes().length);
   }
 
   private openGroup(): void {
-    if (nodesFor(this.options, CometApi.defaultNodes).length === 0) {
+    if (this.nodes().length === 0) {
       log.error('no node to connect to: call start({node: "host:port", dev_id: 0})');
       return;
     }

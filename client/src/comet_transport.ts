@@ -43,10 +43,6 @@ export class CometTransport {
     private readonly hooks: TransportHooks,
   ) {}
 
-  get isConnected(): boolean {
-    return this.connected;
-  }
-
   start(): void {
     this.stopNodes();
     const urls = this.settings.urls();

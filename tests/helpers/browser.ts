@@ -42,6 +42,19 @@ export function servePages(pages: Record<string, string>): PageServer {
   };
 }
 
+/** How long a browser test waits for a page to reach a state. */
+export const PAGE_TIMEOUT = 10_000;
+
+/** `page.waitForFunction(fn, arg)` with a timeout (PAGE_TIMEOUT unless given). */
+export function waitInPage<A>(
+  page: Page,
+  fn: (arg: A) => boolean,
+  arg?: A,
+  timeout = PAGE_TIMEOUT,
+): Promise<unknown> {
+  return page.waitForFunction(fn as (arg: unknown) => boolean, arg, { timeout });
+}
+
 /** Collects the page's console errors and uncaught exceptions, to show when a test fails. */
 export function recordPageErrors(page: Page, into: string[]): void {
   page.on("pageerror", (err) => into.push(`pageerror: ${err.message}`));
