@@ -165,6 +165,12 @@ Deno.test("/metrics is Prometheus text and its counters move when messages flow"
     );
     assertEquals(valueOf(after, "comet_storage_errors_total"), 0);
     assert.ok(valueOf(after, "comet_uptime_seconds") >= 0);
+    // Memory gauges: the process's resident set holds at least the JS heap in use.
+    const rss = valueOf(after, "process_resident_memory_bytes");
+    const heapUsed = valueOf(after, "comet_js_heap_used_bytes");
+    assert.ok(heapUsed > 1e6 && rss > heapUsed, `rss ${rss}, heap ${heapUsed}`);
+    assert.ok(valueOf(after, "comet_js_heap_total_bytes") >= heapUsed);
+    assert.ok(valueOf(after, "comet_js_external_bytes") >= 0);
   } finally {
     await backend.end().catch(() => {});
     await browser.client.close();

@@ -178,6 +178,32 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
     "Storage operations that failed.",
     s.storageFailedOps,
   );
+
+  const memory = Deno.memoryUsage();
+  out.single(
+    "process_resident_memory_bytes",
+    "gauge",
+    "Resident memory of the server process.",
+    memory.rss,
+  );
+  out.single(
+    "comet_js_heap_used_bytes",
+    "gauge",
+    "JavaScript heap in use (live objects and not yet collected garbage).",
+    memory.heapUsed,
+  );
+  out.single(
+    "comet_js_heap_total_bytes",
+    "gauge",
+    "JavaScript heap reserved by the engine.",
+    memory.heapTotal,
+  );
+  out.single(
+    "comet_js_external_bytes",
+    "gauge",
+    "Memory outside the JavaScript heap owned by JavaScript objects (buffers).",
+    memory.external,
+  );
   return out.text();
 }
 
