@@ -183,9 +183,11 @@ class QlConnection {
     const out = this.session.out;
     if (this.ended) return out.reset();
     if (out.length > 0) {
-      // Copied: `out` is reused for the next replies while these bytes may still be queued.
-      this.socket.write(Buffer.from(out.view()));
-      out.reset();
+      this.socket.write(out.view());
+      // Nothing left unsent: the kernel has the bytes and `out` can be reused. Otherwise the
+      // socket still holds this view, so the next replies go to a new buffer.
+      if (this.socket.writableLength === 0) out.reset();
+      else out.detach();
     }
     if (this.session.closing) {
       this.ended = true;

@@ -22,6 +22,9 @@ export class PacketTooLarge extends Error {
   }
 }
 
+/** Size of a fresh read buffer: room for a few hundred typical queries. */
+const BUFFER_SIZE = 16384;
+
 export class PacketReader {
   private buf = new Uint8Array(0);
   private start = 0;
@@ -33,21 +36,17 @@ export class PacketReader {
   /** @param maxPayload longest logical payload accepted (guards memory). */
   constructor(private maxPayload: number) {}
 
-  /** Appends received bytes (copied; the caller may reuse its read buffer). */
+  /**
+   * Appends received bytes (copied; the caller may reuse its read buffer). Bytes of packets
+   * already returned are never overwritten: when the buffer is full, the pending bytes move to a
+   * new one and the old one lives on as long as a returned payload still points into it.
+   */
   push(chunk: Uint8Array): void {
     const pending = this.end - this.start;
-    if (pending === 0) {
-      this.start = this.end = 0;
-      if (this.buf.length > 1 << 20) this.buf = new Uint8Array(4096);
-    }
-    if (this.end + chunk.length > this.buf.length) {
-      if (pending + chunk.length <= this.buf.length) {
-        this.buf.copyWithin(0, this.start, this.end);
-      } else {
-        const grown = new Uint8Array(Math.max(4096, 2 * (pending + chunk.length)));
-        grown.set(this.buf.subarray(this.start, this.end));
-        this.buf = grown;
-      }
+    if (this.end + chunk.length > this.buf.length || (pending === 0 && this.buf.length > 1 << 20)) {
+      const fresh = new Uint8Array(Math.max(BUFFER_SIZE, 2 * (pending + chunk.length)));
+      fresh.set(this.buf.subarray(this.start, this.end));
+      this.buf = fresh;
       this.start = 0;
       this.end = pending;
     }
@@ -66,8 +65,8 @@ export class PacketReader {
       const seq = b[s + 3];
       if (this.partsSize + size > this.maxPayload) throw new PacketTooLarge(this.maxPayload);
       if (avail < 4 + size) return undefined;
-      // Copy out: the payload must survive later pushes, which reuse the buffer.
-      const payload = b.slice(s + 4, s + 4 + size);
+      // A view: `push` never overwrites returned bytes, so it stays valid with no copy.
+      const payload = b.subarray(s + 4, s + 4 + size);
       this.start += 4 + size;
       if (size === MAX_PACKET_PAYLOAD) {
         if (this.parts.length === 0) this.partsFirstSeq = seq;

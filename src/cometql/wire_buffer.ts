@@ -35,6 +35,12 @@ export class WireWriter {
     if (this.bytes.length > 1 << 20) this.bytes = new Uint8Array(4096);
   }
 
+  /** Starts over in a new buffer, leaving the bytes written so far to whoever holds a view. */
+  detach(): void {
+    this.bytes = new Uint8Array(4096);
+    this.length = 0;
+  }
+
   ensure(extra: number): void {
     const need = this.length + extra;
     if (need <= this.bytes.length) return;
