@@ -4,6 +4,8 @@
  * Ports are ephemeral; they are read back from the server's `listening:` log line.
  */
 
+/** The V8 flags `deno task start` and `deno task compile` give the server (see README). */
+export const SERVER_V8_FLAGS = "--v8-flags=--max-semi-space-size=2";
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
 export interface CometProcess {
@@ -33,7 +35,7 @@ export async function spawnComet(
   } = {},
 ): Promise<CometProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", options.script ?? MAIN_TS, "--conf", confPath],
+    args: ["run", "-A", SERVER_V8_FLAGS, options.script ?? MAIN_TS, "--conf", confPath],
     cwd: options.cwd,
     stdout: "piped",
     stderr: "piped",
