@@ -3,7 +3,7 @@
  * first request is reassembled, its route chosen, and the connection either gets one plain-HTTP
  * response and is closed, or becomes a WebSocket session (`WsConnection`).
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import type { CometNode } from "../core/comet_node.ts";
 import { errorMessage } from "../core/messages.ts";
@@ -111,7 +111,7 @@ export class FirstRequest implements SocketPhase {
       socket.destroy(); // no key: no response at all, even for a valid URL
       return;
     }
-    socket.write(switchingProtocols(upgradeRequest.key, upgradeRequest.chatOffered));
+    const accepted = switchingProtocols(upgradeRequest.key, upgradeRequest.chatOffered);
     const params = parseWsUrl(request.target, node.config.main.devIndexSize);
     if (isWsUrlError(params)) {
       const error = errorMessage({
@@ -119,7 +119,7 @@ export class FirstRequest implements SocketPhase {
         error_code: params.code,
         info: "Closed due to error. See last message.",
       });
-      socket.write(frameOf(error, params.format));
+      socket.write(Buffer.concat([accepted, frameOf(error, params.format)]));
       socket.destroySoon();
       log.debug("ws", `handshake error ${params.code} from ${socket.remoteAddress}`);
       return;
@@ -133,6 +133,8 @@ export class FirstRequest implements SocketPhase {
       language: upgradeRequest.language,
     });
     socket[PHASE] = connection;
-    connection.start(params.key, params.userId, rest);
+    // The 101 goes out in the connection's first write, with serverInfo when the authorization
+    // answers within this turn (anonymous and cached users): one send instead of two.
+    connection.start(accepted, params.key, params.userId, rest);
   }
 }

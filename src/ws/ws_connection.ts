@@ -78,10 +78,11 @@ export class WsConnection implements CommandConnection {
 
   /**
    * Starts the session: authorization runs first (the core sends serverInfo, the queue and
-   * presence); commands that arrive meanwhile run after it, in order. `early` holds bytes that
-   * came with the upgrade request.
+   * presence); commands that arrive meanwhile run after it, in order. `accepted` is the 101
+   * response, queued first; `early` holds bytes that came with the upgrade request.
    */
-  start(key: string, requestedUserId: number, early: Buffer): void {
+  start(accepted: Uint8Array, key: string, requestedUserId: number, early: Buffer): void {
+    this.write(accepted);
     const stats = this.node.stats;
     stats.wsOnline++;
     stats.wsConnectsTotal++;
