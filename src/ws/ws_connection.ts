@@ -52,7 +52,11 @@ export class WsConnection implements CommandConnection {
    * stopped): an idle connection holds no reader.
    */
   private reader: FrameReader | null = null;
-  /** Frames given during this event-loop turn, written together by `flush`. */
+  /**
+   * Frames given since the last flush, written together by `flush`: the first one alone in
+   * `single` (the common case below saturation: no array per frame), more in `batch`.
+   */
+  private single: Uint8Array | null = null;
   private batch: Uint8Array[] | null = null;
   private batchBytes = 0;
   /** The socket's unsent bytes after the last flush (0 for a consumer that keeps up). */
@@ -111,6 +115,7 @@ export class WsConnection implements CommandConnection {
   onClose(): void {
     this.open = false;
     this.reader = null; // 'close' is the socket's last event: nothing more is read
+    this.single = null;
     this.batch = null;
     this.waiting = null;
     this.node.stats.wsOnline--;
@@ -147,6 +152,7 @@ export class WsConnection implements CommandConnection {
   drop(): void {
     if (!this.open) return;
     this.open = false;
+    this.single = null;
     this.batch = null;
     this.socket.destroy();
   }
@@ -189,12 +195,13 @@ export class WsConnection implements CommandConnection {
   // ---- internals ----
 
   private write(frame: Uint8Array): boolean {
-    if (this.batch === null) {
-      this.batch = [frame];
+    if (this.single === null) {
+      this.single = frame;
       this.batchBytes = frame.length;
       scheduleFlush(this);
     } else {
-      this.batch.push(frame);
+      if (this.batch === null) this.batch = [this.single, frame];
+      else this.batch.push(frame);
       this.batchBytes += frame.length;
     }
     const max = this.node.config.ws.maxBacklog;
@@ -210,13 +217,15 @@ export class WsConnection implements CommandConnection {
 
   /** Writes this turn's frames as one buffer (called by the flush scheduler). */
   flush(): void {
+    const single = this.single;
+    if (single === null) return;
     const batch = this.batch;
-    if (batch === null) return;
+    this.single = null;
     this.batch = null;
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (!this.open) return;
-    this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch, bytes));
+    this.socket.write(batch === null ? single : Buffer.concat(batch, bytes));
     this.unsent = this.socket.writableLength;
     if (this.unsent > this.node.config.ws.maxBacklog) this.dropSlowConsumer();
   }
