@@ -2,6 +2,7 @@
  * The domain facade both transports call: a CometQL insert and a browser `web_pipe2` reach
  * subscribers through the same functions here. Knows nothing of WebSocket or MySQL bytes.
  */
+import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryEntry, Storage } from "../storage/storage.ts";
@@ -176,7 +177,7 @@ export class CometNode {
     // Cluster traffic (spec cometql.md §7.5) is delivered locally only, never queued.
     if (delivered === 0 && options.queue !== false) {
       await this.storage.enqueuePrivate({
-        id: crypto.randomUUID(),
+        id: newMessageId(),
         devId,
         userId,
         event,

@@ -4,6 +4,7 @@
  * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
  * waits for everything pending.
  */
+import { newMessageId } from "./message_id.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryEntry, Storage } from "../storage/storage.ts";
 
@@ -58,7 +59,7 @@ export class PipeHistory {
   record(devId: number, pipe: string, event: string, message: string, userId: number): void {
     if (this.keep(devId, pipe) <= 0) return;
     this.pending.push({
-      id: crypto.randomUUID(),
+      id: newMessageId(),
       devId,
       pipe,
       event: event === "" ? "undefined" : event,
