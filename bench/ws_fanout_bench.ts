@@ -60,7 +60,13 @@ async function bench(): Promise<void> {
       `[admin]\nip = 127.0.0.1\nport = 0\n[log]\nlevel = 300\n`,
   );
   const self = new URL(import.meta.url).pathname;
-  const denoArgs = ["run", "-A", "--v8-flags=--expose-gc,--max-semi-space-size=2", self, `--serve=${conf}`];
+  const denoArgs = [
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc,--max-semi-space-size=2",
+    self,
+    `--serve=${conf}`,
+  ];
   const child = new Deno.Command(pin ? "taskset" : Deno.execPath(), {
     args: pin ? ["-c", "0", Deno.execPath(), ...denoArgs] : denoArgs,
     stdin: "piped",
