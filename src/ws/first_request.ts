@@ -4,7 +4,7 @@
  * response and is closed, or becomes a WebSocket session (`WsConnection`).
  */
 import { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
+import type { ByteSocket } from "./byte_socket.ts";
 import type { CometNode } from "../core/comet_node.ts";
 import { errorMessage } from "../core/messages.ts";
 import type { Logger } from "../log.ts";
@@ -36,7 +36,7 @@ export interface StaticFiles {
 /** Where the listener keeps a socket's current phase (on the socket: no closure per socket). */
 export const PHASE = Symbol("phase");
 
-export type PhasedSocket = Socket & { [PHASE]: SocketPhase };
+export type PhasedSocket = ByteSocket & { [PHASE]: SocketPhase };
 
 /** What the listener shares with every connection. */
 export interface PortContext {

@@ -12,8 +12,8 @@
  *   everyone else keeps receiving.
  */
 import { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
 import type { CometNode } from "../core/comet_node.ts";
+import type { ByteSocket } from "./byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
 import type { WireFormat } from "../core/subscriber.ts";
 import { type CommandConnection, runCommand } from "./command_runner.ts";
@@ -68,7 +68,7 @@ export class WsConnection implements CommandConnection {
   private open = true;
 
   constructor(
-    private socket: Socket,
+    private socket: ByteSocket,
     private node: CometNode,
     identity: BrowserIdentity,
   ) {

@@ -21,6 +21,7 @@ import type { Buffer } from "node:buffer";
 import net from "node:net";
 import type { CometNode } from "../core/comet_node.ts";
 import type { Logger } from "../log.ts";
+import { type LibcSocket, libcSocketsUsable, listenLibc } from "./libc_sockets.ts";
 import {
   FirstRequest,
   PHASE,
@@ -45,19 +46,20 @@ export function startWsListener(
 ): Promise<WsListener> {
   const { ip, port } = node.config.ws;
   const context: PortContext = { node, log, staticFiles };
+  if (libcSocketsUsable(ip)) return Promise.resolve(startOnLibc(context));
   const sockets = new Set<net.Socket>();
   const onSocketError = (e: Error) => log.debug("ws", `socket error: ${e.message}`);
   // One set of handlers shared by every socket (EventEmitter calls them with `this` = the
   // socket), so a connection costs no closures and no closure context of its own.
-  function onData(this: PhasedSocket, chunk: Buffer): void {
+  function onData(this: NetPhasedSocket, chunk: Buffer): void {
     this[PHASE].onData(chunk);
   }
-  function onClose(this: PhasedSocket): void {
+  function onClose(this: NetPhasedSocket): void {
     sockets.delete(this);
     this[PHASE].onClose();
   }
   const server = net.createServer((accepted) => {
-    const socket = accepted as PhasedSocket;
+    const socket = accepted as NetPhasedSocket;
     sockets.add(socket);
     // Frames are already packed per event-loop turn; Nagle would only add delay on top.
     socket.setNoDelay(true);
@@ -84,4 +86,25 @@ export function startWsListener(
       });
     });
   });
+}
+
+type NetPhasedSocket = net.Socket & PhasedSocket;
+
+/** The same port on libc sockets (libc_sockets.ts): same phases, no node:net Socket per client. */
+function startOnLibc(context: PortContext): WsListener {
+  const { node, log } = context;
+  const { ip, port } = node.config.ws;
+  const listener = listenLibc(
+    ip,
+    port,
+    (socket: LibcSocket) => {
+      const phased = socket as LibcSocket & PhasedSocket;
+      phased[PHASE] = new FirstRequest(phased, context);
+      socket.onData = (chunk) => phased[PHASE].onData(chunk);
+      socket.onClose = () => phased[PHASE].onClose();
+    },
+    (message) => log.error("ws", message),
+  );
+  log.info("ws", `WebSocket/HTTP listening on ${ip}:${listener.port} (libc sockets)`);
+  return { port: listener.port, close: () => listener.close() };
 }

@@ -1,0 +1,16 @@
+/**
+ * What the browser port needs of a TCP connection. A `node:net` Socket has it, and so has the
+ * libc socket of libc_sockets.ts; FirstRequest and WsConnection see nothing else.
+ */
+export interface ByteSocket {
+  /** Sends now what the kernel takes; the rest is kept and sent in order (see writableLength). */
+  write(data: Uint8Array): boolean;
+  /** Bytes written but not yet taken by the kernel. */
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  readonly remoteAddress?: string;
+  /** Closes the connection now (a bare TCP close, no WebSocket Close frame). */
+  destroy(): void;
+  /** Closes the connection once what was written has been sent. */
+  destroySoon(): void;
+}

@@ -1,0 +1,376 @@
+/**
+ * The browser port's TCP sockets straight on the C library (Linux, through Deno's FFI): one epoll
+ * set per listener, non-blocking sockets, `send` and `recv` called synchronously from the event
+ * loop's thread. It exists for the figures in README's Performance section: measured with
+ * shared/tools/wsload on Deno 2.9, a `node:net` socket costs ~4.3 KB of memory and ~260 µs of
+ * server CPU per connection and ~14.6 µs per single-frame write, against ~0.9 KB, ~130 µs and
+ * ~13 µs here (a C program needs ~12 µs per write on the same machine: bench/floor/).
+ *
+ * Only what the browser port uses is here (`ByteSocket`): write (queued past what the kernel
+ * takes, sent when epoll says writable), the unsent byte count, destroy, destroy once sent, the
+ * peer's address. The epoll wait runs on a runtime worker thread (a nonblocking FFI call), so the
+ * event loop stays free; everything else runs on the event loop's thread. Where this cannot run
+ * (not Linux x86_64/aarch64, no `--allow-ffi`, an `[ws] ip` that is not an IP literal), the port
+ * uses `node:net` (ws_listener.ts).
+ */
+import { Buffer } from "node:buffer";
+import { isIP } from "node:net";
+import type { ByteSocket } from "./byte_socket.ts";
+
+const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1, SHUT_WR = 1;
+const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLRDHUP = 0x2000;
+const EPOLL_CTL_ADD = 1, EPOLL_CTL_MOD = 3;
+const MSG_NOSIGNAL = 0x4000, EAGAIN = 11, EINTR = 4, EMFILE = 24, ENFILE = 23;
+const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16; // struct epoll_event is packed on x86_64
+const EVENT_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
+const MAX_EVENTS = 1024;
+const READ_SIZE = 65536;
+
+const SYMBOLS = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
+  // Byte counts are size_t/ssize_t; every buffer here is far below 2 GiB, so i32 results hold them.
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+// size_t parameters take plain numbers at run time; the declared type only admits bigint.
+type SizedCall = (fd: number, buf: Uint8Array, size: number, flags: number) => number;
+
+/** Opened once, when this module loads (not inside a test), or null where it cannot be. */
+const libc: Libc | null = openLibc();
+
+function openLibc(): Libc | null {
+  if (Deno.build.os !== "linux") return null;
+  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+  try {
+    return Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  } catch {
+    return null;
+  }
+}
+
+const recv = libc?.recv as unknown as SizedCall;
+const send = libc?.send as unknown as SizedCall;
+
+function errno(): number {
+  return new Deno.UnsafePointerView(libc!.__errno_location()!).getInt32();
+}
+
+/** Whether a listener on `ip` can use libc sockets in this process. */
+export function libcSocketsUsable(ip: string): boolean {
+  return libc !== null && isIP(ip) !== 0 && Deno.env.get("COMET_WS_TRANSPORT") !== "node";
+}
+
+export interface LibcListener {
+  readonly port: number;
+  /** Stops accepting, drops every connection and waits for the epoll loop to end. */
+  close(): Promise<void>;
+}
+
+/** What the listener does with a connection: it sets the socket's handlers. */
+export type OnConnection = (socket: LibcSocket) => void;
+
+export function listenLibc(
+  ip: string,
+  port: number,
+  onConnection: OnConnection,
+  onError: (message: string) => void,
+): LibcListener {
+  const c = libc!;
+  const family = isIP(ip) === 6 ? AF_INET6 : AF_INET;
+  const fd = c.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`socket(): errno ${errno()}`);
+  const one = new Int32Array([1]);
+  c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, new Uint8Array(one.buffer), 4);
+  const address = encodeAddress(family, ip, port);
+  if (c.bind(fd, address, address.length) !== 0 || c.listen(fd, 4096) !== 0) {
+    const code = errno();
+    c.close(fd);
+    throw Object.assign(new Error(`cannot listen on ${ip}:${port}: errno ${code}`), {
+      code: code === 98 ? "EADDRINUSE" : code === 13 ? "EACCES" : `E${code}`,
+    });
+  }
+  return new EpollLoop(fd, onConnection, onError);
+}
+
+class EpollLoop implements LibcListener {
+  readonly port: number;
+  private readonly epoll: number;
+  private readonly wake: number;
+  private readonly sockets = new Map<number, LibcSocket>();
+  private readonly events = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
+  private readonly view = new DataView(this.events.buffer);
+  private readonly readBuffer = new Uint8Array(READ_SIZE);
+  private closed = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly listenFd: number,
+    private readonly onConnection: OnConnection,
+    private readonly onError: (message: string) => void,
+  ) {
+    const c = libc!;
+    this.port = localPort(listenFd);
+    this.epoll = c.epoll_create1(0o2000000);
+    this.wake = c.eventfd(0, 0o4000 | 0o2000000);
+    this.watch(EPOLL_CTL_ADD, listenFd, EPOLLIN);
+    this.watch(EPOLL_CTL_ADD, this.wake, EPOLLIN);
+    this.done = this.run();
+  }
+
+  /** epoll_ctl with one event whose data is the fd. */
+  watch(op: number, fd: number, events: number): void {
+    const event = new Uint8Array(EVENT_SIZE);
+    const view = new DataView(event.buffer);
+    view.setUint32(0, events, true);
+    view.setInt32(EVENT_DATA, fd, true);
+    libc!.epoll_ctl(this.epoll, op, fd, event);
+  }
+
+  forget(fd: number): void {
+    this.sockets.delete(fd);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.done;
+    this.closed = true;
+    const c = libc!;
+    c.close(this.listenFd);
+    for (const socket of [...this.sockets.values()]) socket.destroy();
+    c.write(this.wake, new Uint8Array(new BigUint64Array([1n]).buffer), 8 as unknown as bigint);
+    await this.done;
+    c.close(this.wake);
+    c.close(this.epoll);
+  }
+
+  private async run(): Promise<void> {
+    const view = this.view;
+    while (!this.closed) {
+      const n = await libc!.epoll_wait(this.epoll, this.events, MAX_EVENTS, -1);
+      if (n < 0) {
+        const code = errno();
+        if (code !== EINTR) this.onError(`epoll_wait: errno ${code}`);
+        continue;
+      }
+      for (let i = 0; i < n && !this.closed; i++) {
+        const flags = view.getUint32(i * EVENT_SIZE, true);
+        const fd = view.getInt32(i * EVENT_SIZE + EVENT_DATA, true);
+        if (fd === this.listenFd) this.accept();
+        else if (fd !== this.wake) this.sockets.get(fd)?.onEvents(flags);
+      }
+    }
+  }
+
+  private accept(): void {
+    const c = libc!;
+    for (let k = 0; k < 64; k++) {
+      const fd = c.accept4(this.listenFd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        const code = errno();
+        if (code === EMFILE || code === ENFILE) this.pauseAccepting(code);
+        return;
+      }
+      c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
+      const socket = new LibcSocket(fd, this);
+      this.sockets.set(fd, socket);
+      this.watch(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
+      this.onConnection(socket);
+    }
+  }
+
+  /** Out of file descriptors: level-triggered accept would spin, so stop for a moment. */
+  private pauseAccepting(code: number): void {
+    this.onError(`accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files)`);
+    this.watch(EPOLL_CTL_MOD, this.listenFd, 0);
+    setTimeout(() => {
+      if (!this.closed) this.watch(EPOLL_CTL_MOD, this.listenFd, EPOLLIN);
+    }, 100);
+  }
+
+  /** Reads what the socket has into a fresh chunk (its handlers may keep it), or 0 / −errno. */
+  read(fd: number): Buffer | number {
+    const n = recv(fd, this.readBuffer, READ_SIZE, 0);
+    if (n <= 0) return n === 0 ? 0 : -errno();
+    return Buffer.from(this.readBuffer.slice(0, n).buffer);
+  }
+}
+
+const ONE = new Uint8Array(new Int32Array([1]).buffer);
+
+/** One accepted connection; `onData` / `onClose` are set by whoever handles it. */
+export class LibcSocket implements ByteSocket {
+  onData: (chunk: Buffer) => void = () => {};
+  onClose: () => void = () => {};
+  destroyed = false;
+  /** Bytes the kernel did not take yet, oldest first; null when there are none. */
+  private unsent: Uint8Array[] | null = null;
+  private unsentBytes = 0;
+  private endWhenSent = false;
+  private peer: string | undefined;
+
+  constructor(private readonly fd: number, private readonly loop: EpollLoop) {}
+
+  get writableLength(): number {
+    return this.unsentBytes;
+  }
+
+  get remoteAddress(): string | undefined {
+    if (this.peer === undefined && !this.destroyed) this.peer = peerAddress(this.fd);
+    return this.peer;
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.destroyed || data.length === 0) return !this.destroyed;
+    if (this.unsent !== null) {
+      this.unsent.push(data);
+      this.unsentBytes += data.length;
+      return false;
+    }
+    const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
+    if (n === data.length) return true;
+    if (n < 0 && errno() !== EAGAIN) {
+      this.destroy();
+      return false;
+    }
+    const rest = n > 0 ? data.subarray(n) : data;
+    this.unsent = [rest];
+    this.unsentBytes = rest.length;
+    this.loop.watch(EPOLL_CTL_MOD, this.fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+    return false;
+  }
+
+  /** Closes at once (a bare TCP close); `onClose` follows after the current job. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.unsent = null;
+    this.unsentBytes = 0;
+    this.loop.forget(this.fd);
+    libc!.close(this.fd); // also leaves the epoll set
+    queueMicrotask(() => this.onClose());
+  }
+
+  /** Closes once everything written so far has been sent. */
+  destroySoon(): void {
+    if (this.unsent === null) {
+      libc!.shutdown(this.fd, SHUT_WR);
+      this.destroy();
+    } else this.endWhenSent = true;
+  }
+
+  /** Called by the loop with the epoll flags of this socket. */
+  onEvents(flags: number): void {
+    if ((flags & EPOLLOUT) !== 0) this.sendUnsent();
+    if (this.destroyed || (flags & ~EPOLLOUT) === 0) return;
+    const chunk = this.loop.read(this.fd);
+    if (typeof chunk !== "number") this.onData(chunk);
+    else if (chunk === 0 || chunk !== -EAGAIN) this.destroy(); // EOF, reset or error
+  }
+
+  private sendUnsent(): void {
+    const unsent = this.unsent;
+    if (unsent === null) return;
+    while (unsent.length > 0) {
+      const data = unsent[0];
+      const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno() !== EAGAIN) this.destroy();
+        return;
+      }
+      this.unsentBytes -= n;
+      if (n < data.length) {
+        unsent[0] = data.subarray(n);
+        return;
+      }
+      unsent.shift();
+    }
+    this.unsent = null;
+    this.loop.watch(EPOLL_CTL_MOD, this.fd, EPOLLIN | EPOLLRDHUP);
+    if (this.endWhenSent) this.destroySoon();
+  }
+}
+
+function encodeAddress(family: number, ip: string, port: number): Uint8Array {
+  const bytes = new Uint8Array(family === AF_INET6 ? 28 : 16);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, family, true);
+  view.setUint16(2, port, false);
+  if (family === AF_INET) {
+    ip.split(".").forEach((part, i) => bytes[4 + i] = Number(part));
+  } else {
+    const groups = expandIpv6(ip);
+    groups.forEach((g, i) => view.setUint16(8 + 2 * i, g, false));
+  }
+  return bytes;
+}
+
+/** The eight 16-bit groups of an IPv6 literal (with `::` and a dotted IPv4 tail). */
+function expandIpv6(ip: string): number[] {
+  let text = ip.replace(/%.*$/, "");
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number);
+    text = text.slice(0, v4.index) +
+      `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const middle = tail === undefined ? [] : Array(8 - left.length - right.length).fill("0");
+  return [...left, ...middle, ...right].map((g) => parseInt(g, 16));
+}
+
+function localPort(fd: number): number {
+  const address = new Uint8Array(28);
+  const length = new Uint32Array([28]);
+  libc!.getsockname(fd, address, new Uint8Array(length.buffer));
+  return new DataView(address.buffer).getUint16(2, false);
+}
+
+/** The peer's address as node:net writes it (IPv4 dotted; IPv6 compressed, v4-mapped kept). */
+function peerAddress(fd: number): string | undefined {
+  const address = new Uint8Array(28);
+  const length = new Uint32Array([28]);
+  if (libc!.getpeername(fd, address, new Uint8Array(length.buffer)) !== 0) return undefined;
+  const view = new DataView(address.buffer);
+  if (view.getUint16(0, true) === AF_INET) return address.subarray(4, 8).join(".");
+  const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(8 + 2 * i, false));
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${address.subarray(20, 24).join(".")}`;
+  }
+  return compressIpv6(groups);
+}
+
+function compressIpv6(groups: number[]): string {
+  let best = -1, bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [best, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(":");
+  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLength).join(":")}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * The browser port's two transports (src/ws/libc_sockets.ts, and node:net where that cannot
+ * run): both keep what the kernel does not take and send it in order once the reader catches
+ * up. libc sockets also report the peer's address as node:net does and send before closing.
+ */
+import { Buffer } from "node:buffer";
+import { assert, assertEquals } from "./helpers/assert.ts";
+import { startTestServer } from "./helpers/server.ts";
+import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { type LibcSocket, libcSocketsUsable, listenLibc } from "../src/ws/libc_sockets.ts";
+
+const BODY = "y".repeat(64 * 1024);
+/** 20 MB: more than loopback socket buffers hold, well below the backlog limit below. */
+const MESSAGES = 320;
+
+for (const transport of ["libc", "node"]) {
+  Deno.test({
+    name:
+      `${transport} transport: a backlog under max_backlog is sent in order when the reader resumes`,
+    ignore: transport === "libc" && !libcSocketsUsable("127.0.0.1"),
+    async fn() {
+      Deno.env.set("COMET_WS_TRANSPORT", transport);
+      const t = await startTestServer(`[ws]\nmax_backlog = ${64 * 1024 * 1024}\n`);
+      Deno.env.delete("COMET_WS_TRANSPORT");
+      try {
+        const { client } = await WsTestClient.connect(t.wsPort, wsPath());
+        await client.sendText("subscription\nweb_backlog");
+        await client.barrier();
+        client.pauseReading();
+        for (let i = 0; i < MESSAGES; i++) t.node.publish(0, "web_backlog", "n", `${i}:${BODY}`);
+        await new Promise((r) => setTimeout(r, 50)); // the fan-out pass runs, the kernel fills up
+        client.resumeReading();
+        for (let i = 0; i < MESSAGES; i++) {
+          const data = (await client.nextJson(10_000)).data as string;
+          assertEquals(data.slice(0, data.indexOf(":")), String(i));
+          assertEquals(data.length, String(i).length + 1 + BODY.length);
+        }
+        // Writing goes on normally once the backlog is gone.
+        t.node.publish(0, "web_backlog", "n", "after");
+        assertEquals((await client.nextJson(5000)).data, "after");
+        assertEquals(t.node.stats.wsSlowConsumerDrops, 0);
+        await client.close();
+      } finally {
+        await t.stop();
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "libc sockets: peer address, data both ways, everything sent before destroySoon closes",
+  ignore: !libcSocketsUsable("127.0.0.1"),
+  async fn() {
+    for (const ip of ["127.0.0.1", "::1"]) {
+      if (ip === "::1" && !ipv6Loopback()) continue;
+      const accepted = Promise.withResolvers<LibcSocket>();
+      const listener = listenLibc(ip, 0, (s) => accepted.resolve(s), (m) => {
+        throw new Error(m);
+      });
+      try {
+        const conn = await Deno.connect({ hostname: ip, port: listener.port });
+        const socket = await accepted.promise;
+        assertEquals(socket.remoteAddress, ip);
+        const received = Promise.withResolvers<Buffer>();
+        socket.onData = (chunk) => received.resolve(chunk);
+        await conn.write(new TextEncoder().encode("ping"));
+        assertEquals((await received.promise).toString(), "ping");
+
+        const closed = Promise.withResolvers<void>();
+        socket.onClose = () => closed.resolve();
+        const big = new Uint8Array(4 * 1024 * 1024).fill(7); // more than one send takes
+        assert(!socket.write(big), "the kernel took 4 MB at once");
+        assert(socket.writableLength > 0);
+        socket.destroySoon();
+        let total = 0;
+        const buf = new Uint8Array(65536);
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+          assert(buf.subarray(0, n).every((b) => b === 7));
+          total += n;
+        }
+        assertEquals(total, big.length);
+        await closed.promise;
+        assert(socket.destroyed);
+        conn.close();
+      } finally {
+        await listener.close();
+      }
+    }
+  },
+});
+
+function ipv6Loopback(): boolean {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
