@@ -1,8 +1,10 @@
 /**
  * The browser port: plain HTTP and WebSocket on one TCP listener (spec: websocket.md §1).
  *
- * Transport decision (measured in shared/notes/ws-transport.md): a raw `node:net` listener with
- * our own RFC 6455 framing, not `Deno.serve` + `upgradeWebSocket`.
+ * Transport decision (measured in shared/notes/ws-transport.md and README's Performance): raw TCP
+ * with our own RFC 6455 framing, not `Deno.serve` + `upgradeWebSocket`; on Linux the C library's
+ * sockets through FFI (libc_sockets.ts: 1.7 KB instead of 4.3 KB per idle connection), else
+ * `node:net`. Both give FirstRequest and WsConnection the same `ByteSocket`.
  * - `Deno.upgradeWebSocket` answers a client Close with a Close frame before any script sees it
  *   and cannot do the bare TCP drop the original client's reconnect logic needs (spec §2.3);
  *   it also costs ~20 KB per connection.
