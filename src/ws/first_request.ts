@@ -4,7 +4,7 @@
  * response and is closed, or becomes a WebSocket session (`WsConnection`).
  */
 import { Buffer } from "node:buffer";
-import type { ByteSocket } from "./byte_socket.ts";
+import type { ByteSocket } from "../net/byte_socket.ts";
 import type { CometNode } from "../core/comet_node.ts";
 import { errorMessage } from "../core/messages.ts";
 import type { Logger } from "../log.ts";

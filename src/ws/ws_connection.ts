@@ -13,7 +13,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { CometNode } from "../core/comet_node.ts";
-import type { ByteSocket } from "./byte_socket.ts";
+import type { ByteSocket } from "../net/byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
 import type { WireFormat } from "../core/subscriber.ts";
 import { type CommandConnection, runCommand } from "./command_runner.ts";

@@ -23,7 +23,7 @@ import type { Buffer } from "node:buffer";
 import net from "node:net";
 import type { CometNode } from "../core/comet_node.ts";
 import type { Logger } from "../log.ts";
-import { type LibcSocket, libcSocketsUsable, listenLibc } from "./libc_sockets.ts";
+import { type LibcSocket, libcSocketsUsable, listenLibc } from "../net/libc_sockets.ts";
 import {
   FirstRequest,
   PHASE,

@@ -1,13 +1,16 @@
 /**
- * The browser port's two transports (src/ws/libc_sockets.ts, and node:net where that cannot
+ * The two transports of both ports (src/net/libc_sockets.ts, and node:net where that cannot
  * run): both keep what the kernel does not take and send it in order once the reader catches
- * up. libc sockets also report the peer's address as node:net does and send before closing.
+ * up, and carry CometQL. libc sockets also report the peer's address as node:net does and send
+ * everything before closing.
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { connectCometql } from "./helpers/cometql_connection.ts";
+import { RawMysqlClient } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
-import { type LibcSocket, libcSocketsUsable, listenLibc } from "../src/ws/libc_sockets.ts";
+import { type LibcSocket, libcSocketsUsable, listenLibc } from "../src/net/libc_sockets.ts";
 
 const BODY = "y".repeat(64 * 1024);
 /** 20 MB: more than loopback socket buffers hold, well below the backlog limit below. */
@@ -19,9 +22,9 @@ for (const transport of ["libc", "node"]) {
       `${transport} transport: a backlog under max_backlog is sent in order when the reader resumes`,
     ignore: transport === "libc" && !libcSocketsUsable("127.0.0.1"),
     async fn() {
-      Deno.env.set("COMET_WS_TRANSPORT", transport);
+      Deno.env.set("COMET_TRANSPORT", transport);
       const t = await startTestServer(`[ws]\nmax_backlog = ${64 * 1024 * 1024}\n`);
-      Deno.env.delete("COMET_WS_TRANSPORT");
+      Deno.env.delete("COMET_TRANSPORT");
       try {
         const { client } = await WsTestClient.connect(t.wsPort, wsPath());
         await client.sendText("subscription\nweb_backlog");
@@ -35,8 +38,12 @@ for (const transport of ["libc", "node"]) {
           assertEquals(data.slice(0, data.indexOf(":")), String(i));
           assertEquals(data.length, String(i).length + 1 + BODY.length);
         }
-        // Writing goes on normally once the backlog is gone.
-        t.node.publish(0, "web_backlog", "n", "after");
+        // Writing goes on normally once the backlog is gone; CometQL publishes on this transport.
+        const backend = await connectCometql(t.qlPort, t.password);
+        await backend.query(
+          "INSERT INTO pipes_messages (name, event, message) VALUES ('web_backlog', 'n', 'after')",
+        );
+        await backend.end();
         assertEquals((await client.nextJson(5000)).data, "after");
         assertEquals(t.node.stats.wsSlowConsumerDrops, 0);
         await client.close();
@@ -96,4 +103,43 @@ function ipv6Loopback(): boolean {
   } catch {
     return false;
   }
+}
+
+for (const transport of ["libc", "node"]) {
+  Deno.test({
+    name: `${transport} transport: a CometQL client that stops reading is paused, then served`,
+    ignore: transport === "libc" && !libcSocketsUsable("127.0.0.1"),
+    async fn() {
+      Deno.env.set("COMET_TRANSPORT", transport);
+      const t = await startTestServer();
+      Deno.env.delete("COMET_TRANSPORT");
+      const [client, login] = await RawMysqlClient.login(t.qlPort);
+      try {
+        assertEquals(login.kind, "ok");
+        const body = "z".repeat(60 * 1024);
+        for (let i = 0; i < 99; i++) t.node.publish(0, "trust_big", "e", `${i}:${body}`);
+        await t.node.flush(); // history is written in batches
+        // Four ~6 MB answers asked for at once and not read: replies pass MAX_UNSENT (1 MB).
+        const select = new TextEncoder().encode(
+          "\x03SELECT * FROM pipes_messages WHERE name = 'trust_big'",
+        );
+        const packet = new Uint8Array(4 + select.length);
+        new DataView(packet.buffer).setUint32(0, select.length, true); // length, seq 0
+        packet.set(select, 4);
+        await client.writeRaw(new Uint8Array([...packet, ...packet, ...packet, ...packet]));
+        await new Promise((r) => setTimeout(r, 200));
+        for (let k = 0; k < 4; k++) {
+          const reply = await client.readReply();
+          assert(reply.kind === "rows", `reply ${k}: ${reply.kind}`);
+          assertEquals(reply.rows.length, 99);
+          assertEquals(reply.rows[98][5], `98:${body}`);
+        }
+        await client.command(0x0e);
+        assertEquals((await client.readReply()).kind, "ok");
+      } finally {
+        client.close();
+        await t.stop();
+      }
+    },
+  });
 }

@@ -1,21 +1,21 @@
 /**
- * The browser port's TCP sockets straight on the C library (Linux, through Deno's FFI): one epoll
+ * TCP sockets straight on the C library (Linux, through Deno's FFI) for both ports: one epoll
  * set per listener, non-blocking sockets, `send` and `recv` called synchronously from the event
  * loop's thread. It exists for the figures in README's Performance section: measured with
  * shared/tools/wsload on Deno 2.9, a `node:net` socket costs ~4.3 KB of memory and ~260 µs of
  * server CPU per connection and ~14.6 µs per single-frame write, against ~0.9 KB, ~130 µs and
  * ~13 µs here (a C program needs ~12 µs per write on the same machine: bench/floor/).
  *
- * Only what the browser port uses is here (`ByteSocket`): write (queued past what the kernel
- * takes, sent when epoll says writable), the unsent byte count, destroy, destroy once sent, the
- * peer's address. The epoll wait runs on a runtime worker thread (a nonblocking FFI call), so the
+ * Only what the listeners use is here (`FlowSocket`): write (queued past what the kernel takes,
+ * sent when epoll says writable), the unsent byte count, destroy, destroy once sent, pause and
+ * resume reading, the peer's address. The epoll wait runs on a runtime worker thread (a nonblocking FFI call), so the
  * event loop stays free; everything else runs on the event loop's thread. Where this cannot run
- * (not Linux x86_64/aarch64, no `--allow-ffi`, an `[ws] ip` that is not an IP literal), the port
- * uses `node:net` (ws_listener.ts).
+ * (not Linux x86_64/aarch64, no `--allow-ffi`, an `ip` that is not an IP literal, or
+ * `COMET_TRANSPORT=node` in the environment), the listeners use `node:net`.
  */
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
-import type { ByteSocket } from "./byte_socket.ts";
+import type { FlowSocket } from "./byte_socket.ts";
 
 const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1, SHUT_WR = 1;
@@ -83,7 +83,7 @@ function errno(): number {
 
 /** Whether a listener on `ip` can use libc sockets in this process. */
 export function libcSocketsUsable(ip: string): boolean {
-  return libc !== null && isIP(ip) !== 0 && Deno.env.get("COMET_WS_TRANSPORT") !== "node";
+  return libc !== null && isIP(ip) !== 0 && Deno.env.get("COMET_TRANSPORT") !== "node";
 }
 
 export interface LibcListener {
@@ -241,10 +241,13 @@ class EpollLoop implements LibcListener {
 const ONE = new Uint8Array(new Int32Array([1]).buffer);
 
 /** One accepted connection; `onData` / `onClose` are set by whoever handles it. */
-export class LibcSocket implements ByteSocket {
+export class LibcSocket implements FlowSocket {
   onData: (chunk: Buffer) => void = () => {};
   onClose: () => void = () => {};
+  /** Everything written has been sent (after a write that the kernel did not take whole). */
+  onDrain: () => void = () => {};
   destroyed = false;
+  private reading = true;
   /** Bytes the kernel did not take yet, oldest first; null when there are none. */
   private unsent: Uint8Array[] | null = null;
   private unsentBytes = 0;
@@ -278,8 +281,26 @@ export class LibcSocket implements ByteSocket {
     const rest = n > 0 ? data.subarray(n) : data;
     this.unsent = [rest];
     this.unsentBytes = rest.length;
-    this.loop.watch(EPOLL_CTL_MOD, this.fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+    this.updateInterest();
     return false;
+  }
+
+  /** Stops reading (the kernel holds what arrives) until `resume`. */
+  pause(): void {
+    if (!this.reading || this.destroyed) return;
+    this.reading = false;
+    this.updateInterest();
+  }
+
+  resume(): void {
+    if (this.reading || this.destroyed) return;
+    this.reading = true;
+    this.updateInterest();
+  }
+
+  private updateInterest(): void {
+    const events = (this.reading ? EPOLLIN | EPOLLRDHUP : 0) | (this.unsent ? EPOLLOUT : 0);
+    this.loop.watch(EPOLL_CTL_MOD, this.fd, events);
   }
 
   /** Closes at once (a bare TCP close); `onClose` follows after the current job. */
@@ -328,8 +349,9 @@ export class LibcSocket implements ByteSocket {
       unsent.shift();
     }
     this.unsent = null;
-    this.loop.watch(EPOLL_CTL_MOD, this.fd, EPOLLIN | EPOLLRDHUP);
+    this.updateInterest();
     if (this.endWhenSent) this.destroySoon();
+    else this.onDrain();
   }
 }
 
