@@ -2,14 +2,15 @@
  * TCP sockets straight on the C library (Linux, through Deno's FFI) for both ports: one epoll
  * set per listener, non-blocking sockets, `send` and `recv` called synchronously from the event
  * loop's thread. It exists for the figures in README's Performance section: measured with
- * shared/tools/wsload on Deno 2.9, a `node:net` socket costs ~4.3 KB of memory and ~260 µs of
- * server CPU per connection and ~14.6 µs per single-frame write, against ~0.9 KB, ~130 µs and
- * ~13 µs here (a C program needs ~12 µs per write on the same machine: bench/floor/).
+ * shared/tools/wsload on Deno 2.9, the whole server costs 4.3 KB of memory and ~260 µs of CPU per
+ * idle connection on `node:net` against 1.8 KB and ~230 µs here; a write ~14.6 µs against ~13 µs
+ * (a C program: ~11–12 µs, bench/floor/); CometQL ~34k against ~46k INSERT/s.
  *
  * Only what the listeners use is here (`FlowSocket`): write (queued past what the kernel takes,
  * sent when epoll says writable), the unsent byte count, destroy, destroy once sent, pause and
- * resume reading, the peer's address. The epoll wait runs on a runtime worker thread (a nonblocking FFI call), so the
- * event loop stays free; everything else runs on the event loop's thread. Where this cannot run
+ * resume reading, the peer's address. The epoll wait runs on a runtime worker thread (a
+ * nonblocking FFI call), so the event loop stays free; everything else runs on the event loop's
+ * thread. Where this cannot run
  * (not Linux x86_64/aarch64, no `--allow-ffi`, an `ip` that is not an IP literal, or
  * `COMET_TRANSPORT=node` in the environment), the listeners use `node:net`.
  */
