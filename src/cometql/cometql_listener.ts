@@ -15,11 +15,10 @@
  * that is what bounds the queue when every INSERT is answered before its fan-out is written.
  */
 import { Buffer } from "node:buffer";
-import net from "node:net";
 import { deliveryBacklogged, whenDeliveryCleared } from "../core/delivery_pressure.ts";
 import type { Logger } from "../log.ts";
 import type { FlowSocket } from "../net/byte_socket.ts";
-import { libcSocketsUsable, listenLibc } from "../net/libc_sockets.ts";
+import { listenTcp } from "../net/tcp_listener.ts";
 import { Errors } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
 import { CometqlSession } from "./cometql_session.ts";
@@ -35,71 +34,49 @@ export interface CometqlListener {
   close(): Promise<void>;
 }
 
-export function startCometqlListener(
+export async function startCometqlListener(
   node: CometqlNode,
   log: Logger,
 ): Promise<CometqlListener> {
   const { ip, port } = node.config.cometql;
-  const connections = new Set<QlConnection>();
+  const connections = new Map<FlowSocket, QlConnection>();
   let nextConnectionId = 1;
-  if (libcSocketsUsable(ip)) {
-    const listener = listenLibc(ip, port, (socket) => {
-      const conn = new QlConnection(socket, node, nextConnectionId++);
-      connections.add(conn);
-      socket.onData = (chunk) => conn.onData(chunk);
-      socket.onDrain = () => conn.onDrain();
-      socket.onClose = () => {
-        connections.delete(conn);
-        conn.onClose();
-      };
-    }, (message) => log.error("cometql", message));
-    log.info(
-      "cometql",
-      `CometQL (MySQL protocol) listening on ${ip}:${listener.port} (libc sockets)`,
-    );
-    return Promise.resolve({
-      port: listener.port,
-      async close() {
-        await Promise.all([...connections].map((c) => c.destroy()));
-        await listener.close();
-      },
-    });
-  }
-  const server = net.createServer((socket) => {
-    const conn = new QlConnection(socket, node, nextConnectionId++);
-    connections.add(conn);
-    socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => conn.onData(chunk));
-    socket.on("drain", () => conn.onDrain());
-    socket.on("error", (e: Error & { code?: string }) => {
-      if (!DISCONNECTS.has(e.code ?? "")) {
+  const listener = await listenTcp(ip, port, {
+    onConnection(socket) {
+      connections.set(socket, new QlConnection(socket, node, nextConnectionId++));
+    },
+    onData(socket, chunk) {
+      connections.get(socket)?.onData(chunk);
+    },
+    onDrain(socket) {
+      connections.get(socket)?.onDrain();
+    },
+    onClose(socket) {
+      connections.get(socket)?.onClose();
+      connections.delete(socket);
+    },
+    onSocketError(socket, e) {
+      const conn = connections.get(socket);
+      if (conn && !DISCONNECTS.has(e.code ?? "")) {
         log.warn("cometql", `connection ${conn.id} from ${conn.host}: ${e.message}`);
       }
-    });
-    socket.once("close", () => {
-      connections.delete(conn);
-      conn.onClose();
-    });
+    },
+    onListenerError(message) {
+      log.error("cometql", message);
+    },
   });
-
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, ip, () => {
-      server.off("error", reject);
-      server.on("error", (e: Error) => log.error("cometql", `listener error: ${e.message}`));
-      const real = (server.address() as net.AddressInfo).port;
-      log.info("cometql", `CometQL (MySQL protocol) listening on ${ip}:${real}`);
-      resolve({
-        port: real,
-        async close() {
-          const closed = new Promise<void>((done) => server.close(() => done()));
-          const running = [...connections].map((c) => c.destroy());
-          await Promise.all(running);
-          await closed;
-        },
-      });
-    });
-  });
+  log.info(
+    "cometql",
+    `CometQL (MySQL protocol) listening on ${ip}:${listener.port} (${listener.transport})`,
+  );
+  return {
+    port: listener.port,
+    async close() {
+      // Queries still running finish (their storage writes included) before the sockets go.
+      await Promise.all([...connections.values()].map((c) => c.destroy()));
+      await listener.close();
+    },
+  };
 }
 
 /** One client: reads packets, runs them one after another, writes the replies. */

@@ -1,3 +1,5 @@
+import type { Buffer } from "node:buffer";
+
 /**
  * What the listeners need of a TCP connection. A `node:net` Socket has it, and so has the libc
  * socket of libc_sockets.ts; the browser port's phases and CometQL connections see nothing else.
@@ -19,4 +21,21 @@ export interface ByteSocket {
 export interface FlowSocket extends ByteSocket {
   pause(): void;
   resume(): void;
+}
+
+/**
+ * What a listener does with its connections: one object for all of them, called with the
+ * socket, so a connection costs no closures of its own (it keeps its state on or by the socket).
+ */
+export interface ConnectionHandlers {
+  onConnection(socket: FlowSocket): void;
+  onData(socket: FlowSocket, chunk: Buffer): void;
+  /** The connection is gone (closed by either side, or destroyed); called once, last. */
+  onClose(socket: FlowSocket): void;
+  /** Everything written has been sent, after a write the kernel did not take whole. */
+  onDrain?(socket: FlowSocket): void;
+  /** A connection failed (reset, broken pipe…); `onClose` follows. */
+  onSocketError?(socket: FlowSocket, error: Error & { code?: string }): void;
+  /** The listener itself has a problem (it keeps running). */
+  onListenerError(message: string): void;
 }

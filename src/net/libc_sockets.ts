@@ -16,7 +16,7 @@
  */
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
-import type { FlowSocket } from "./byte_socket.ts";
+import type { ConnectionHandlers, FlowSocket } from "./byte_socket.ts";
 import { AF_INET, AF_INET6, compressIpv6, encodeAddress } from "./socket_address.ts";
 
 const SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
@@ -24,9 +24,19 @@ const SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1, SHUT_W
 const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLRDHUP = 0x2000;
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_MOD = 3;
 const MSG_NOSIGNAL = 0x4000, EAGAIN = 11, EINTR = 4, EMFILE = 24, ENFILE = 23;
+/** The failures a peer causes, named as node:net names them. */
+const ERRNO_NAMES: Record<number, string> = {
+  32: "EPIPE",
+  103: "ECONNABORTED",
+  104: "ECONNRESET",
+  107: "ENOTCONN",
+  110: "ETIMEDOUT",
+};
 const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16; // struct epoll_event is packed on x86_64
 const EVENT_DATA = Deno.build.arch === "x86_64" ? 4 : 8;
 const MAX_EVENTS = 1024;
+/** An int 1, for setsockopt. */
+const ONE = new Uint8Array(new Int32Array([1]).buffer);
 /** Batches handled in a row without yielding to the event loop, and for at most this long. */
 const SYNC_POLLS = 8;
 const SYNC_POLL_MS = 2;
@@ -94,21 +104,12 @@ export interface LibcListener {
   close(): Promise<void>;
 }
 
-/** What the listener does with a connection: it sets the socket's handlers. */
-export type OnConnection = (socket: LibcSocket) => void;
-
-export function listenLibc(
-  ip: string,
-  port: number,
-  onConnection: OnConnection,
-  onError: (message: string) => void,
-): LibcListener {
+export function listenLibc(ip: string, port: number, handlers: ConnectionHandlers): LibcListener {
   const c = libc!;
   const family = isIP(ip) === 6 ? AF_INET6 : AF_INET;
   const fd = c.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new Error(`socket(): errno ${errno()}`);
-  const one = new Int32Array([1]);
-  c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, new Uint8Array(one.buffer), 4);
+  c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4);
   const address = encodeAddress(family, ip, port);
   if (c.bind(fd, address, address.length) !== 0 || c.listen(fd, 4096) !== 0) {
     const code = errno();
@@ -117,7 +118,7 @@ export function listenLibc(
       code: code === 98 ? "EADDRINUSE" : code === 13 ? "EACCES" : `E${code}`,
     });
   }
-  return new EpollLoop(fd, onConnection, onError);
+  return new EpollLoop(fd, handlers);
 }
 
 class EpollLoop implements LibcListener {
@@ -128,13 +129,15 @@ class EpollLoop implements LibcListener {
   private readonly events = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
   private readonly view = new DataView(this.events.buffer);
   private readonly readBuffer = new Uint8Array(READ_SIZE);
+  /** The one event that epoll_ctl reads (it copies it). */
+  private readonly control = new Uint8Array(EVENT_SIZE);
+  private readonly controlView = new DataView(this.control.buffer);
   private closed = false;
   private readonly done: Promise<void>;
 
   constructor(
     private readonly listenFd: number,
-    private readonly onConnection: OnConnection,
-    private readonly onError: (message: string) => void,
+    readonly handlers: ConnectionHandlers,
   ) {
     const c = libc!;
     this.port = localPort(listenFd);
@@ -147,11 +150,9 @@ class EpollLoop implements LibcListener {
 
   /** epoll_ctl with one event whose data is the fd. */
   watch(op: number, fd: number, events: number): void {
-    const event = new Uint8Array(EVENT_SIZE);
-    const view = new DataView(event.buffer);
-    view.setUint32(0, events, true);
-    view.setInt32(EVENT_DATA, fd, true);
-    libc!.epoll_ctl(this.epoll, op, fd, event);
+    this.controlView.setUint32(0, events, true);
+    this.controlView.setInt32(EVENT_DATA, fd, true);
+    libc!.epoll_ctl(this.epoll, op, fd, this.control);
   }
 
   forget(fd: number): void {
@@ -194,7 +195,7 @@ class EpollLoop implements LibcListener {
       }
       if (n < 0) {
         const code = errno();
-        if (code !== EINTR) this.onError(`epoll_wait: errno ${code}`);
+        if (code !== EINTR) this.handlers.onListenerError(`epoll_wait: errno ${code}`);
         continue;
       }
       for (let i = 0; i < n && !this.closed; i++) {
@@ -219,13 +220,15 @@ class EpollLoop implements LibcListener {
       const socket = new LibcSocket(fd, this);
       this.sockets.set(fd, socket);
       this.watch(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
-      this.onConnection(socket);
+      this.handlers.onConnection(socket);
     }
   }
 
   /** Out of file descriptors: level-triggered accept would spin, so stop for a moment. */
   private pauseAccepting(code: number): void {
-    this.onError(`accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files)`);
+    this.handlers.onListenerError(
+      `accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files)`,
+    );
     this.watch(EPOLL_CTL_MOD, this.listenFd, 0);
     setTimeout(() => {
       if (!this.closed) this.watch(EPOLL_CTL_MOD, this.listenFd, EPOLLIN);
@@ -240,14 +243,8 @@ class EpollLoop implements LibcListener {
   }
 }
 
-const ONE = new Uint8Array(new Int32Array([1]).buffer);
-
-/** One accepted connection; `onData` / `onClose` are set by whoever handles it. */
+/** One accepted connection; its events go to the listener's handlers. */
 export class LibcSocket implements FlowSocket {
-  onData: (chunk: Buffer) => void = () => {};
-  onClose: () => void = () => {};
-  /** Everything written has been sent (after a write that the kernel did not take whole). */
-  onDrain: () => void = () => {};
   destroyed = false;
   private reading = true;
   /** Bytes the kernel did not take yet, oldest first; null when there are none. */
@@ -276,9 +273,9 @@ export class LibcSocket implements FlowSocket {
     }
     const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
     if (n === data.length) return true;
-    if (n < 0 && errno() !== EAGAIN) {
-      this.destroy();
-      return false;
+    if (n < 0) {
+      const code = errno();
+      if (code !== EAGAIN) return this.fail(code);
     }
     const rest = n > 0 ? data.subarray(n) : data;
     this.unsent = [rest];
@@ -305,6 +302,15 @@ export class LibcSocket implements FlowSocket {
     this.loop.watch(EPOLL_CTL_MOD, this.fd, events);
   }
 
+  /** A send or receive failed: report it as node:net would, then close. */
+  private fail(code: number): false {
+    const name = ERRNO_NAMES[code] ?? `E${code}`;
+    const error = Object.assign(new Error(`${name} (errno ${code})`), { code: name });
+    this.loop.handlers.onSocketError?.(this, error);
+    this.destroy();
+    return false;
+  }
+
   /** Closes at once (a bare TCP close); `onClose` follows after the current job. */
   destroy(): void {
     if (this.destroyed) return;
@@ -313,7 +319,7 @@ export class LibcSocket implements FlowSocket {
     this.unsentBytes = 0;
     this.loop.forget(this.fd);
     libc!.close(this.fd); // also leaves the epoll set
-    queueMicrotask(() => this.onClose());
+    queueMicrotask(() => this.loop.handlers.onClose(this));
   }
 
   /** Closes once everything written so far has been sent. */
@@ -329,8 +335,9 @@ export class LibcSocket implements FlowSocket {
     if ((flags & EPOLLOUT) !== 0) this.sendUnsent();
     if (this.destroyed || (flags & ~EPOLLOUT) === 0) return;
     const chunk = this.loop.read(this.fd);
-    if (typeof chunk !== "number") this.onData(chunk);
-    else if (chunk === 0 || chunk !== -EAGAIN) this.destroy(); // EOF, reset or error
+    if (typeof chunk !== "number") this.loop.handlers.onData(this, chunk);
+    else if (chunk === 0) this.destroy(); // EOF: the peer closed
+    else if (chunk !== -EAGAIN) this.fail(-chunk);
   }
 
   private sendUnsent(): void {
@@ -340,7 +347,8 @@ export class LibcSocket implements FlowSocket {
       const data = unsent[0];
       const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
       if (n < 0) {
-        if (errno() !== EAGAIN) this.destroy();
+        const code = errno();
+        if (code !== EAGAIN) this.fail(code);
         return;
       }
       this.unsentBytes -= n;
@@ -353,7 +361,7 @@ export class LibcSocket implements FlowSocket {
     this.unsent = null;
     this.updateInterest();
     if (this.endWhenSent) this.destroySoon();
-    else this.onDrain();
+    else this.loop.handlers.onDrain?.(this);
   }
 }
 
