@@ -1,9 +1,9 @@
 /** `pipes_settings` (spec §7.4): how many messages of a pipe's history are kept. */
 import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
 import { Errors, isCometqlError } from "../cometql_error.ts";
-import { ok, OK_EMPTY } from "../statement_result.ts";
+import { ok } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { checkPipeName, lenientInt, pipeNames, required } from "./table_values.ts";
+import { checkPipeName, deleteEach, lenientInt, pipeNames, required } from "./table_values.ts";
 
 export const pipesSettings: CometqlTable = {
   name: "pipes_settings",
@@ -39,10 +39,7 @@ export const pipesSettings: CometqlTable = {
     return result;
   },
 
-  async delete(ctx, where) {
-    const names = pipeNames(where);
-    if (names === undefined) return Errors.selectWithoutKey;
-    for (const name of names) await ctx.node.deletePipeSettings(ctx.devId, name);
-    return OK_EMPTY;
+  delete(ctx, where) {
+    return deleteEach(pipeNames(where), (name) => ctx.node.deletePipeSettings(ctx.devId, name));
   },
 };

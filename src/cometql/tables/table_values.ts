@@ -1,12 +1,14 @@
 /**
- * Value checks shared by the tables (spec §7 "validation vocabulary", §4.3 integer rule).
+ * Value checks shared by the tables (spec §7 "validation vocabulary", §4.3 integer rule), and the
+ * key-value loops that several tables run the same way (spec §5.3).
  */
 import { type CometqlError, Errors } from "../cometql_error.ts";
+import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
 import type { InsertRow, WhereValues } from "./cometql_table.ts";
 
 /** Length 3…64, only `A–Z a–z 0–9 _ -` (spec §7). */
 export function isPipeName(name: string): boolean {
-  return name.length >= 3 && name.length <= 64 && isNameChars(name);
+  return checkPipeName(name) === undefined;
 }
 
 function isNameChars(s: string): boolean {
@@ -58,14 +60,7 @@ export function positiveId(text: string): number | CometqlError {
 
 /** Key values of `id` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
 export function positiveIds(where: WhereValues): number[] | undefined {
-  const values = where.get("id");
-  if (values === undefined) return undefined;
-  const ids: number[] = [];
-  for (const v of values) {
-    const id = lenientInt(v);
-    if (id > 0) ids.push(id);
-  }
-  return ids;
+  return where.get("id")?.map(lenientInt).filter((id) => id > 0);
 }
 
 /** Valid pipe names among the key values (others are skipped silently, spec §5.3). */
@@ -76,4 +71,34 @@ export function pipeNames(where: WhereValues): string[] | undefined {
 /** Key values of `id` as user ids ≥ 0 (0 allowed); negative ones skipped (spec §7.5, §7.6). */
 export function nonNegativeIds(where: WhereValues): number[] | undefined {
   return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
+}
+
+/**
+ * `[id, text]` rows for the users that have a stored text, in key order; users without one give
+ * no row (spec §5.3, §7.7, §7.8).
+ */
+export async function storedTextRows(
+  ids: readonly number[],
+  read: (id: number) => Promise<string | null>,
+): Promise<Cell[][]> {
+  const result: Cell[][] = [];
+  for (const id of ids) {
+    const text = await read(id);
+    if (text !== null) result.push([String(id), text]);
+  }
+  return result;
+}
+
+/**
+ * DELETE by key values: without a condition on the key column ERR 13 with the *Selection* text
+ * (spec §5.3; only `revoked_tokens` says *Deleting*), else each valid key removed in order, then
+ * OK 0/0.
+ */
+export async function deleteEach<K>(
+  keys: readonly K[] | undefined,
+  remove: (key: K) => Promise<void>,
+): Promise<OkResult | CometqlError> {
+  if (keys === undefined) return Errors.selectWithoutKey;
+  for (const key of keys) await remove(key);
+  return OK_EMPTY;
 }

@@ -3,9 +3,9 @@
  * user's live connections (the core does that).
  */
 import { Errors, isCometqlError } from "../cometql_error.ts";
-import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
+import { ok } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { positiveId, positiveIds, required } from "./table_values.ts";
+import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
 
 const MAX_HASH = 32;
 
@@ -42,21 +42,13 @@ export const usersAuth: CometqlTable = {
     return ok(1, userId);
   },
 
-  async select(ctx, where) {
+  select(ctx, where) {
     const ids = positiveIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    const result: Cell[][] = [];
-    for (const id of ids) {
-      const hash = await ctx.node.getAuthHash(ctx.devId, id);
-      if (hash !== null) result.push([String(id), hash]);
-    }
-    return result;
+    return storedTextRows(ids, (id) => ctx.node.getAuthHash(ctx.devId, id));
   },
 
-  async delete(ctx, where) {
-    const ids = positiveIds(where);
-    if (ids === undefined) return Errors.selectWithoutKey;
-    for (const id of ids) await ctx.node.deleteAuthHash(ctx.devId, id);
-    return OK_EMPTY;
+  delete(ctx, where) {
+    return deleteEach(positiveIds(where), (id) => ctx.node.deleteAuthHash(ctx.devId, id));
   },
 };

@@ -1,8 +1,8 @@
 /** `users_data` (spec §7.8): one stored text per user, readable by the user's browser. */
 import { Errors, isCometqlError } from "../cometql_error.ts";
-import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
+import { ok } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { positiveId, positiveIds, required } from "./table_values.ts";
+import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
 
 export const usersData: CometqlTable = {
   name: "users_data",
@@ -23,21 +23,13 @@ export const usersData: CometqlTable = {
     return ok(1, userId);
   },
 
-  async select(ctx, where) {
+  select(ctx, where) {
     const ids = positiveIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    const result: Cell[][] = [];
-    for (const id of ids) {
-      const data = await ctx.node.storage.getUserData(ctx.devId, id);
-      if (data !== null) result.push([String(id), data]);
-    }
-    return result;
+    return storedTextRows(ids, (id) => ctx.node.storage.getUserData(ctx.devId, id));
   },
 
-  async delete(ctx, where) {
-    const ids = positiveIds(where);
-    if (ids === undefined) return Errors.selectWithoutKey;
-    for (const id of ids) await ctx.node.storage.deleteUserData(ctx.devId, id);
-    return OK_EMPTY;
+  delete(ctx, where) {
+    return deleteEach(positiveIds(where), (id) => ctx.node.storage.deleteUserData(ctx.devId, id));
   },
 };

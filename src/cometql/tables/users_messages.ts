@@ -4,9 +4,15 @@
  * empties it.
  */
 import { Errors, isCometqlError } from "../cometql_error.ts";
-import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
+import { type Cell, ok } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { checkEventName, lenientInt, nonNegativeIds, required } from "./table_values.ts";
+import {
+  checkEventName,
+  deleteEach,
+  lenientInt,
+  nonNegativeIds,
+  required,
+} from "./table_values.ts";
 
 export const usersMessages: CometqlTable = {
   name: "users_messages",
@@ -51,10 +57,7 @@ export const usersMessages: CometqlTable = {
     return result;
   },
 
-  async delete(ctx, where) {
-    const ids = nonNegativeIds(where);
-    if (ids === undefined) return Errors.selectWithoutKey;
-    for (const id of ids) await ctx.node.storage.clearQueue(ctx.devId, id);
-    return OK_EMPTY;
+  delete(ctx, where) {
+    return deleteEach(nonNegativeIds(where), (id) => ctx.node.storage.clearQueue(ctx.devId, id));
   },
 };
