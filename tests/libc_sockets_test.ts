@@ -125,7 +125,7 @@ function ipv6Loopback(): boolean {
 
 for (const transport of ["libc", "node"]) {
   Deno.test({
-    name: `${transport} transport: a CometQL client that stops reading is paused, then served`,
+    name: `${transport} transport: a CometQL client that stops reading gets every reply later`,
     ignore: transport === "libc" && !libcSocketsUsable("127.0.0.1"),
     async fn() {
       Deno.env.set("COMET_TRANSPORT", transport);
