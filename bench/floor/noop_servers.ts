@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { makeScramble, writeHandshake } from "../../src/cometql/handshake.ts";
 import { WireWriter } from "../../src/cometql/wire_buffer.ts";
+import type { FlowSocket } from "../../src/net/byte_socket.ts";
 import { libcSocketsUsable, listenLibc } from "../../src/net/libc_sockets.ts";
 
 const [mode, portText] = Deno.args;
@@ -32,12 +33,16 @@ if (mode === "ws") {
     server: "noop",
   }));
   const frame = new Uint8Array([0x81, 126, info.length >> 8, info.length & 255, ...info]);
-  listenLibc("0.0.0.0", port, (socket) => {
-    let request = "";
-    socket.onData = (chunk) => {
-      request += chunk.toString("latin1");
-      const key = /Sec-WebSocket-Key: *([^\r]+)\r\n[^]*\r\n\r\n/i.exec(request)?.[1];
-      if (key === undefined) return;
+  const requests = new Map<FlowSocket, string>();
+  listenLibc("0.0.0.0", port, {
+    onConnection: (socket) => requests.set(socket, ""),
+    onData(socket, chunk) {
+      const request = requests.get(socket);
+      if (request === undefined) return; // upgraded: frames are ignored
+      const text = request + chunk.toString("latin1");
+      const key = /Sec-WebSocket-Key: *([^\r]+)\r\n[^]*\r\n\r\n/i.exec(text)?.[1];
+      if (key === undefined) return void requests.set(socket, text);
+      requests.delete(socket);
       const accept = createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
         .digest("base64");
       socket.write(Buffer.concat([
@@ -47,31 +52,37 @@ if (mode === "ws") {
         ),
         frame,
       ]));
-      socket.onData = () => {};
-    };
-  }, log);
+    },
+    onClose: (socket) => requests.delete(socket),
+    onListenerError: log,
+  });
 } else if (mode === "cometql") {
   // OK packets with sequence ids 2 (after the login) and 1 (after a command).
   const afterLogin = new Uint8Array([7, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0]);
   const afterCommand = new Uint8Array([7, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0]);
   let id = 1;
-  listenLibc("127.0.0.1", port, (socket) => {
-    const handshake = new WireWriter();
-    writeHandshake(handshake, id++, makeScramble());
-    socket.write(handshake.view().slice());
-    let loggedIn = false;
-    socket.onData = (chunk) => {
+  const loggedIn = new Set<FlowSocket>();
+  listenLibc("127.0.0.1", port, {
+    onConnection(socket) {
+      const handshake = new WireWriter();
+      writeHandshake(handshake, id++, makeScramble());
+      socket.write(handshake.view().slice());
+    },
+    onData(socket, chunk) {
       const replies: Uint8Array[] = [];
       for (let at = 0; at + 4 <= chunk.length;) {
         const size = chunk[at] | (chunk[at + 1] << 8) | (chunk[at + 2] << 16);
-        if (loggedIn && chunk[at + 4] === 1) return socket.destroy(); // COM_QUIT
-        replies.push(loggedIn ? afterCommand : afterLogin);
-        loggedIn = true;
+        const command = loggedIn.has(socket);
+        if (command && chunk[at + 4] === 1) return socket.destroy(); // COM_QUIT
+        replies.push(command ? afterCommand : afterLogin);
+        loggedIn.add(socket);
         at += 4 + size;
       }
       socket.write(replies.length === 1 ? replies[0] : Buffer.concat(replies));
-    };
-  }, log);
+    },
+    onClose: (socket) => loggedIn.delete(socket),
+    onListenerError: log,
+  });
 } else {
   console.error("usage: noop_servers.ts ws|cometql [PORT]");
   Deno.exit(2);
