@@ -9,9 +9,9 @@
  * `--execute` uses prepared statements (binary protocol) instead of text queries.
  */
 import { parseArgs } from "node:util";
-import mysql from "mysql2/promise";
 import type { Outbound } from "../src/core/outbound.ts";
 import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
+import { connectCometql } from "../tests/helpers/cometql_connection.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
 
 const { values } = parseArgs({
@@ -53,13 +53,7 @@ const sql = "INSERT INTO pipes_messages (name, event, message) VALUES (?, ?, ?)"
 const message = JSON.stringify({ name: "bench", text: "a chat line of typical length, 'quoted'" });
 
 async function worker(): Promise<void> {
-  const c = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: server.qlPort,
-    user: "root",
-    password: server.password,
-    database: "CometQL_v1",
-  });
+  const c = await connectCometql(server.qlPort, server.password);
   const args = ["bench_pipe", "msg", message];
   while (performance.now() < deadline) {
     const t0 = performance.now();

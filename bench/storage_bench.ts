@@ -10,7 +10,12 @@
 import type { DbConfig } from "../src/config/config.ts";
 import { MysqlStorage } from "../src/storage/mysql_storage.ts";
 import { SqliteStorage } from "../src/storage/sqlite_storage.ts";
-import type { HistoryEntry, RetentionLimits, Storage } from "../src/storage/storage.ts";
+import type {
+  HistoryEntry,
+  QueuedMessage,
+  RetentionLimits,
+  Storage,
+} from "../src/storage/storage.ts";
 import { startMariadb } from "../tests/helpers/mariadb.ts";
 
 const seconds = Number(Deno.args.find((a) => a.startsWith("--seconds="))?.split("=")[1] ?? 2);
@@ -53,6 +58,18 @@ function batch(size: number, pipes: number, i: number): HistoryEntry[] {
   }));
 }
 
+/** The i-th private message: 100 users take turns. */
+function privateMessage(i: number): QueuedMessage {
+  return {
+    id: crypto.randomUUID(),
+    devId: 1,
+    userId: i % 100,
+    event: "private",
+    message: MESSAGE,
+    time: Math.floor(Date.now() / 1000),
+  };
+}
+
 async function measure(driver: string, storage: Storage, parallel: number): Promise<Figure[]> {
   const figures: Figure[] = [];
   const add = (scenario: string, opsPerSecond: number, unit: string) =>
@@ -66,34 +83,10 @@ async function measure(driver: string, storage: Storage, parallel: number): Prom
   );
   const batches = await rate((i) => storage.appendHistory(batch(100, 10, i), keep50));
   add("appendHistory, batches of 100 (10 pipes, keep 50)", batches * 100, "messages/s");
-  add(
-    "enqueuePrivate, one at a time",
-    await rate((i) =>
-      storage.enqueuePrivate({
-        id: crypto.randomUUID(),
-        devId: 1,
-        userId: i % 100,
-        event: "private",
-        message: MESSAGE,
-        time: Math.floor(Date.now() / 1000),
-      })
-    ),
-    "messages/s",
-  );
+  const enqueue = (i: number) => storage.enqueuePrivate(privateMessage(i));
+  add("enqueuePrivate, one at a time", await rate(enqueue), "messages/s");
   if (parallel > 1) {
-    add(
-      `enqueuePrivate, ${parallel} in flight`,
-      await rate((i) =>
-        storage.enqueuePrivate({
-          id: crypto.randomUUID(),
-          devId: 1,
-          userId: i % 100,
-          event: "private",
-          message: MESSAGE,
-          time: Math.floor(Date.now() / 1000),
-        }), parallel),
-      "messages/s",
-    );
+    add(`enqueuePrivate, ${parallel} in flight`, await rate(enqueue, parallel), "messages/s");
   }
   add(
     "readHistory, 99 rows",

@@ -1,6 +1,8 @@
 /**
  * One conformance suite for every Storage driver (spec: cometql.md §7, §9): each driver's test
- * file calls `storageConformance` with a factory, and the same cases run against each.
+ * file calls `storageConformance` with a factory, and the same cases run against each. The suite
+ * opens, tracks and closes the Storages; a driver only says how to make one and how to delete
+ * its data.
  */
 import assert from "node:assert/strict";
 import {
@@ -12,12 +14,12 @@ import {
 } from "../src/storage/storage.ts";
 
 export interface StorageUnderTest {
-  /** Opened, empty. */
-  storage: Storage;
-  /** Opens another Storage on the same data (after `storage` was closed). */
-  reopen(): Promise<Storage>;
-  /** Closes whatever is still open and deletes the data. */
-  cleanup(): Promise<void>;
+  /** A new, unopened Storage on this test's (initially empty) data; called again to reopen. */
+  create(): Storage;
+  /** Deletes the data, once every Storage created is closed. */
+  destroy(): Promise<void>;
+  /** Context for a failure to become available after `open()`, e.g. the driver's log. */
+  diagnostics?(): string;
 }
 
 export const DEFAULT_LIMITS: RetentionLimits = {
@@ -39,26 +41,29 @@ const AWKWARD_TEXTS = [
 export function storageConformance(
   name: string,
   make: (limits: RetentionLimits) => Promise<StorageUnderTest>,
-  options: { sanitize?: boolean } = {},
 ): void {
-  const sanitize = options.sanitize ?? true;
   const test = (
     title: string,
-    body: (s: Storage, under: StorageUnderTest) => Promise<void>,
+    body: (s: Storage, reopen: () => Promise<Storage>) => Promise<void>,
     limits = DEFAULT_LIMITS,
   ) =>
-    Deno.test({
-      name: `${name}: ${title}`,
-      sanitizeOps: sanitize,
-      sanitizeResources: sanitize,
-      fn: async () => {
-        const under = await make(limits);
-        try {
-          await body(under.storage, under);
-        } finally {
-          await under.cleanup();
-        }
-      },
+    Deno.test(`${name}: ${title}`, async () => {
+      const under = await make(limits);
+      const opened: Storage[] = [];
+      /** Opens another Storage on the same data (after the previous one was closed). */
+      const open = async () => {
+        const storage = under.create();
+        opened.push(storage);
+        await storage.open();
+        assert.equal(storage.isAvailable(), true, under.diagnostics?.());
+        return storage;
+      };
+      try {
+        await body(await open(), open);
+      } finally {
+        for (const storage of opened) await storage.close();
+        await under.destroy();
+      }
     });
 
   test("users_auth: set, replace, get, delete; tenants and users apart", async (s) => {
@@ -271,7 +276,7 @@ export function storageConformance(
     assert.equal((await s.listPipeSettings()).length, 2);
   });
 
-  test("everything survives close and reopen", async (s, under) => {
+  test("everything survives close and reopen", async (s, reopen) => {
     const h = [entry(1, "chat", "kept 😀"), entry(1, "chat", "also\0kept")];
     const m = queued(1, 2, "queued");
     await s.setAuthHash(1, 2, "hash");
@@ -284,7 +289,7 @@ export function storageConformance(
     await s.close();
     assert.equal(s.isAvailable(), false);
     await assert.rejects(s.getAuthHash(1, 2), StorageError);
-    const t = await under.reopen();
+    const t = await reopen();
     assert.equal(t.isAvailable(), true);
     assert.equal(await t.getAuthHash(1, 2), "hash");
     assert.equal(await t.getUserData(1, 2), "data");

@@ -36,21 +36,12 @@ const log = (level: string, msg: string) => logs.push(`${level}: ${msg}`);
 
 storageConformance("mysql", async (limits: RetentionLimits) => {
   const db = await freshDatabase();
-  const opened: MysqlStorage[] = [];
-  const open = async () => {
-    const storage = new MysqlStorage(db, limits, log);
-    opened.push(storage);
-    await storage.open();
-    assert.equal(storage.isAvailable(), true, logs.join("\n"));
-    return storage;
-  };
   return {
-    storage: await open(),
-    reopen: open,
-    cleanup: async () => {
-      for (const storage of opened) await storage.close();
+    create: () => new MysqlStorage(db, limits, log),
+    destroy: async () => {
       await mariadb.sql(`DROP DATABASE ${db.name}`);
     },
+    diagnostics: () => logs.join("\n"),
   };
 });
 

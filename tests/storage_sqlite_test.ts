@@ -7,19 +7,8 @@ storageConformance("sqlite", async (limits: RetentionLimits) => {
   const dir = await Deno.makeTempDir({ prefix: "comet-sqlite-test-" });
   // A directory that does not exist yet: the driver creates it.
   const options = { file: `${dir}/data/comet.sqlite`, limits, busyTimeoutMs: 1000 };
-  const opened: SqliteStorage[] = [];
-  const open = async () => {
-    const storage = new SqliteStorage(options);
-    await storage.open();
-    opened.push(storage);
-    return storage;
-  };
   return {
-    storage: await open(),
-    reopen: open,
-    cleanup: async () => {
-      for (const storage of opened) await storage.close();
-      await Deno.remove(dir, { recursive: true });
-    },
+    create: () => new SqliteStorage(options),
+    destroy: () => Deno.remove(dir, { recursive: true }),
   };
 });

@@ -10,11 +10,19 @@ import type { PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { DbConfig } from "../config/config.ts";
 import { MysqlPool, type StorageLog } from "./mysql_pool.ts";
 import { schemaStatements, upgradeSchema } from "./mysql_schema_upgrade.ts";
-import { PORTABLE_SQL } from "./portable_sql.ts";
+import {
+  countOf,
+  HISTORY_COLUMNS,
+  insertSql,
+  marks,
+  PORTABLE_SQL,
+  QUEUE_COLUMNS,
+} from "./portable_sql.ts";
 import {
   type HistoryEntry,
   oversizedTokenError,
   type PipeSetting,
+  pipesOf,
   type QueuedMessage,
   type RetentionLimits,
   type Storage,
@@ -30,10 +38,8 @@ const BATCH_SIZES = [64, 8, 1];
 /** Keeps one multi-row INSERT well below MySQL's default max_allowed_packet (16 MB). */
 const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
-const HISTORY_COLUMNS = "id, time, dev_id, pipe_name, event, message, user_id";
-const QUEUE_COLUMNS = "id, time, dev_id, user_id, event, message";
-
 const SQL = PORTABLE_SQL;
+const decoder = new TextDecoder();
 
 type Value = string | number;
 
@@ -125,23 +131,15 @@ export class MysqlStorage implements Storage {
         e,
       ) => [e.id, e.time, e.devId, e.pipe, e.event, e.message, e.userId]);
       await insertRows(conn, "pipe_messages", HISTORY_COLUMNS, rows);
-      const touched = new Map<string, { devId: number; pipe: string }>();
-      for (const e of entries) {
-        touched.set(`${e.devId} ${e.pipe}`, { devId: e.devId, pipe: e.pipe });
-      }
       // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
-      for (const { devId, pipe } of touched.values()) {
+      for (const { devId, pipe } of pipesOf(entries)) {
         await trimNewest(conn, "pipe_messages", "pipe_name", devId, pipe, keepOf(devId, pipe));
       }
     });
   }
 
   async readHistory(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {
-    const rows = await this.#rows(
-      `SELECT ${HISTORY_COLUMNS} FROM pipe_messages WHERE dev_id = ? AND pipe_name = ?
-       ORDER BY seq DESC LIMIT ?`,
-      [devId, pipe, String(countOf(limit))],
-    );
+    const rows = await this.#rows(SQL.readHistory, [devId, pipe, limitParam(limit)]);
     return rows.reverse().map((r) => ({
       id: String(r.id),
       devId: r.dev_id,
@@ -172,11 +170,7 @@ export class MysqlStorage implements Storage {
   }
 
   async readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
-    const rows = await this.#rows(
-      `SELECT ${QUEUE_COLUMNS} FROM users_messages WHERE dev_id = ? AND user_id = ?
-       ORDER BY seq LIMIT ?`,
-      [devId, userId, String(countOf(limit))],
-    );
+    const rows = await this.#rows(SQL.readQueue, [devId, userId, limitParam(limit)]);
     return rows.map((r) => ({
       id: String(r.id),
       devId: r.dev_id,
@@ -223,7 +217,7 @@ export class MysqlStorage implements Storage {
 
   async listRevokedTokens(devId: number): Promise<string[]> {
     const rows = await this.#rows(SQL.listRevokedTokens, [devId]);
-    return rows.map((r) => new TextDecoder().decode(r.token)); // varbinary arrives as bytes
+    return rows.map((r) => decoder.decode(r.token)); // varbinary arrives as bytes
   }
 
   purgeExpired(now: number): Promise<void> {
@@ -250,16 +244,12 @@ async function insertRows(
   columns: string,
   rows: Value[][],
 ): Promise<void> {
-  const rowMarks = `(${marks(rows[0].length)})`;
   let i = 0;
   while (i < rows.length) {
     const size = BATCH_SIZES.find((s) =>
       s <= rows.length - i && (s === 1 || bytesOf(rows.slice(i, i + s)) <= BATCH_MAX_BYTES)
     )!;
-    await conn.execute(
-      `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(rowMarks).join(", ")}`,
-      rows.slice(i, i + size).flat(),
-    );
+    await conn.execute(insertSql(table, columns, size), rows.slice(i, i + size).flat());
     i += size;
   }
 }
@@ -277,7 +267,7 @@ async function trimNewest(
   const [rows] = await conn.execute<RowDataPacket[]>(
     `SELECT seq FROM ${table} WHERE dev_id = ? AND ${keyColumn} = ?
      ORDER BY seq DESC LIMIT 1 OFFSET ?`,
-    [devId, key, String(countOf(keep))],
+    [devId, key, limitParam(keep)],
   );
   if (rows.length === 0) return;
   await conn.execute(
@@ -293,15 +283,10 @@ function bytesOf(rows: Value[][]): number {
   return n;
 }
 
-function marks(n: number): string {
-  return Array(n).fill("?").join(", ");
-}
-
 /**
- * A non-negative whole count for LIMIT/OFFSET, whatever the caller passed. Callers bind it as a
- * string: mysql2 sends JS numbers as DOUBLE, which MySQL 8 refuses for LIMIT in prepared
- * statements; MySQL and MariaDB both accept a decimal string there.
+ * A LIMIT/OFFSET count bound as a decimal string: mysql2 sends JS numbers as DOUBLE, which
+ * MySQL 8 refuses for LIMIT in prepared statements; MySQL and MariaDB both accept a string there.
  */
-function countOf(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+function limitParam(n: number): string {
+  return String(countOf(n));
 }

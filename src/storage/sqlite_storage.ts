@@ -10,11 +10,18 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { setImmediate } from "node:timers";
-import { PORTABLE_SQL } from "./portable_sql.ts";
+import {
+  countOf,
+  HISTORY_COLUMNS,
+  insertSql,
+  PORTABLE_SQL,
+  QUEUE_COLUMNS,
+} from "./portable_sql.ts";
 import {
   type HistoryEntry,
   oversizedTokenError,
   type PipeSetting,
+  pipesOf,
   type QueuedMessage,
   type RetentionLimits,
   type Storage,
@@ -66,20 +73,15 @@ const MIGRATIONS: string[] = [
  */
 const SQL = {
   ...PORTABLE_SQL,
-  appendHistory: `INSERT INTO pipe_messages (id, time, dev_id, pipe_name, event, message, user_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  appendHistory: insertSql("pipe_messages", HISTORY_COLUMNS, 1),
+  appendHistoryChunk: insertSql("pipe_messages", HISTORY_COLUMNS, HISTORY_CHUNK),
   trimHistory: `DELETE FROM pipe_messages WHERE dev_id = ?1 AND pipe_name = ?2 AND seq <= (
     SELECT seq FROM pipe_messages WHERE dev_id = ?1 AND pipe_name = ?2
     ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
-  readHistory: `SELECT id, time, dev_id, pipe_name, event, message, user_id FROM pipe_messages
-    WHERE dev_id = ? AND pipe_name = ? ORDER BY seq DESC LIMIT ?`,
-  enqueuePrivate: `INSERT INTO users_messages (id, time, dev_id, user_id, event, message)
-    VALUES (?, ?, ?, ?, ?, ?)`,
+  enqueuePrivate: insertSql("users_messages", QUEUE_COLUMNS, 1),
   trimQueue: `DELETE FROM users_messages WHERE dev_id = ?1 AND user_id = ?2 AND seq <= (
     SELECT seq FROM users_messages WHERE dev_id = ?1 AND user_id = ?2
     ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
-  readQueue: `SELECT id, time, dev_id, user_id, event, message FROM users_messages
-    WHERE dev_id = ? AND user_id = ? ORDER BY seq LIMIT ?`,
   deleteQueued: "DELETE FROM users_messages WHERE dev_id = ? AND id = ?",
 } as const;
 
@@ -98,7 +100,6 @@ export class SqliteStorage implements Storage {
   readonly description: string;
   #db: DatabaseSync | null = null;
   #statements = new Map<Statement, StatementSync>();
-  #historyChunkStatement: StatementSync | undefined;
   readonly #options: SqliteStorageOptions;
   /** Private messages waiting for the next group commit (see enqueuePrivate). */
   #queueBatch: { message: QueuedMessage; resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -136,7 +137,6 @@ export class SqliteStorage implements Storage {
     const db = this.#db;
     this.#db = null;
     this.#statements.clear();
-    this.#historyChunkStatement = undefined;
     db?.close();
     return Promise.resolve();
   }
@@ -219,7 +219,6 @@ export class SqliteStorage implements Storage {
   ): Promise<void> {
     return this.#run("appendHistory", () =>
       this.#transaction(() => {
-        const touched = new Map<string, { devId: number; pipe: string }>();
         // Rows go in HISTORY_CHUNK at a time (one statement call each: fewer trips into the
         // binding), the remainder one by one.
         const full = entries.length - entries.length % HISTORY_CHUNK;
@@ -229,13 +228,12 @@ export class SqliteStorage implements Storage {
           const row = [e.id, e.time, e.devId, e.pipe, e.event, utf8(e.message), e.userId];
           if (i >= full) this.#exec("appendHistory", ...row);
           else if (params.push(...row) === HISTORY_CHUNK * row.length) {
-            this.#historyChunk().run(...params);
+            this.#exec("appendHistoryChunk", ...params);
             params.length = 0;
           }
-          touched.set(`${e.devId} ${e.pipe}`, { devId: e.devId, pipe: e.pipe });
         }
         // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
-        for (const { devId, pipe } of touched.values()) {
+        for (const { devId, pipe } of pipesOf(entries)) {
           this.#exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
         }
       }, "NORMAL"));
@@ -386,17 +384,6 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  /** `appendHistory` for HISTORY_CHUNK rows in one INSERT. */
-  #historyChunk(): StatementSync {
-    this.#historyChunkStatement ??= this.#db!.prepare(
-      SQL.appendHistory.replace(
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        "VALUES " + Array(HISTORY_CHUNK).fill("(?, ?, ?, ?, ?, ?, ?)").join(", "),
-      ),
-    );
-    return this.#historyChunkStatement;
-  }
-
   #statement(name: Statement): StatementSync {
     let statement = this.#statements.get(name);
     if (!statement) {
@@ -446,11 +433,6 @@ function migrate(db: DatabaseSync): void {
       throw e;
     }
   }
-}
-
-/** A non-negative whole count for LIMIT/OFFSET, whatever the caller passed. */
-function countOf(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }
 
 const encoder = new TextEncoder();

@@ -54,11 +54,26 @@ export interface RetentionLimits {
 /** spec §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
 export const MAX_TOKEN_BYTES = 600;
 
+const encoder = new TextEncoder();
+
 /** The StorageError both drivers give for a token too long to store, or undefined. */
 export function oversizedTokenError(token: string): StorageError | undefined {
-  const bytes = new TextEncoder().encode(token).length;
+  const bytes = encoder.encode(token).length;
   if (bytes <= MAX_TOKEN_BYTES) return undefined;
   return new StorageError(`token is ${bytes} bytes, at most ${MAX_TOKEN_BYTES} can be stored`);
+}
+
+/**
+ * The pipes `entries` touch, each once, in first-seen order: after `appendHistory` inserts, each
+ * of them is trimmed to its newest `keep` rows (spec §7.1 effect 1).
+ */
+export function pipesOf(entries: HistoryEntry[]): { devId: number; pipe: string }[] {
+  const touched = new Map<string, { devId: number; pipe: string }>();
+  for (const { devId, pipe } of entries) {
+    const key = `${devId} ${pipe}`;
+    if (!touched.has(key)) touched.set(key, { devId, pipe });
+  }
+  return [...touched.values()];
 }
 
 export class StorageError extends Error {
