@@ -5,7 +5,7 @@
  * (spec: websocket.md §9; the tutorial in shared/seed/tutorial.txt).
  */
 import assert from "node:assert/strict";
-import mysql from "mysql2/promise";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import type { BrowserContext, Page } from "playwright-core";
 import type { CometServerApi, CometServerInfo } from "../client/src/public_types.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -95,14 +95,7 @@ Deno.test({
       await page.goto(pages.url("/test.html"));
       return page;
     };
-    const ql = () =>
-      mysql.createConnection({
-        host: "127.0.0.1",
-        port: server.qlPort,
-        user: "root",
-        password: server.password,
-        database: "CometQL_v1",
-      });
+    const ql = () => connectCometql(server.qlPort, server.password);
 
     try {
       const { page: a } = await openProfile();

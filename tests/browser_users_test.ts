@@ -5,7 +5,7 @@
  * Every user has a browser context of its own (own storage and locks, hence its own socket).
  */
 import assert from "node:assert/strict";
-import mysql from "mysql2/promise";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import { SignJWT } from "jose";
 import type { BrowserContext, Page } from "playwright-core";
 import type * as Api from "../client/src/public_types.ts";
@@ -126,13 +126,7 @@ Deno.test({
     const server = await startTestServer();
     const pages = servePages({ "/test.html": PAGE(server.wsPort) });
     const browser = await launchBrowser();
-    const ql = await mysql.createConnection({
-      host: "127.0.0.1",
-      port: server.qlPort,
-      user: "root",
-      password: server.password,
-      database: "CometQL_v1",
-    });
+    const ql = await connectCometql(server.qlPort, server.password);
     const errors: string[] = [];
     const sql = async (query: string, params: unknown[] = []) =>
       (await ql.query(query, params))[0] as Record<string, unknown>[];

@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
 import { connectCometql } from "./helpers/cometql_connection.ts";
+import { withTempDir } from "./helpers/temp_dir.ts";
 import { testConf } from "./helpers/test_conf.ts";
 import { rawHttp, wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
@@ -15,10 +16,9 @@ Deno.test({
   name: "the bundled build: CometQL insert reaches a WebSocket subscriber; SIGTERM exits 0",
   sanitizeResources: false,
   sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "comet-bundle-" });
-    const bundle = `${dir}/cpp_comet.js`;
-    try {
+  fn: () =>
+    withTempDir(async (dir) => {
+      const bundle = `${dir}/cpp_comet.js`;
       const built = await new Deno.Command(Deno.execPath(), {
         args: ["bundle", "--platform=deno", "-o", bundle, MAIN_TS],
         cwd: new URL("..", import.meta.url).pathname,
@@ -41,7 +41,9 @@ Deno.test({
         const backend = await connectCometql(comet.qlPort, PASSWORD);
         // The subscription is handled asynchronously: wait until the server counts it.
         await waitUntil(async () => {
-          const [rows] = await backend.query("SELECT users FROM pipes WHERE name = 'bundle_room'");
+          const [rows] = await backend.query(
+            "SELECT users FROM pipes WHERE name = 'bundle_room'",
+          );
           return Number((rows as { users: number }[])[0]?.users) === 1;
         });
         await backend.query(
@@ -68,10 +70,7 @@ Deno.test({
       } finally {
         await comet.dispose();
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+    }, "comet-bundle-"),
 });
 
 async function waitUntil(ready: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {

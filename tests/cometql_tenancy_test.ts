@@ -3,21 +3,14 @@
  * `SHOW STATUS` counts the session tenant's authorized browsers; private messages that arrive
  * with the cluster prefix are delivered locally only and never queued.
  */
-import mysql from "mysql2/promise";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import { assertEquals } from "./helpers/assert.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 Deno.test("SHOW STATUS user_online counts the session tenant's authorized connections", async () => {
   const server = await startTestServer();
-  const login = (user: string) =>
-    mysql.createConnection({
-      host: "127.0.0.1",
-      port: server.qlPort,
-      user,
-      password: server.password,
-      database: "CometQL_v1",
-    });
+  const login = (user: string) => connectCometql(server.qlPort, server.password, user);
   const tenant0 = await login("root");
   const tenant7 = await login("7");
   await tenant0.query("INSERT INTO users_auth (id, hash) VALUES (3, 'h3')");
@@ -44,14 +37,7 @@ Deno.test("SHOW STATUS user_online counts the session tenant's authorized connec
 
 Deno.test("cluster-prefixed users_messages are delivered locally, never queued", async () => {
   const server = await startTestServer();
-  const connect = () =>
-    mysql.createConnection({
-      host: "127.0.0.1",
-      port: server.qlPort,
-      user: "root",
-      password: server.password,
-      database: "CometQL_v1",
-    });
+  const connect = () => connectCometql(server.qlPort, server.password);
   // The prefix marks the whole connection as cluster traffic (spec §3), so use another one for
   // the local insert.
   const node2 = await connect();

@@ -4,8 +4,8 @@
  */
 import { DEFAULT_CONFIG_PATHS, parseCommandLine } from "../src/config/command_line.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
-
-const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
+import { MAIN_TS } from "./helpers/comet_process.ts";
+import { withTempDir } from "./helpers/temp_dir.ts";
 
 async function runMain(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -64,9 +64,8 @@ Deno.test("--help and --version print and exit 0", async () => {
   assert.match(bad.stderr, /unknown argument: --frobnicate/);
 });
 
-Deno.test("--check-config exits 0 for a valid file and prints its warnings", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("--check-config exits 0 for a valid file and prints its warnings", () =>
+  withTempDir(async (dir) => {
     const conf = `${dir}/comet.ini`;
     await Deno.writeTextFile(conf, "[main]\npassword = x\n[ws]\nthread_num = 4\nport = 8087\n");
     const ok = await runMain("--check-config", "--conf", conf);
@@ -79,14 +78,10 @@ Deno.test("--check-config exits 0 for a valid file and prints its warnings", asy
       `--conf=${MAIN_TS.replace("main.ts", "comet.conf")}`,
     );
     assertEquals(shipped.code, 0, shipped.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("--check-config exits 78 naming file, line and key of the problem", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+Deno.test("--check-config exits 78 naming file, line and key of the problem", () =>
+  withTempDir(async (dir) => {
     const conf = `${dir}/comet.conf`;
     await Deno.writeTextFile(conf, "[main]\npassword = x\n\n[cometql]\nport = 3307x\n");
     const bad = await runMain("--check-config", "--conf", conf);
@@ -95,7 +90,4 @@ Deno.test("--check-config exits 78 naming file, line and key of the problem", as
     const missing = await runMain("--check-config", "--conf", `${dir}/nope.conf`);
     assertEquals(missing.code, 78);
     assert.match(missing.stderr, /nope\.conf: cannot read config file: no such file/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

@@ -4,23 +4,14 @@
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { type TestServer, withTestServer } from "./helpers/server.ts";
 import { buildFrame, delay, wsPath, WsTestClient } from "./helpers/ws_client.ts";
-
-async function withServer(fn: (t: TestServer) => Promise<void>, extraIni = "") {
-  const t = await startTestServer(extraIni);
-  try {
-    await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
 
 const open = async (t: TestServer, v = "4.08") =>
   (await WsTestClient.connect(t.wsPort, wsPath({ v }))).client;
 
 Deno.test("§2.1: Ping gets a Pong with the same payload; Pong is ignored", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await open(t);
     await client.sendFrame(0x9, "are you there");
     const pong = await client.next();
@@ -36,7 +27,7 @@ Deno.test("§2.1: Ping gets a Pong with the same payload; Pong is ignored", () =
   }));
 
 Deno.test("§2.1: fragmented and binary commands work; 16/64-bit lengths accepted", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await open(t);
     await client.sendText("subscription\nweb_frag\nweb_two", 5);
     await client.sendFrame(0x2, "pipe_count\nweb_frag\nbin\n");
@@ -57,7 +48,7 @@ Deno.test("§2.1: fragmented and binary commands work; 16/64-bit lengths accepte
   }));
 
 Deno.test("§2.3: a client Close frame → TCP dropped without a Close frame", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await open(t);
     await client.sendFrame(0x8, new Uint8Array([0x03, 0xe8]));
     await client.waitClosed();
@@ -68,7 +59,7 @@ Deno.test("§2.3: a client Close frame → TCP dropped without a Close frame", (
   }));
 
 Deno.test("§2.1: malformed and oversized frames close only that connection", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const bystander = await open(t);
     await bystander.sendText("subscription\nweb_b");
     await bystander.barrier();
@@ -93,7 +84,7 @@ Deno.test("§2.1: malformed and oversized frames close only that connection", ()
   }, "[main]\nfragment_buf_max_size = 1024\n"));
 
 Deno.test("compat: outbound frames of every size are intact (123–125 bytes, > 64 KB)", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await open(t);
     await client.sendText("subscription\nweb_sizes");
     await client.barrier();
@@ -114,7 +105,7 @@ Deno.test("compat: outbound frames of every size are intact (123–125 bytes, > 
   }));
 
 Deno.test("§1.3: commands sent with the upgrade request run after auth, in order", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 11, "h11");
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: t.wsPort });
     const request = `GET ${wsPath({ key: "h11", userId: 11 })} HTTP/1.1\r\n` +

@@ -4,18 +4,9 @@
  * connection: the server keeps running and a well-behaved subscriber keeps receiving.
  */
 import { assertEquals } from "./helpers/assert.ts";
+import { prng } from "./helpers/prng.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { buildFrame, delay, wsPath, WsTestClient } from "./helpers/ws_client.ts";
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMMANDS = [
   "subscription\nweb_a\ntrack_b",

@@ -3,17 +3,8 @@
  * spec: websocket.md §3 and §4.2 (message_send_time normalised to 0).
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { type TestServer, withTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
-
-async function withServer(fn: (t: TestServer) => Promise<void>) {
-  const t = await startTestServer();
-  try {
-    await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
 
 async function open(t: TestServer, p: Parameters<typeof wsPath>[0] = {}) {
   return (await WsTestClient.connect(t.wsPort, wsPath(p))).client;
@@ -34,7 +25,7 @@ const sysError = (data: Record<string, unknown>) => ({
 });
 
 Deno.test("§3.2: web_pipe2 → S3 to the others (E′ escaping), S4 to the sender", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 42, "h42");
     const sender = await subscribed(t, "web_room", { key: "h42", userId: 42 });
     const other = await subscribed(t, "web_room");
@@ -78,7 +69,7 @@ Deno.test("§3.2: web_pipe2 → S3 to the others (E′ escaping), S4 to the send
   }));
 
 Deno.test("§3.2: webauth_ needs auth; errors keep the connection open", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 7, "h7");
     const anonymous = await open(t);
     const user = await subscribed(t, "webauth_x", { key: "h7", userId: 7 });
@@ -112,7 +103,7 @@ Deno.test("§3.2: webauth_ needs auth; errors keep the connection open", () =>
   }));
 
 Deno.test("§4.2 S5: CometQL publishes reach every subscriber, and only them", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const a = await subscribed(t, "news\nweb_x");
     const b = await subscribed(t, "news");
     const c = await subscribed(t, "other");
@@ -126,7 +117,7 @@ Deno.test("§4.2 S5: CometQL publishes reach every subscriber, and only them", (
   }));
 
 Deno.test("§3.1: subscription replaces the set", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await subscribed(t, "web_a\nweb_b");
     assertEquals(t.node.countSubscribers(0, "web_a"), 1);
     await client.sendText("subscription\nweb_b\nweb_c");
@@ -140,7 +131,7 @@ Deno.test("§3.1: subscription replaces the set", () =>
   }));
 
 Deno.test("§3.1: 33rd name refused, private_ needs auth, too long closes", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const names = Array.from({ length: 33 }, (_, i) => `web_${i}`);
     const many = await open(t);
     await many.sendText(`subscription\n${names.join("\n")}`);
@@ -173,7 +164,7 @@ Deno.test("§3.1: 33rd name refused, private_ needs auth, too long closes", () =
   }));
 
 Deno.test("§3.3: pipe_log returns stored history oldest first; nothing for no history", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 8, "h8");
     await t.node.setPipeLength(0, "web_hist", 3);
     const sender = await open(t, { key: "h8", userId: 8 });
@@ -217,7 +208,7 @@ Deno.test("§3.3: pipe_log returns stored history oldest first; nothing for no h
   }));
 
 Deno.test("§3.4: pipe_count counts connections on web_ and track_ pipes", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const a = await subscribed(t, "web_room\ntrack_t");
     const b = await subscribed(t, "web_room");
     await a.sendText("pipe_count\nweb_room\n4815162342\n");
@@ -243,7 +234,7 @@ Deno.test("§3.4: pipe_count counts connections on web_ and track_ pipes", () =>
   }));
 
 Deno.test("§3.5: track_pipe_users lists connections newest first", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 42, "h42");
     const first = await subscribed(t, "track_lobby", { uuid: "a".repeat(32) });
     const second = await subscribed(t, "track_lobby", {
@@ -275,7 +266,7 @@ Deno.test("§3.5: track_pipe_users lists connections newest first", () =>
   }));
 
 Deno.test('§3.6: user_data returns the stored string or ""', () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.storage.setUserData(0, 7, '{"nick":"bob"}');
     const client = await open(t);
     await client.sendText("user_data\n4815162342\n7");
@@ -297,7 +288,7 @@ Deno.test('§3.6: user_data returns the stored string or ""', () =>
   }));
 
 Deno.test("§3.7: user_status answers now − T", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 5, "h5");
     const user = await open(t, { key: "h5", userId: 5 });
     const client = await open(t);
@@ -321,7 +312,7 @@ Deno.test("§3.7: user_status answers now − T", () =>
   }));
 
 Deno.test("§3.8: statistics, cgi_call and CometQL_call send nothing; unknown commands close", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await open(t);
     await client.sendText('statistics\n{"url":"x","dev_id":"0","version":"4.08"}');
     await client.sendText("cgi_call\nanything");
@@ -343,7 +334,7 @@ Deno.test("§3.8: statistics, cgi_call and CometQL_call send nothing; unknown co
   }));
 
 Deno.test("replies keep the order of the commands, even around storage reads", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.storage.setUserData(0, 1, "one");
     const client = await open(t);
     await client.sendText("user_data\nm1\n1");

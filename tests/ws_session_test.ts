@@ -4,10 +4,11 @@
  */
 import { SignJWT } from "jose";
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { type TestServer, withTestServer } from "./helpers/server.ts";
 import { delay, wsPath, WsTestClient } from "./helpers/ws_client.ts";
-import { SERVER_NAME } from "../src/core/messages.ts";
 
+/** spec websocket.md §4.2 (S1): the `server` field of serverInfo, as the original sends it. */
+const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
 const UUID = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
 
 function serverInfo(authorized: boolean, data: string) {
@@ -21,15 +22,6 @@ function serverInfo(authorized: boolean, data: string) {
   };
 }
 
-async function withServer(fn: (t: TestServer) => Promise<void>, extraIni = "") {
-  const t = await startTestServer(extraIni);
-  try {
-    await fn(t);
-  } finally {
-    await t.stop();
-  }
-}
-
 function jwt(t: TestServer, claims: Record<string, unknown>, devId = 0, secret?: string) {
   return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .sign(new TextEncoder().encode(secret ?? `${t.password}${devId}`));
@@ -38,7 +30,7 @@ function jwt(t: TestServer, claims: Record<string, unknown>, devId = 0, secret?:
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 Deno.test("§1.3: exact 101 head, then serverInfo first (anonymous)", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const { client, serverInfo: first } = await WsTestClient.connect(t.wsPort, wsPath());
     assert(
       /^HTTP\/1\.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \S+\r\nSec-WebSocket-Version: 13\r\n\r\n$/
@@ -51,7 +43,7 @@ Deno.test("§1.3: exact 101 head, then serverInfo first (anonymous)", () =>
   }));
 
 Deno.test("§1.3: Sec-WebSocket-Protocol: chat only when chat was offered", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const chat = await WsTestClient.open(t.wsPort, wsPath(), {
       headers: { "Sec-WebSocket-Protocol": "chat" },
     });
@@ -65,7 +57,7 @@ Deno.test("§1.3: Sec-WebSocket-Protocol: chat only when chat was offered", () =
   }));
 
 Deno.test("§1.3: no Sec-WebSocket-Key → TCP closed without any response", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await WsTestClient.open(t.wsPort, wsPath(), { noKey: true });
     await client.waitClosed();
     assertEquals(client.head, "");
@@ -74,7 +66,7 @@ Deno.test("§1.3: no Sec-WebSocket-Key → TCP closed without any response", () 
   }));
 
 Deno.test("§1.4: URL errors: 101, one legacy error frame, bare TCP close", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const cases: [string, string, number][] = [
       ["/ws/", "Error code 401(Invalid request, session ID not found)", 401],
       ["/ws/sesion=abc", "Error code 401(Invalid request, the user ID can not be found)", 401],
@@ -112,7 +104,7 @@ Deno.test("§1.4: URL errors: 101, one legacy error frame, bare TCP close", () =
   }));
 
 Deno.test("§1.4: a 418 after a parsed MAJOR ≥ 4 uses the normal format", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const client = await WsTestClient.open(t.wsPort, "/ws/sesion=a&myid=0&devid=0&v=4.x&api=js");
     assertEquals(await client.nextJson(), {
       data: {
@@ -129,7 +121,7 @@ Deno.test("§1.4: a 418 after a parsed MAJOR ≥ 4 uses the normal format", () =
   }));
 
 Deno.test("§5.3: hash auth: right key authorizes, wrong key gives anonymous", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 7, "secretHash7");
     const good = await WsTestClient.connect(t.wsPort, wsPath({ key: "secretHash7", userId: 7 }));
     assertEquals(good.serverInfo, serverInfo(true, "secretHash7"));
@@ -151,7 +143,7 @@ Deno.test("§5.3: hash auth: right key authorizes, wrong key gives anonymous", (
   }));
 
 Deno.test("§5.2: JWT outcomes: valid, expired, wrong user_id, string user_id, bad secret, revoked", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const valid = await jwt(t, { user_id: 5, exp: inAnHour() });
     const a = await WsTestClient.connect(t.wsPort, wsPath({ key: valid, userId: 5 }));
     assertEquals(a.serverInfo.authorized, true);
@@ -189,7 +181,7 @@ Deno.test("§5.2: JWT outcomes: valid, expired, wrong user_id, string user_id, b
   }));
 
 Deno.test("§6: private messages queued while offline arrive in order on the next connect", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 9, "hash9");
     for (let i = 1; i <= 12; i++) {
       assertEquals(await t.node.sendPrivate(0, 9, "notice", `m${i}'"\\`), 0);
@@ -220,7 +212,7 @@ Deno.test("§6: private messages queued while offline arrive in order on the nex
   }));
 
 Deno.test("§6: two tabs connecting at once share the queue: every message exactly once", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 11, "hash11");
     const sent = Array.from({ length: 150 }, (_, i) => `q${i}`);
     for (const m of sent) assertEquals(await t.node.sendPrivate(0, 11, "ev", m), 0);
@@ -238,7 +230,7 @@ Deno.test("§6: two tabs connecting at once share the queue: every message exact
   }));
 
 Deno.test("§6: anonymous and failed logins get no private messages", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const { client } = await WsTestClient.connect(t.wsPort, wsPath({ key: "x", userId: 3 }));
     assertEquals(await t.node.sendPrivate(0, 3, "ev", "not for you"), 0);
     await client.expectNoFrame(100);
@@ -246,7 +238,7 @@ Deno.test("§6: anonymous and failed logins get no private messages", () =>
   }));
 
 Deno.test("§5.6: presence with two users on several tabs", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 5, "h5");
     await t.node.setAuthHash(0, 6, "h6");
     const { client: observer } = await WsTestClient.connect(t.wsPort, wsPath());
@@ -279,7 +271,7 @@ Deno.test("§5.6: presence with two users on several tabs", () =>
   }));
 
 Deno.test("§4.2 S10: track_ events name the user and uuid, never the actor itself", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     await t.node.setAuthHash(0, 42, "h42");
     const { client: watcher } = await WsTestClient.connect(
       t.wsPort,
@@ -310,7 +302,7 @@ Deno.test("§4.2 S10: track_ events name the user and uuid, never the actor itse
   }));
 
 Deno.test("§4.1: a client announcing MAJOR < 4 gets the legacy format", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const { client, serverInfo: first } = await WsTestClient.connect(
       t.wsPort,
       wsPath({ v: "3.05" }),
@@ -349,7 +341,7 @@ Deno.test("§4.1: a client announcing MAJOR < 4 gets the legacy format", () =>
   }));
 
 Deno.test("§1.3: the connection records uuid, user agent, origin, language and peer IP", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const { client } = await WsTestClient.connect(t.wsPort, wsPath({ uuid: UUID }), {
       headers: {
         "User-Agent": "Mozilla/5.0 (test)",
@@ -368,7 +360,7 @@ Deno.test("§1.3: the connection records uuid, user agent, origin, language and 
   }));
 
 Deno.test("counters: connects, disconnects, online, frames in, messages out, latency", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const s = t.node.stats;
     const { client } = await WsTestClient.connect(t.wsPort, wsPath());
     assertEquals([s.wsOnline, s.wsConnectsTotal, s.wsDisconnectsTotal], [1, 1, 0]);
@@ -387,7 +379,7 @@ Deno.test("counters: connects, disconnects, online, frames in, messages out, lat
   }));
 
 Deno.test("latency: a message framed for two wire formats is observed once", () =>
-  withServer(async (t) => {
+  withTestServer(async (t) => {
     const s = t.node.stats;
     const clients: WsTestClient[] = [];
     for (const v of ["4.08", "5.0"]) {

@@ -5,20 +5,14 @@
  * Here mysql2's client-side escaping plays mysqli_real_escape_string; the browser is the raw
  * scripted client, so the whole frame is checked.
  */
-import mysql from "mysql2/promise";
+import { connectCometql } from "./helpers/cometql_connection.ts";
 import { assertEquals } from "./helpers/assert.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 Deno.test("tutorial: CometQL INSERT into simplechat reaches the subscribed page intact", async () => {
   const t = await startTestServer();
-  const comet = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: t.qlPort,
-    user: "root",
-    password: t.password,
-    database: "CometQL_v1",
-  });
+  const comet = await connectCometql(t.qlPort, t.password);
   try {
     // cometApi.subscription("simplechat.newMessage", cb) sends the pipe name only (spec §9.4)
     const { client: page } = await WsTestClient.connect(t.wsPort, wsPath());

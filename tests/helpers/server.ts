@@ -45,3 +45,16 @@ export async function startTestServer(
     stop: server.stop,
   };
 }
+
+/** Runs `fn` against a fresh test server and stops the server afterwards, even if `fn` throws. */
+export async function withTestServer(
+  fn: (t: TestServer) => Promise<void>,
+  extraIni = "",
+): Promise<void> {
+  const t = await startTestServer(extraIni);
+  try {
+    await fn(t);
+  } finally {
+    await t.stop();
+  }
+}
