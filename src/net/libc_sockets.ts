@@ -3,7 +3,7 @@
  * set per listener, non-blocking sockets, `send` and `recv` called synchronously from the event
  * loop's thread. It exists for the figures in README's Performance section: measured with
  * shared/tools/wsload on Deno 2.9, the whole server costs 4.3 KB of memory and ~260 µs of CPU per
- * idle connection on `node:net` against 1.8 KB and ~230 µs here; a write ~14.6 µs against ~13 µs
+ * idle connection on `node:net` against 1.4 KB and ~245 µs here; a write ~14.6 µs against ~13 µs
  * (a C program: ~11–12 µs, bench/floor/); CometQL ~34k against ~46k INSERT/s.
  *
  * Only what the listeners use is here (`FlowSocket`): write (queued past what the kernel takes,
