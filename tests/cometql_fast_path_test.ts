@@ -39,6 +39,7 @@ function recordingSession(): { session: SessionContext; published: string[][] } 
     user: "root",
     host: "127.0.0.1",
     lastInsertId: 0,
+    multiStatements: true,
   };
   return { session, published };
 }

@@ -5,7 +5,7 @@
  */
 import type { Outbound } from "../src/core/outbound.ts";
 import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
-import { RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
+import { expectedSqlState, RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
@@ -60,7 +60,7 @@ Deno.test("CometQL tables and errors", async (t) => {
   const errOf = async (sql: string) => {
     const r = await q(sql);
     assert(r.kind === "err", `${sql}: ${JSON.stringify(r)}`);
-    assertEquals(r.sqlState, "HY000");
+    assertEquals(r.sqlState, expectedSqlState(r.code, r.message));
     return [r.code, r.message];
   };
   try {

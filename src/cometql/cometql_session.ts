@@ -13,7 +13,7 @@ import {
   writeAuthSwitch,
   writeHandshake,
 } from "./handshake.ts";
-import { Command, ServerStatus } from "./mysql_constants.ts";
+import { Capability, Command, ServerStatus } from "./mysql_constants.ts";
 import type { Packet } from "./packet_reader.ts";
 import {
   appendLongData,
@@ -48,6 +48,7 @@ export class CometqlSession implements SessionContext {
   database: string | null = null;
   user = "";
   lastInsertId = 0;
+  multiStatements = false;
   /** Replies waiting to be written; the listener flushes after each batch of packets. */
   readonly out = new WireWriter();
   /** Set when the connection must be closed once `out` is flushed. */
@@ -147,6 +148,7 @@ export class CometqlSession implements SessionContext {
     if (devId === undefined || !passwordOk) return this.fail(Errors.authFailure);
     this.devId = devId;
     this.user = response.user;
+    this.multiStatements = (response.capabilities & Capability.MULTI_STATEMENTS) !== 0;
     // MySQL treats an empty database name as none (mysqljs always sends one, spec §2.3).
     if (response.database) {
       const err = selectDatabase(this, response.database);
@@ -191,8 +193,8 @@ export class CometqlSession implements SessionContext {
         return writeEof(this.out, STATUS);
       case Command.STATISTICS:
         return this.out.packet(encodeUtf8(this.statistics()));
-      case Command.SET_OPTION: // MySQL answers EOF
-        return writeEof(this.out, STATUS);
+      case Command.SET_OPTION: // mysqli_multi_query turns multi-statements on and off; EOF
+        return this.setOption(payload);
       case Command.RESET_CONNECTION:
         this.statements.clear();
         this.lastInsertId = 0;
@@ -220,6 +222,15 @@ export class CometqlSession implements SessionContext {
       default:
         return writeErr(this.out, Errors.unknownCommand);
     }
+  }
+
+  /** COM_SET_OPTION: option 0 MULTI_STATEMENTS_ON, 1 MULTI_STATEMENTS_OFF (MySQL answers EOF). */
+  private setOption(payload: Uint8Array): void {
+    if (payload.length < 3) throw new MalformedPacket("option");
+    const option = payload[1] | (payload[2] << 8);
+    if (option > 1) return writeErr(this.out, Errors.unknownCommand);
+    this.multiStatements = option === 0;
+    writeEof(this.out, STATUS);
   }
 
   private async query(text: string, byteLength: number): Promise<void> {

@@ -1,6 +1,9 @@
 /**
- * COM_QUERY text → one result per statement (spec §3; compat.md point 2: multi-statement queries
- * get one result each, MySQL stops at the first error).
+ * COM_QUERY text → one result per statement (spec §3; compat.md point 2). The whole text is
+ * parsed before anything runs: a syntax error anywhere — trailing junk included — answers ERR 3
+ * and nothing has been executed, published or deleted (MySQL does the same; spec §3.1's original
+ * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
+ * gets its result and the first failing one ends the list.
  */
 import { StorageError } from "../storage/storage.ts";
 import { Errors } from "./cometql_error.ts";
@@ -34,7 +37,7 @@ export async function runQuery(
     const m = /^(\d{1,15});/.exec(text.slice(CLUSTER_PREFIX.length));
     const devId = m ? Number(m[1]) : -1;
     if (!m || devId >= session.node.config.main.devIndexSize) {
-      return [{ kind: "error", code: 16, message: "Invalid dev_id value" }];
+      return [Errors.invalidDevId];
     }
     session.devId = devId;
     session.fromCluster = true;
@@ -43,14 +46,16 @@ export async function runQuery(
   if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];
   if (byteLength > session.node.config.cometql.maxQuerySize) return [Errors.dataTooLong];
   const parsed = parseQuery(text);
+  if (parsed.syntaxError) return [Errors.syntax];
+  // Without the capability MySQL answers a parse error (ER_PARSE_ERROR, 42000) and runs nothing.
+  if (parsed.statements.length > 1 && !session.multiStatements) return [Errors.syntax];
   const results: StatementResult[] = [];
   for (const stmt of parsed.statements) {
     const result = await executeStatement(session, stmt);
     results.push(result);
     if (result.kind === "error") return results;
   }
-  if (parsed.syntaxError) results.push(Errors.syntax);
-  else if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
+  if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
   return results;
 }
 

@@ -19,12 +19,16 @@ export function writeOk(w: WireWriter, ok: OkResult, status: number): void {
   w.endPacket();
 }
 
-/** `ff`, errno = the CometQL code, `#HY000`, message (spec §2.6). */
+/**
+ * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (spec §2.6; the SQLSTATE per error
+ * class instead of the original's constant `HY000`, compat.md point 2).
+ */
 export function writeErr(w: WireWriter, err: CometqlError): void {
   w.beginPacket();
   w.u8(0xff);
   w.u16(err.code);
-  w.text("#HY000");
+  w.text("#");
+  w.text(err.sqlState);
   w.text(err.message);
   w.endPacket();
 }

@@ -53,6 +53,8 @@ export interface LoginOptions {
   plugin?: string;
   /** Raw auth response to send instead of the native-password token. */
   authResponse?: Uint8Array;
+  /** Set CLIENT_MULTI_STATEMENTS (default true, as the mysql CLI does). */
+  multiStatements?: boolean;
 }
 
 /** A MySQL client with no library in between. */
@@ -112,7 +114,8 @@ export class RawMysqlClient {
 
   async sendLogin(options: LoginOptions): Promise<Reply> {
     const password = options.password ?? "CometQLPassword";
-    const flags = 0x0200 | 0x8000 | 0x80000 | 0x10000 | 0x20000 |
+    const flags = 0x0200 | 0x8000 | 0x80000 | 0x20000 |
+      (options.multiStatements === false ? 0 : 0x10000) |
       (options.database !== undefined ? 0x8 : 0);
     const auth = options.authResponse ?? nativePasswordToken(password, this.handshake.scramble);
     const body = [
@@ -334,4 +337,36 @@ export async function runPhp(code: string): Promise<string> {
   const stderr = td.decode(out.stderr);
   if (out.code !== 0) throw new Error(`php exited with ${out.code}: ${stderr}`);
   return td.decode(out.stdout);
+}
+
+/**
+ * The SQLSTATE MySQL sends for each class of CometQL error (docs/cometql.md, "Errors and
+ * SQLSTATE"), written out here from MySQL's own error list rather than imported from the server.
+ */
+export function expectedSqlState(code: number, message: string): string {
+  const byMessage: Record<string, string> = {
+    "Unknown command": "08S01",
+    "Malformed packet": "08S01",
+    "Error in columns list": "21S01",
+    "The id field must be non-negative": "22003",
+    "Select database failure": "42000",
+    "Unknown prepared statement handler": "HY000",
+    "Data is too short": "42000",
+    "Prepared statements hold one statement only": "42000",
+  };
+  if (byMessage[message]) return byMessage[message];
+  if (/^field `.*` is required$/.test(message)) return "23000";
+  if (/^Each column in the .* used only once$/.test(message)) return "42000";
+  if (message.startsWith("Unknown system variable")) return "HY000";
+  if (/^FUNCTION .* does not exist$/.test(message)) return "42000";
+  const byCode: Record<number, string> = {
+    2: "42000",
+    3: "42000",
+    11: "22001",
+    14: "42S22",
+    15: "42S02",
+    16: "28000",
+    403: "28000",
+  };
+  return byCode[code] ?? "HY000";
 }
