@@ -69,6 +69,8 @@ export const Errors = {
   channelNameTooLong: cometqlError(11, "Channel name is too long"),
   eventNameTooLong: cometqlError(11, "Channel event_name is too long"),
   hashTooLong: cometqlError(11, "Hash string is too long"),
+  /** ours: revoked_tokens.token is varbinary(600) (spec §9.1). */
+  tokenTooLong: cometqlError(11, "Token is too long"),
   // 12: invalid data
   required: (column: string) => cometqlError(12, `field \`${column}\` is required`, "23000"),
   channelNameChars: cometqlError(

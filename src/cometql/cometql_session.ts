@@ -243,7 +243,7 @@ export class CometqlSession implements SessionContext {
     const stmt = await prepareStatement(this, id, decodeUtf8(payload.subarray(1)));
     if (isCometqlError(stmt)) return this.reply([stmt], true);
     this.statements.set(id, stmt);
-    writePrepareOk(this.out, stmt, STATUS);
+    writePrepareOk(this.out, stmt, STATUS, this.node.config.cometql.maxQuerySize);
   }
 
   private async execute(payload: Uint8Array): Promise<void> {

@@ -12,7 +12,7 @@ export type Reply =
   | { kind: "eof"; status: number; warnings: number }
   | {
     kind: "rows";
-    columns: { name: string; type: number }[];
+    columns: { name: string; type: number; length: number }[];
     rows: (string | null)[][];
     /** Status of the final EOF. */
     status: number;
@@ -201,7 +201,7 @@ export class RawMysqlClient {
     if (p[0] === 0x00 || p[0] === 0xff || (p[0] === 0xfe && p.length < 9)) return parseSimple(p);
     const r = new Reader(p);
     const count = r.lenenc();
-    const columns: { name: string; type: number }[] = [];
+    const columns: { name: string; type: number; length: number }[] = [];
     for (let i = 0; i < count; i++) {
       const c = new Reader((await this.readPacket()).payload);
       c.str();
@@ -210,8 +210,9 @@ export class RawMysqlClient {
       c.str();
       const name = c.str();
       c.str();
-      c.pos += 7;
-      columns.push({ name, type: c.bytes[c.pos] });
+      c.pos += 3; // length of the fixed fields, character set
+      const length = c.u16() + c.u16() * 0x10000;
+      columns.push({ name, type: c.bytes[c.pos], length });
     }
     await this.readPacket(); // EOF
     const rows: (string | null)[][] = [];
