@@ -250,7 +250,7 @@ export class CometqlSession implements SessionContext {
     if (!this.authenticated) return writeErr(this.out, Errors.accessDenied);
     const text = boundQueryText(this.statements, payload);
     if (text === undefined) return this.reply([Errors.unknownStatement], true);
-    this.reply(await runQuery(this, text, encodeUtf8(text).length), true);
+    this.reply(await runQuery(this, text, encodeUtf8(text).length, true), true);
   }
 
   /** One reply per result; all but the last carry SERVER_MORE_RESULTS_EXISTS. */

@@ -63,10 +63,11 @@ const NILADIC = new Set([
   "UTC_TIMESTAMP",
 ]);
 
-export function parseQuery(sql: string): ParsedQuery {
+/** `verbatimBackslashes`: string literals read as CppComet read them (sql_lexer.ts). */
+export function parseQuery(sql: string, verbatimBackslashes = false): ParsedQuery {
   let tokens: Token[];
   try {
-    tokens = tokenize(sql);
+    tokens = tokenize(sql, verbatimBackslashes);
   } catch (e) {
     if (e instanceof LexError) return { statements: [], syntaxError: true, params: [] };
     throw e;
