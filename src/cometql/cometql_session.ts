@@ -200,8 +200,10 @@ export class CometqlSession implements SessionContext {
         this.lastInsertId = 0;
         return writeOk(this.out, OK_EMPTY, STATUS);
       case Command.STMT_PREPARE:
+        this.node.stats.qlStmtPrepares++;
         return this.prepare(payload);
       case Command.STMT_EXECUTE:
+        this.node.stats.qlStmtExecutes++;
         return this.execute(payload);
       case Command.STMT_SEND_LONG_DATA: // no reply
         return appendLongData(this.statements, payload);

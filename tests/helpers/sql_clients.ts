@@ -371,3 +371,19 @@ export function expectedSqlState(code: number, message: string): string {
   };
   return byCode[code] ?? "HY000";
 }
+
+/**
+ * Runs a Python 3 script (the `python3` on PATH, where .ci/run installs PyMySQL and
+ * mysql-connector-python) with `args`; resolves with its standard output.
+ */
+export async function runPython(code: string, args: string[] = []): Promise<string> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const stderr = td.decode(out.stderr);
+  if (out.code !== 0) throw new Error(`python3 exited with ${out.code}: ${stderr}`);
+  return td.decode(out.stdout);
+}
