@@ -401,6 +401,23 @@ Deno.test("CometQL tables and errors", async (t) => {
       }
     });
 
+    await t.step("user ids beyond the stored int are refused before storage", async () => {
+      for (
+        const sql of [
+          "insert into users_auth (id, hash) values (2147483648, 'h')",
+          "insert into users_data (id, data) values (4294967297, 'd')",
+          "insert into users_messages (id, event, message) values (2147483648, 'e', 'm')",
+        ]
+      ) {
+        assertEquals(await errOf(sql), [12, "The id field must be at most 2147483647"], sql);
+      }
+      assertEquals(await okOf("insert into users_auth (id, hash) values (2147483647, 'h')"), [
+        1,
+        2147483647,
+      ]);
+      assertEquals(await rowsOf("select * from users_auth where id = 4294967297"), []);
+    });
+
     await t.step("a multi-row INSERT with one bad row changes nothing", async () => {
       const r = await q(
         `insert into users_auth (id, hash) values (41, 'good41'), (42, '${"a".repeat(40)}')`,

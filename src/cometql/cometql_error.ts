@@ -78,6 +78,8 @@ export const Errors = {
     "The channel name can contain only the characters A-Za-z0-9_-",
   ),
   idNegative: cometqlError(12, "The id field must be non-negative", "22003"),
+  /** ours: user ids are stored as `int` (db.sql); the original wrapped larger ones at 2^31. */
+  idTooLarge: cometqlError(12, "The id field must be at most 2147483647", "22003"),
   hashChars: cometqlError(12, "Contains an invalid characters in the string hash"),
   // 13: key values missing / duplicates
   selectWithoutKey: cometqlError(

@@ -350,6 +350,7 @@ export function expectedSqlState(code: number, message: string): string {
     "Malformed packet": "08S01",
     "Error in columns list": "21S01",
     "The id field must be non-negative": "22003",
+    "The id field must be at most 2147483647": "22003",
     "Select database failure": "42000",
     "Unknown prepared statement handler": "HY000",
     "Data is too short": "42000",

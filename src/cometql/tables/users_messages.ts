@@ -10,7 +10,7 @@ import type { CometqlTable, InsertRow } from "./cometql_table.ts";
 import {
   checkEventName,
   deleteEach,
-  lenientInt,
+  nonNegativeId,
   nonNegativeIds,
   required,
 } from "./table_values.ts";
@@ -26,8 +26,8 @@ function messageRow(
   const message = required(row, "message");
   if (isCometqlError(message)) return message;
   // spec §7.5: id 0 is allowed, only negative ids are refused.
-  const userId = lenientInt(idText);
-  if (!(userId >= 0)) return Errors.idNegative;
+  const userId = nonNegativeId(idText);
+  if (isCometqlError(userId)) return userId;
   return checkEventName(event) ?? { userId, event, message };
 }
 
