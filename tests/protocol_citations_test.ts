@@ -111,7 +111,7 @@ Deno.test("check: unresolvable citations are reported, resolvable ones are not",
     "9: old-style citation `spec §`: name the document (docs/protocol/…)",
     "10: old-style document name: use docs/protocol/…",
     "10: old policy file name: use docs/compatibility.md point N",
-    "10: path outside the repository",
+    "10: reference outside the repository",
     "11: docs/protocol/cometql.md has no heading §7.9",
   ]);
 });

@@ -20,7 +20,16 @@
  */
 
 /** Folders and files whose citations are checked, relative to the root. */
-export const SCANNED = ["src", "tests", "client", "bench", "examples", "main.ts", "db.sql"];
+export const SCANNED = [
+  "src",
+  "tests",
+  "client",
+  "bench",
+  "examples",
+  "main.ts",
+  "db.sql",
+  "README.md",
+];
 const SKIPPED_DIRS = new Set(["dist", "node_modules", "vendor", ".git"]);
 const SCANNED_EXTENSIONS = /\.(ts|js|mjs|tsx|sql|sh|c|h|md|html|php)$/;
 /** A file containing this text is not checked (fixtures of the citation test itself). */
@@ -35,6 +44,7 @@ const OUTSIDE_PATHS: [RegExp, string][] = [
   [/`?(?:\.\.\/|\/work\/)?shared\/tools\/wsload`?/g, "`wsload` (docs/benchmarks.md §2)"],
   [/(?:\.\.\/|\/work\/)?shared\/notes\/ws-transport\.md/g, "docs/benchmarks.md §4"],
   [/(?:\.\.\/|\/work\/)?shared\/seed\/tutorial\.txt/g, "docs/protocol/tutorial.md"],
+  [/\bshared seed tutorial\b/g, "docs/protocol/tutorial.md"],
   [/(?:\.\.\/|\/work\/)?shared\/spec\/websocket\.md/g, WEBSOCKET],
   [/(?:\.\.\/|\/work\/)?shared\/spec\/cometql\.md/g, COMETQL],
   [/(?:\.\.\/|\/work\/)?shared\/compat\.md/g, COMPATIBILITY],
@@ -377,7 +387,7 @@ const OLD_FORMS: [RegExp, string][] = [
   [/\bspec:?\s+§/g, "old-style citation `spec §`: name the document (docs/protocol/…)"],
   [/(?<![\w/.-])(?:websocket|cometql)\.md/g, "old-style document name: use docs/protocol/…"],
   [/(?<![\w/.-])compat\.md/g, "old policy file name: use docs/compatibility.md point N"],
-  [/\bshared\/(?:spec|seed|tools|notes|compat)/g, "path outside the repository"],
+  [/\bshared[/ ](?:spec|seed|tools|notes|compat)/g, "reference outside the repository"],
 ];
 
 /** Every citation of one file that does not resolve inside the repository. */
