@@ -49,7 +49,7 @@ export function lenientInt(text: string): number {
 /**
  * The values of an INSERT row's required columns, in the order asked, or ERR 12
  * ``field `x` is required`` for the first one missing or NULL (the tables list their columns in
- * the order the spec checks them, §7).
+ * the order docs/protocol/cometql.md §7 checks them).
  */
 export function requiredColumns<const C extends readonly string[]>(
   row: InsertRow,
