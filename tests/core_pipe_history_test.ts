@@ -7,6 +7,7 @@ import { Logger } from "../src/log.ts";
 import type { Storage } from "../src/storage/storage.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { memoryStorage } from "./helpers/core_node.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 const TRUST_LENGTH = 3;
 
@@ -81,11 +82,10 @@ Deno.test("the batch is written by itself within flushMs", () =>
   withHistory(async (h, storage) => {
     await h.setLength(0, "news", 5);
     h.record(0, "news", "e", "timed", 0);
-    const deadline = performance.now() + 5000;
-    while ((await storage.readHistory(0, "news", 99)).length === 0) {
-      assert(performance.now() < deadline, "the timer wrote the batch");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitFor(
+      async () => (await storage.readHistory(0, "news", 99)).length === 1,
+      "the timer wrote the batch",
+    );
   }, 5));
 
 Deno.test("settings are stored: a new PipeHistory on the same storage loads them", () =>
