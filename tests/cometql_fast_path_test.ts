@@ -7,13 +7,13 @@ import { buildConfig } from "../src/config/config.ts";
 import { parseIni } from "../src/config/ini.ts";
 import { CometNode } from "../src/core/comet_node.ts";
 import { Logger } from "../src/log.ts";
-import { ServerStatus } from "../src/cometql/mysql_constants.ts";
-import { parsePipeInsert } from "../src/cometql/pipe_insert_fast_path.ts";
-import { runPipeInsert, runQuery } from "../src/cometql/query_executor.ts";
-import { writeErr, writeOk } from "../src/cometql/reply_encoder.ts";
+import { ServerStatus } from "../src/cometql/wire/mysql_constants.ts";
+import { parsePipeInsert } from "../src/cometql/sql/pipe_insert_fast_path.ts";
+import { runPipeInsert, runQuery } from "../src/cometql/execution/query_executor.ts";
+import { writeErr, writeOk } from "../src/cometql/wire/reply_encoder.ts";
 import type { SessionContext } from "../src/cometql/session_context.ts";
 import type { StatementResult } from "../src/cometql/statement_result.ts";
-import { encodeUtf8, WireWriter } from "../src/cometql/wire_buffer.ts";
+import { encodeUtf8, WireWriter } from "../src/cometql/wire/wire_buffer.ts";
 import type { Storage } from "../src/storage/storage.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 

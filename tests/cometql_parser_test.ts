@@ -1,6 +1,6 @@
 /** Lexer and parser (spec: cometql.md §4–§5, with compat.md point 2's MySQL behaviour). */
-import { tokenize, TokenType } from "../src/cometql/sql_lexer.ts";
-import { parseQuery } from "../src/cometql/sql_parser.ts";
+import { tokenize, TokenType } from "../src/cometql/sql/sql_lexer.ts";
+import { parseQuery } from "../src/cometql/sql/sql_parser.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
 function stringValue(literal: string): string {

@@ -7,7 +7,7 @@ import { parseIni } from "../src/config/ini.ts";
 import { CometNode } from "../src/core/comet_node.ts";
 import { Logger } from "../src/log.ts";
 import { cometqlError } from "../src/cometql/cometql_error.ts";
-import { runQuery } from "../src/cometql/query_executor.ts";
+import { runQuery } from "../src/cometql/execution/query_executor.ts";
 import type { SessionContext } from "../src/cometql/session_context.ts";
 import { type Storage, StorageError } from "../src/storage/storage.ts";
 import { assertEquals } from "./helpers/assert.ts";

@@ -11,8 +11,8 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { makeScramble, writeHandshake } from "../../src/cometql/handshake.ts";
-import { WireWriter } from "../../src/cometql/wire_buffer.ts";
+import { makeScramble, writeHandshake } from "../../src/cometql/wire/handshake.ts";
+import { WireWriter } from "../../src/cometql/wire/wire_buffer.ts";
 import type { FlowSocket } from "../../src/net/byte_socket.ts";
 import { libcSocketsUsable, listenLibc } from "../../src/net/libc_sockets.ts";
 

@@ -22,7 +22,7 @@ import { listenTcp } from "../net/tcp_listener.ts";
 import { Errors } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
 import { CometqlSession } from "./cometql_session.ts";
-import { type Packet, PacketReader, PacketTooLarge } from "./packet_reader.ts";
+import { type Packet, PacketReader, PacketTooLarge } from "./wire/packet_reader.ts";
 
 /** Unsent reply bytes past which a connection stops reading until its client catches up. */
 const MAX_UNSENT = 1 << 20;

@@ -12,9 +12,9 @@ import {
   parseHandshakeResponse,
   writeAuthSwitch,
   writeHandshake,
-} from "./handshake.ts";
-import { Capability, Command, ServerStatus } from "./mysql_constants.ts";
-import type { Packet } from "./packet_reader.ts";
+} from "./wire/handshake.ts";
+import { Capability, Command, ServerStatus } from "./wire/mysql_constants.ts";
+import type { Packet } from "./wire/packet_reader.ts";
 import {
   appendLongData,
   boundQueryText,
@@ -22,18 +22,18 @@ import {
   prepareStatement,
   writePrepareOk,
 } from "./prepared_statements.ts";
-import { runPipeInsert, runQuery } from "./query_executor.ts";
+import { runPipeInsert, runQuery } from "./execution/query_executor.ts";
 import {
   writeBinaryResultSet,
   writeEof,
   writeErr,
   writeOk,
   writeTextResultSet,
-} from "./reply_encoder.ts";
+} from "./wire/reply_encoder.ts";
 import type { SessionContext } from "./session_context.ts";
 import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
 import { devIdOfUser, selectDatabase } from "./tenant_selection.ts";
-import { decodeUtf8, encodeUtf8, MalformedPacket, WireWriter } from "./wire_buffer.ts";
+import { decodeUtf8, encodeUtf8, MalformedPacket, WireWriter } from "./wire/wire_buffer.ts";
 
 const enum Phase {
   Handshake,

@@ -5,16 +5,16 @@
  * COM_QUERY; rows go back in the binary protocol (`reply_encoder.ts`).
  */
 import { type CometqlError, Errors } from "./cometql_error.ts";
-import { ColumnType } from "./mysql_constants.ts";
-import { selectConstants } from "./constant_select.ts";
-import { writeColumn, writeEof } from "./reply_encoder.ts";
+import { ColumnType } from "./wire/mysql_constants.ts";
+import { selectConstants } from "./execution/constant_select.ts";
+import { writeColumn, writeEof } from "./wire/reply_encoder.ts";
 import type { SessionContext } from "./session_context.ts";
-import { show } from "./show_statements.ts";
-import { parseQuery } from "./sql_parser.ts";
-import type { Statement } from "./statement.ts";
+import { show } from "./execution/show_statements.ts";
+import { parseQuery } from "./sql/sql_parser.ts";
+import type { Statement } from "./sql/statement.ts";
 import { type ResultColumn, textColumn } from "./statement_result.ts";
-import { describeTableSelect } from "./table_statements.ts";
-import { decodeUtf8, MalformedPacket, PayloadReader, type WireWriter } from "./wire_buffer.ts";
+import { describeTableSelect } from "./execution/table_statements.ts";
+import { decodeUtf8, MalformedPacket, PayloadReader, type WireWriter } from "./wire/wire_buffer.ts";
 
 export interface PreparedStatement {
   readonly id: number;

@@ -3,7 +3,7 @@
  * COM_QUERY, binary protocol for COM_STMT_EXECUTE).
  */
 import type { CometqlError } from "./cometql_error.ts";
-import { ColumnType } from "./mysql_constants.ts";
+import { ColumnType } from "./wire/mysql_constants.ts";
 
 export interface OkResult {
   readonly kind: "ok";

@@ -3,10 +3,10 @@
  * flags (AUTOCOMMIT, MORE_RESULTS_EXISTS between results — never NO_BACKSLASH_ESCAPES), lenenc
  * integers are MySQL's, result sets have a lenenc column count and rows of any size.
  */
-import type { CometqlError } from "./cometql_error.ts";
+import type { CometqlError } from "../cometql_error.ts";
 import { CHARSET_BINARY, CHARSET_UTF8MB4, ColumnFlag, ColumnType } from "./mysql_constants.ts";
-import type { OkResult, ResultColumn, RowsResult } from "./statement_result.ts";
-import { API_DATABASE } from "./tenant_selection.ts";
+import type { OkResult, ResultColumn, RowsResult } from "../statement_result.ts";
+import { API_DATABASE } from "../tenant_selection.ts";
 import type { WireWriter } from "./wire_buffer.ts";
 
 export function writeOk(w: WireWriter, ok: OkResult, status: number): void {

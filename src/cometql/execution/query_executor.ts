@@ -5,18 +5,18 @@
  * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
  * gets its result and the first failing one ends the list.
  */
-import { StorageError } from "../storage/storage.ts";
-import { Errors } from "./cometql_error.ts";
+import { StorageError } from "../../storage/storage.ts";
+import { Errors } from "../cometql_error.ts";
 import { selectConstants } from "./constant_select.ts";
 import { show } from "./show_statements.ts";
-import type { SessionContext } from "./session_context.ts";
-import { parsePipeInsert } from "./pipe_insert_fast_path.ts";
-import { parseQuery } from "./sql_parser.ts";
-import type { Statement } from "./statement.ts";
-import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
+import type { SessionContext } from "../session_context.ts";
+import { parsePipeInsert } from "../sql/pipe_insert_fast_path.ts";
+import { parseQuery } from "../sql/sql_parser.ts";
+import type { Statement } from "../sql/statement.ts";
+import { OK_EMPTY, type StatementResult } from "../statement_result.ts";
 import { deleteFromTable, insertIntoTable, selectFromTable } from "./table_statements.ts";
-import { insertPipeMessage } from "./tables/pipes_messages.ts";
-import { selectDatabase } from "./tenant_selection.ts";
+import { insertPipeMessage } from "../tables/pipes_messages.ts";
+import { selectDatabase } from "../tenant_selection.ts";
 
 /** Texts of at most this many bytes are "too short" (spec §2.7). */
 const MIN_QUERY_BYTES = 4;

@@ -10,7 +10,7 @@ import {
   SERVER_CAPABILITIES,
   ServerStatus,
 } from "./mysql_constants.ts";
-import { HANDSHAKE_VERSION } from "./server_variables.ts";
+import { HANDSHAKE_VERSION } from "../execution/server_variables.ts";
 import { encodeUtf8, MalformedPacket, PayloadReader, type WireWriter } from "./wire_buffer.ts";
 
 export const SCRAMBLE_LENGTH = 20;

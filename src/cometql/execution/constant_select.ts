@@ -3,13 +3,13 @@
  * libraries and connection pools send (`SELECT 1`, `SELECT @@version_comment LIMIT 1`,
  * `SELECT DATABASE(), USER()`). The original accepted only `@@x` and `DATABASE()` (spec §6.6–6.7).
  */
-import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
-import { ColumnType } from "./mysql_constants.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
+import { ColumnType } from "../wire/mysql_constants.ts";
 import { applyLimit } from "./result_limit.ts";
 import { variableValue, VERSION } from "./server_variables.ts";
-import type { SessionContext } from "./session_context.ts";
-import type { Expr, SelectStatement } from "./statement.ts";
-import { type Cell, type ResultColumn, rows, type StatementResult } from "./statement_result.ts";
+import type { SessionContext } from "../session_context.ts";
+import type { Expr, SelectStatement } from "../sql/statement.ts";
+import { type Cell, type ResultColumn, rows, type StatementResult } from "../statement_result.ts";
 
 /** A computed value: its text (or null) and its MySQL type. */
 interface Value {

@@ -1,12 +1,12 @@
 /** SHOW … and DESCRIBE (spec §6.1–§6.5, §6.9), widened to what clients and GUI tools send. */
-import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { processlistRows, statusRows } from "./server_status.ts";
 import { allVariables } from "./server_variables.ts";
-import type { SessionContext } from "./session_context.ts";
-import type { Condition, ShowFilter, ShowStatement } from "./statement.ts";
-import { type Cell, type StatementResult, textRows } from "./statement_result.ts";
-import { findTable, LISTED_TABLES } from "./tables/table_catalog.ts";
-import { API_DATABASE } from "./tenant_selection.ts";
+import type { SessionContext } from "../session_context.ts";
+import type { Condition, ShowFilter, ShowStatement } from "../sql/statement.ts";
+import { type Cell, type StatementResult, textRows } from "../statement_result.ts";
+import { findTable, LISTED_TABLES } from "../tables/table_catalog.ts";
+import { API_DATABASE } from "../tenant_selection.ts";
 
 /** MySQL LIKE: `%` any run, `_` one char, backslash escapes; case-insensitive. */
 function likeMatcher(pattern: string | undefined): (s: string) => boolean {

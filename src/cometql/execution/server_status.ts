@@ -2,10 +2,10 @@
  * SHOW [flag] STATUS and SHOW PROCESSLIST (spec §12): live figures from the node's counters and
  * the operating system, rows named and ordered as the original's.
  */
-import type { NodeStats } from "../core/node_stats.ts";
-import { type CometqlError, Errors } from "./cometql_error.ts";
-import type { SessionContext } from "./session_context.ts";
-import type { StatusFlag } from "./statement.ts";
+import type { NodeStats } from "../../core/node_stats.ts";
+import { type CometqlError, Errors } from "../cometql_error.ts";
+import type { SessionContext } from "../session_context.ts";
+import type { StatusFlag } from "../sql/statement.ts";
 
 type Pair = [string, string];
 

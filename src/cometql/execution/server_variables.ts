@@ -3,8 +3,8 @@
  * every `@@x` with its version comment; client libraries read some of these at connect time and
  * need real values (numbers where MySQL has numbers).
  */
-import { SERVER_NAME } from "../core/messages.ts";
-import type { SessionContext } from "./session_context.ts";
+import { SERVER_NAME } from "../../core/messages.ts";
+import type { SessionContext } from "../session_context.ts";
 
 /** The original's answer to `select @@version_comment` (spec §6.7). */
 export const VERSION_COMMENT = `${SERVER_NAME}(comet-server.com, support@comet-server.com)`;

@@ -1,5 +1,5 @@
 /** LIMIT with MySQL's meaning: skip `offset`, keep `count` (compat.md point 2; spec §5.4 BUG). */
-import type { Limit } from "./statement.ts";
+import type { Limit } from "../sql/statement.ts";
 
 export function applyLimit<T>(all: T[], limit: Limit | undefined): T[] {
   if (limit === undefined) return all;

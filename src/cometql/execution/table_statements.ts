@@ -2,24 +2,29 @@
  * SELECT / INSERT / DELETE on a table: the generic rules of spec §5.2–§5.4 and §7 (column lists,
  * WHERE as key values, LIMIT), then the table module does the work.
  */
-import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
-import type { Condition, DeleteStatement, InsertStatement, SelectStatement } from "./statement.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
+import type {
+  Condition,
+  DeleteStatement,
+  InsertStatement,
+  SelectStatement,
+} from "../sql/statement.ts";
 import {
   ok,
   type ResultColumn,
   rows,
   type StatementResult,
   textColumn,
-} from "./statement_result.ts";
+} from "../statement_result.ts";
 import type {
   CometqlTable,
   InsertRow,
   TableColumn,
   TableContext,
   WhereValues,
-} from "./tables/cometql_table.ts";
-import { columnByteLength } from "./tables/cometql_table.ts";
-import { findTable } from "./tables/table_catalog.ts";
+} from "../tables/cometql_table.ts";
+import { columnByteLength } from "../tables/cometql_table.ts";
+import { findTable } from "../tables/table_catalog.ts";
 import { applyLimit } from "./result_limit.ts";
 
 /** Operators that name key values (spec §5.3); the others are refused, not misread. */
