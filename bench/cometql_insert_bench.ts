@@ -10,7 +10,8 @@
  */
 import { parseArgs } from "node:util";
 import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
+import type { Subscriber } from "../src/core/subscriber.ts";
+import { WireFormat } from "../src/core/wire_format.ts";
 import { connectCometql } from "../tests/helpers/cometql_connection.ts";
 import { startTestServer } from "../tests/helpers/server.ts";
 

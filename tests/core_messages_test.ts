@@ -17,7 +17,7 @@ import {
   webPipeAnswer,
   webPipeMessage,
 } from "../src/core/messages.ts";
-import { WireFormat } from "../src/core/subscriber.ts";
+import { WireFormat } from "../src/core/wire_format.ts";
 
 const T = 1700000000;
 const O = WireFormat.Original;

@@ -4,7 +4,7 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 import { buildFrame, parseFrame } from "./helpers/ws_client.ts";
 import { encodeTextFrame, frameOf, FrameReader, type FrameSink } from "../src/ws/frame_codec.ts";
 import { pipeMessage } from "../src/core/messages.ts";
-import { WireFormat } from "../src/core/subscriber.ts";
+import { WireFormat } from "../src/core/wire_format.ts";
 
 function recorder(max = 103840) {
   const events: string[] = [];

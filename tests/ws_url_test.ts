@@ -1,6 +1,6 @@
 /** spec: websocket.md §1.2 (URL by position) and §1.4 (handshake error texts). */
 import { assertEquals } from "./helpers/assert.ts";
-import { WireFormat } from "../src/core/subscriber.ts";
+import { WireFormat } from "../src/core/wire_format.ts";
 import { parseWsUrl } from "../src/ws/ws_url.ts";
 
 /** The error texts of spec §1.4, byte for byte (the 418 one ends in a newline inside the text). */

@@ -4,7 +4,7 @@
  * wrote them, so frames are byte-identical to CppComet's for the same values.
  */
 import { Outbound } from "./outbound.ts";
-import { WireFormat } from "./subscriber.ts";
+import { WireFormat } from "./wire_format.ts";
 
 export const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
 

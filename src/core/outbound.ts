@@ -3,7 +3,7 @@
  * text is built on demand per wire format; the transport encodes it once per format and caches
  * the result in `wire`, so N subscribers cost one encoding, not N.
  */
-import { WireFormat } from "./subscriber.ts";
+import { WireFormat } from "./wire_format.ts";
 
 /** Builds the JSON object for a format; keys must already be in ascending byte order. */
 export type MessageBuilder = (format: WireFormat) => Record<string, unknown>;

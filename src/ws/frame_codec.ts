@@ -10,7 +10,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Outbound } from "../core/outbound.ts";
-import type { WireFormat } from "../core/subscriber.ts";
+import type { WireFormat } from "../core/wire_format.ts";
 
 const OP_CONTINUATION = 0x0;
 const OP_TEXT = 0x1;

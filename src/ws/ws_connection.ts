@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import type { CometNode } from "../core/comet_node.ts";
 import type { ByteSocket } from "../net/byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
-import type { WireFormat } from "../core/subscriber.ts";
+import type { WireFormat } from "../core/wire_format.ts";
 import { type CommandConnection, runCommand } from "./command_runner.ts";
 import { observeWhenWritten, scheduleFlush } from "./flush_scheduler.ts";
 import { encodeFrame, type FrameError, frameOf, FrameReader, Opcode } from "./frame_codec.ts";

@@ -6,7 +6,7 @@
  *
  * Errors are values carrying the exact §1.4 text; the listener sends them after the 101.
  */
-import { WireFormat, wireFormatOf } from "../core/subscriber.ts";
+import { WireFormat, wireFormatOf } from "../core/wire_format.ts";
 import { MAX_TOKEN_LENGTH } from "../core/user_auth.ts";
 
 export interface WsParams {

@@ -4,7 +4,8 @@
  * was dropped, so tests can drive the core (or a server's node) without a WebSocket.
  */
 import type { Outbound } from "../../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../../src/core/subscriber.ts";
+import type { Subscriber } from "../../src/core/subscriber.ts";
+import { WireFormat } from "../../src/core/wire_format.ts";
 
 export interface FakeSubscriber extends Subscriber {
   /** Every message written to it, in order, as the JSON object of its `format`. */
