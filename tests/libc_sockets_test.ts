@@ -1,5 +1,5 @@
 /**
- * The two transports of both ports (src/net/libc_sockets.ts, and node:net where that cannot
+ * The two transports of both ports (src/net/libc_listener.ts, and node:net where that cannot
  * run): both keep what the kernel does not take and send it in order once the reader catches
  * up, and carry CometQL. libc sockets also report the peer's address as node:net does and send
  * everything before closing.
@@ -12,7 +12,7 @@ import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 import type { FlowSocket } from "../src/net/byte_socket.ts";
-import { libcSocketsUsable, listenLibc } from "../src/net/libc_sockets.ts";
+import { libcSocketsUsable, listenLibc } from "../src/net/libc_listener.ts";
 
 const BODY = "y".repeat(64 * 1024);
 /** 20 MB: more than loopback socket buffers hold, well below the backlog limit below. */

@@ -1,6 +1,6 @@
 /**
  * Servers that do nothing but the protocol's minimum, on the same sockets as cpp_comet
- * (src/net/libc_sockets.ts): what the runtime and kernel cost before any of our work. Measure
+ * (src/net/libc_listener.ts): what the runtime and kernel cost before any of our work. Measure
  * them with shared/tools/wsload like the real server.
  *
  *   deno run -A --v8-flags=--max-semi-space-size=2 bench/floor/noop_servers.ts ws 8087
@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { makeScramble, writeHandshake } from "../../src/cometql/wire/handshake.ts";
 import { WireWriter } from "../../src/cometql/wire/wire_buffer.ts";
 import type { FlowSocket } from "../../src/net/byte_socket.ts";
-import { libcSocketsUsable, listenLibc } from "../../src/net/libc_sockets.ts";
+import { libcSocketsUsable, listenLibc } from "../../src/net/libc_listener.ts";
 
 const [mode, portText] = Deno.args;
 const port = Number(portText ?? (mode === "ws" ? 8087 : 3307));

@@ -4,7 +4,7 @@
  * are all handled in order and answered with one write.
  *
  * Transport: like the browser port, the C library's sockets where they can be used
- * (net/libc_sockets.ts: a no-op MySQL responder answers ~69k queries/s on them against 39–53k on
+ * (net/libc_listener.ts: a no-op MySQL responder answers ~69k queries/s on them against 39–53k on
  * `node:net`), `node:net` otherwise. Writes are synchronous on both, so an INSERT is answered in
  * the same event-loop turn that started its fan-out (the frames are queued on every subscriber,
  * written at the end of the turn), without an async write op per reply. With `Deno.listen` + `conn.write` the reply waited behind the turn's

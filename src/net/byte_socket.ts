@@ -2,7 +2,7 @@ import type { Buffer } from "node:buffer";
 
 /**
  * What the listeners need of a TCP connection. A `node:net` Socket has it, and so has the libc
- * socket of libc_sockets.ts; the browser port's phases and CometQL connections see nothing else.
+ * socket of libc_socket.ts; the browser port's phases and CometQL connections see nothing else.
  */
 export interface ByteSocket {
   /** Sends now what the kernel takes; the rest is kept and sent in order (see writableLength). */

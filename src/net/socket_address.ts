@@ -1,7 +1,7 @@
 /**
- * Socket addresses for libc_sockets.ts: `struct sockaddr_in` / `sockaddr_in6` from an IP literal,
- * and IPv6 text written the way node:net writes it (RFC 5952: the longest run of zero groups
- * becomes `::`).
+ * Socket addresses for the libc transport (libc_listener.ts, libc_socket.ts): `struct sockaddr_in`
+ * / `sockaddr_in6` from an IP literal, and IPv6 text written the way node:net writes it (RFC 5952:
+ * the longest run of zero groups becomes `::`).
  */
 
 export const AF_INET = 2, AF_INET6 = 10;

@@ -1,12 +1,12 @@
 /**
  * A TCP listener for both ports, on the C library's sockets where they can be used
- * (libc_sockets.ts) and on `node:net` otherwise. Either way the port's code gets `FlowSocket`s
+ * (libc_listener.ts) and on `node:net` otherwise. Either way the port's code gets `FlowSocket`s
  * and one `ConnectionHandlers` object; which transport runs is in `transport` (for the log).
  */
 import type { Buffer } from "node:buffer";
 import net from "node:net";
 import type { ConnectionHandlers } from "./byte_socket.ts";
-import { libcSocketsUsable, listenLibc } from "./libc_sockets.ts";
+import { libcSocketsUsable, listenLibc } from "./libc_listener.ts";
 
 export interface TcpListener {
   /** The bound port (the real one when 0 was asked for). */

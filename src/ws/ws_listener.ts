@@ -3,7 +3,7 @@
  *
  * Transport decision (measured in shared/notes/ws-transport.md and README's Performance): raw TCP
  * with our own RFC 6455 framing, not `Deno.serve` + `upgradeWebSocket`; on Linux the C library's
- * sockets through FFI (net/libc_sockets.ts: 1.4 KB instead of 4.3 KB per idle connection), else
+ * sockets through FFI (net/libc_listener.ts: 1.4 KB instead of 4.3 KB per idle connection), else
  * `node:net`; net/tcp_listener.ts picks. Both give FirstRequest and WsConnection a `ByteSocket`.
  * - `Deno.upgradeWebSocket` answers a client Close with a Close frame before any script sees it
  *   and cannot do the bare TCP drop the original client's reconnect logic needs (spec §2.3);
