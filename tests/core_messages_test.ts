@@ -3,20 +3,22 @@ import { assertEquals } from "./helpers/assert.ts";
 import {
   errorMessage,
   escapeForOriginalClient,
-  historyMessage,
-  pipeCountMessage,
   pipeMessage,
   presenceMessage,
   privateMessage,
   queuedPrivateMessage,
   serverInfo,
   trackMessage,
+  webPipeMessage,
+} from "../src/core/messages.ts";
+import {
+  historyMessage,
+  pipeCountMessage,
   trackUsersMessage,
   userDataMessage,
   userStatusMessage,
   webPipeAnswer,
-  webPipeMessage,
-} from "../src/core/messages.ts";
+} from "../src/ws/command_replies.ts";
 import { WireFormat } from "../src/core/wire_format.ts";
 
 const T = 1700000000;

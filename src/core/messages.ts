@@ -1,7 +1,9 @@
 /**
- * The server → browser message catalogue (spec: websocket.md §4.2, S1–S14). Every builder returns
- * an Outbound whose objects have their keys in ascending byte order, as the original's serializer
- * wrote them, so frames are byte-identical to CppComet's for the same values.
+ * The server → browser messages the core sends (spec: websocket.md §4.2, S1–S14): what it fans
+ * out to subscribers and the connection's first frame. The replies to one browser's own commands
+ * are built on the WebSocket side (ws/command_replies.ts). Every builder returns an Outbound whose
+ * objects have their keys in ascending byte order, as the original's serializer wrote them, so
+ * frames are byte-identical to CppComet's for the same values.
  */
 import { Outbound } from "./outbound.ts";
 import { WireFormat } from "./wire_format.ts";
@@ -72,19 +74,6 @@ export function webPipeMessage(
   }));
 }
 
-/** S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. */
-export function webPipeAnswer(pipe: string, body: string, delivered: number, now = unixNow()) {
-  return new Outbound((format) => ({
-    data: {
-      message: format === WireFormat.Clean ? body : escapeForOriginalClient(body),
-      number_messages: delivered,
-    },
-    event: "answer",
-    message_send_time: now,
-    pipe: `_answer_to_${pipe}`,
-  }));
-}
-
 /** S5: a message published through CometQL `INSERT INTO pipes_messages`. */
 export function pipeMessage(pipe: string, event: string, message: string, now = unixNow()) {
   return new Outbound(() => ({
@@ -93,41 +82,6 @@ export function pipeMessage(pipe: string, event: string, message: string, now = 
     message_send_time: now,
     pipe,
   }));
-}
-
-/**
- * S6: one history entry replayed by `pipe_log`. Our own client (Clean) also gets
- * `history:true` and the request's marker, which the original never sent (spec §3.3).
- */
-export function historyMessage(
-  pipe: string,
-  event: string,
-  message: string,
-  userId: number,
-  time: number,
-  marker: string,
-): Outbound {
-  return new Outbound((format) =>
-    format === WireFormat.Clean
-      ? {
-        data: message,
-        event,
-        fromQueue: true,
-        history: true,
-        marker,
-        message_send_time: time,
-        pipe,
-        user_id: userId,
-      }
-      : {
-        data: message,
-        event,
-        fromQueue: true,
-        message_send_time: time,
-        pipe,
-        user_id: userId,
-      }
-  );
 }
 
 /** S7: a live private message (no timestamp, spec §6). */
@@ -165,59 +119,5 @@ export function trackMessage(
     event: kind,
     message_send_time: now,
     pipe,
-  }));
-}
-
-/** S11: `pipe_count` reply; `data` is the array form the original sends (spec §3.4). */
-export function pipeCountMessage(count: number, marker: string, now = unixNow()): Outbound {
-  return new Outbound(() => ({
-    data: ["user_in_pipe", count],
-    event: "user_in_pipe",
-    marker,
-    message_send_time: now,
-    pipe: "_answer_pipe_count",
-  }));
-}
-
-/** S12: `track_pipe_users` reply, newest subscriber first. */
-export function trackUsersMessage(
-  users: { user_id: number; uuid: string }[],
-  marker: string,
-  now = unixNow(),
-): Outbound {
-  return new Outbound(() => ({
-    _info: "answer for track_pipe_users",
-    data: users,
-    event: "answer",
-    marker,
-    message_send_time: now,
-    pipe: "_answer",
-  }));
-}
-
-/** S13: `user_data` reply. */
-export function userDataMessage(
-  userId: number,
-  userData: string,
-  marker: string,
-  now = unixNow(),
-): Outbound {
-  return new Outbound(() => ({
-    data: { user_data: userData, user_id: userId },
-    event: "answer",
-    marker,
-    message_send_time: now,
-    pipe: "_answer",
-  }));
-}
-
-/** S14: `user_status` reply, `X = now − T` exactly as the original computes it (spec §3.7). */
-export function userStatusMessage(userId: number, lastOnline: number, now = unixNow()) {
-  const x = now - lastOnline;
-  return new Outbound(() => ({
-    data: { data: x, last_online_time: x },
-    event: `user_status_${userId}`,
-    message_send_time: now,
-    pipe: "_answer_user_status",
   }));
 }

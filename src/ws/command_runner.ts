@@ -4,15 +4,15 @@
  * connection runs its next command only after it settles, so replies keep the request order.
  */
 import type { CometNode } from "../core/comet_node.ts";
+import { errorMessage } from "../core/messages.ts";
 import {
-  errorMessage,
   historyMessage,
   pipeCountMessage,
   trackUsersMessage,
   userDataMessage,
   userStatusMessage,
   webPipeAnswer,
-} from "../core/messages.ts";
+} from "./command_replies.ts";
 import type { Subscriber } from "../core/subscriber.ts";
 import { parseCommand } from "./browser_commands.ts";
 import type { ErrorData } from "./checked_name.ts";
