@@ -21,10 +21,18 @@ export function insertPipeMessage(
   event: string,
   message: string,
 ): OkResult | CometqlError {
-  const bad = checkPipeName(name) ?? checkEventName(event);
+  const bad = checkPipeMessage(name, event);
   if (bad) return bad;
   ctx.node.publish(ctx.devId, name, event, message);
   return OK_EMPTY;
+}
+
+/**
+ * The checks of one published row, in the order the INSERT applies them. The HTTP API runs them
+ * on every pipe of a multi-pipe publish before it publishes to any (nothing half-applied).
+ */
+export function checkPipeMessage(name: string, event: string): CometqlError | undefined {
+  return checkPipeName(name) ?? checkEventName(event);
 }
 
 export const pipesMessages: CometqlTable = {
