@@ -23,7 +23,6 @@ export type ApiErrorCode =
   | "bad_json"
   | "bad_request"
   | "body_too_large"
-  | "unsupported_media_type"
   | "method_not_allowed";
 
 export const API_ERROR_CODES: readonly ApiErrorCode[] = [
@@ -43,7 +42,6 @@ export const API_ERROR_CODES: readonly ApiErrorCode[] = [
   "bad_json",
   "bad_request",
   "body_too_large",
-  "unsupported_media_type",
   "method_not_allowed",
 ];
 
