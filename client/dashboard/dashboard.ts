@@ -11,6 +11,8 @@ import type { DashboardSnapshot } from "./snapshot.ts";
 
 const KEY_STORAGE = "comet.dashboard.key";
 const POLL_MS = 1000;
+/** The chart's time window: the server keeps this many one-second samples. */
+const RATE_WINDOW_S = 300;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -56,6 +58,10 @@ function fillRows(id: string, rows: (string | number)[][], empty: string): void 
     }
   }
 }
+
+/** `HH:MM:SS` of a Unix time in seconds, in the viewer's time zone. */
+const clockTime = (seconds: number) =>
+  new Date(seconds * 1000).toLocaleTimeString("en-GB", { hour12: false });
 
 const pipeLabel = (devId: number, pipe: string) => devId === 0 ? pipe : `${devId}: ${pipe}`;
 
@@ -147,13 +153,17 @@ class Dashboard {
         {
           width: box.clientWidth || 800,
           height: 260,
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] } },
+          scales: {
+            // Always the last RATE_WINDOW seconds, so a young server's line starts at the right.
+            x: { time: true, range: (_u, _min, max) => [max - RATE_WINDOW_S, max] },
+            y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+          },
           series: [
             {},
             { label: "in /s", stroke: "#2563eb", width: 2 },
             { label: "out /s", stroke: "#16a34a", width: 2 },
           ],
-          axes: [{}, { size: 60 }],
+          axes: [{ space: 70, values: (_u, ticks) => ticks.map(clockTime) }, { size: 60 }],
         },
         data,
         box,

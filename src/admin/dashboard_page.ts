@@ -24,6 +24,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Comet server dashboard</title>
 <style>
   :root { font-family: system-ui, sans-serif; color: #1f2937; background: #f3f4f6; }
@@ -47,6 +48,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   td:not(:first-child), th:not(:first-child) { text-align: right;
     font-variant-numeric: tabular-nums; }
   td.empty { color: #9ca3af; text-align: left; }
+  td:first-child { white-space: nowrap; }
+  #storageDriver { overflow-wrap: anywhere; }
   .ok { color: #16a34a; } .bad { color: #dc2626; }
   #login { max-width: 360px; margin: 10vh auto; background: #fff; padding: 1.5rem;
     border-radius: 6px; box-shadow: 0 1px 3px #0003; }
