@@ -3,7 +3,8 @@
  * refuses what CometQL refuses with the same texts, it reads and writes the same data, and its
  * key, tenant and body rules hold.
  */
-import { keyMatches } from "../src/admin/api_access.ts";
+import { checkAccess, keyMatches } from "../src/admin/api_access.ts";
+import { applyReloadable, configChanges } from "../src/config/config_changes.ts";
 import { createHttpApi } from "../src/admin/http_api.ts";
 import { buildConfig } from "../src/config/config.ts";
 import { parseIni } from "../src/config/ini.ts";
@@ -431,4 +432,16 @@ Deno.test("storage failures → 503 storage_unavailable with the CometQL text", 
       published: 1,
     },
   );
+});
+
+Deno.test("a reload (SIGHUP) applies a new [admin] api_key at once", () => {
+  const running = buildConfig(parseIni("[admin]\napi_key = old-key\n", "a.conf"));
+  const next = buildConfig(parseIni("[admin]\napi_key = new-key\n", "a.conf"));
+  const request = (key: string) =>
+    new Request("http://127.0.0.1/api/pipes/abc", { headers: { authorization: `Bearer ${key}` } });
+  assertEquals(checkAccess(request("old-key"), running), 0);
+  assertEquals(configChanges(running, next), { applied: ["admin.apiKey"], needRestart: [] });
+  applyReloadable(running, next);
+  assertEquals(checkAccess(request("new-key"), running), 0);
+  assertEquals((checkAccess(request("old-key"), running) as { status: number }).status, 401);
 });

@@ -156,14 +156,20 @@ class Dashboard {
           scales: {
             // Always the last RATE_WINDOW seconds, so a young server's line starts at the right.
             x: { time: true, range: (_u, _min, max) => [max - RATE_WINDOW_S, max] },
-            y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+            // Fan-out makes "out" many times "in": each has its own axis (in left, out right).
+            in: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+            out: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
           },
           series: [
             {},
-            { label: "in /s", stroke: "#2563eb", width: 2 },
-            { label: "out /s", stroke: "#16a34a", width: 2 },
+            { label: "in /s", scale: "in", stroke: "#2563eb", width: 2 },
+            { label: "out /s", scale: "out", stroke: "#16a34a", width: 2 },
           ],
-          axes: [{ space: 70, values: (_u, ticks) => ticks.map(clockTime) }, { size: 60 }],
+          axes: [
+            { space: 70, values: (_u, ticks) => ticks.map(clockTime) },
+            { scale: "in", size: 60, stroke: "#2563eb" },
+            { scale: "out", side: 1, size: 70, stroke: "#16a34a", grid: { show: false } },
+          ],
         },
         data,
         box,
