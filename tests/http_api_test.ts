@@ -370,6 +370,7 @@ Deno.test("bodies: bad JSON, wrong types and unknown fields â†’ 400; oversized â
     assertEquals([missing.status, missing.json.error.code], [404, "not_found"]);
     const method = await api.call("PATCH", "/api/publish");
     assertEquals([method.status, method.json.error.code], [405, "method_not_allowed"]);
+    assertEquals(method.headers.get("allow"), "POST");
   }));
 
 Deno.test("the key comparison is by digest: equal keys match, any difference does not", () => {

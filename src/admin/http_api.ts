@@ -52,11 +52,11 @@ export function createHttpApi(node: CometNode, deps: HttpApiDeps): HttpApi {
   async function run(request: Request, path: string): Promise<unknown | ApiError> {
     const devId = checkAccess(request, node.config);
     if (isApiError(devId)) return devId;
-    let pathMatched = false;
+    const allowed: string[] = [];
     for (const { route, pattern, names } of routes) {
       const m = pattern.exec(path);
       if (m === null) continue;
-      pathMatched = true;
+      allowed.push(route.method);
       if (route.method !== request.method) continue;
       const params = pathParams(route, names, m);
       if (isApiError(params)) return params;
@@ -67,8 +67,12 @@ export function createHttpApi(node: CometNode, deps: HttpApiDeps): HttpApi {
       }
       return await route.run({ ctx: { node, devId }, params, body, dashboard: deps.dashboard });
     }
-    if (pathMatched) {
-      return apiError(405, "method_not_allowed", `${request.method} is not allowed on ${path}`);
+    if (allowed.length > 0) {
+      const allow = allowed.join(", ");
+      return {
+        ...apiError(405, "method_not_allowed", `${request.method} is not allowed on ${path}`),
+        allow,
+      };
     }
     return apiError(404, "not_found", `No API route ${path} (see /api/openapi.json)`);
   }

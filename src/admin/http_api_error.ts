@@ -52,6 +52,8 @@ export interface ApiError {
   readonly message: string;
   /** The CometQL error number, when the error is one (spec cometql.md §8). */
   readonly errno?: number;
+  /** For 405: the methods the path has. */
+  readonly allow?: string;
 }
 
 export function apiError(status: number, code: ApiErrorCode, message: string): ApiError {
@@ -91,5 +93,6 @@ export function errorResponse(e: ApiError): Response {
   if (e.errno !== undefined) error.errno = e.errno;
   const headers: Record<string, string> = { "cache-control": "no-store" };
   if (e.status === 401) headers["www-authenticate"] = 'Bearer realm="comet"';
+  if (e.allow !== undefined) headers.allow = e.allow;
   return Response.json({ error }, { status: e.status, headers });
 }
