@@ -188,7 +188,7 @@ Deno.test("what the API writes CometQL reads, and the other way round", () =>
       assertEquals((await api.get("/api/pipes/kept/settings")).json, {
         name: "kept",
         length: 1000,
-      }, "clamped as in CometQL (spec §7.4)");
+      }, "clamped as in CometQL (docs/protocol/cometql.md §7.4)");
       await api.post("/api/publish", { pipe: "kept", event: "e1", message: "first" });
       await backend.query(
         "INSERT INTO pipes_messages (name, event, message) VALUES ('kept', 'e2', 'second')",

@@ -3,7 +3,7 @@
  * `[admin] api_key`, or `[main] password` (the CometQL password) when that is empty; it is read at
  * every request, so a SIGHUP reload applies a new one at once. The tenant comes from the
  * `Comet-Dev-Id` header (default 0), with the range rule CometQL applies to a login name or a
- * `db_<N>` database (spec cometql.md §2.3, §2.4): CometQL has one password for every tenant, and
+ * `db_<N>` database (docs/protocol/cometql.md §2.3, §2.4): CometQL has one password for every tenant, and
  * so does the API.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -58,7 +58,7 @@ export function checkAccess(request: Request, config: Config): number | ApiError
   return tenantOf(request, config);
 }
 
-/** spec cometql.md §2.4: a tenant N is valid when 0 ≤ N < `[main] dev_index_size`. */
+/** docs/protocol/cometql.md §2.4: a tenant N is valid when 0 ≤ N < `[main] dev_index_size`. */
 function tenantOf(request: Request, config: Config): number | ApiError {
   const raw = request.headers.get(TENANT_HEADER);
   if (raw === null || raw === "") return 0;

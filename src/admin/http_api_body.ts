@@ -84,7 +84,7 @@ export class BodyReader {
 function describe(errors: readonly ErrorObject[]): ApiError {
   const missing = errors.find((e) => e.schemaPath === "#/required");
   if (missing) {
-    // The same text as an INSERT that leaves the column out (spec cometql.md §7).
+    // The same text as an INSERT that leaves the column out (docs/protocol/cometql.md §7).
     return fromCometqlError(Errors.required(String(missing.params.missingProperty)));
   }
   const e = errors.find((e) => !e.schemaPath.startsWith("#/oneOf/")) ?? errors[0];

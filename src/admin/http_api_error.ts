@@ -5,7 +5,7 @@
  */
 import type { CometqlError } from "../cometql/cometql_error.ts";
 
-/** Stable error codes: the CometQL classes (spec cometql.md §8) and the HTTP layer's own. */
+/** Stable error codes: the CometQL classes (docs/protocol/cometql.md §8) and the HTTP layer's own. */
 export type ApiErrorCode =
   | "not_implemented"
   | "read_only"
@@ -50,7 +50,7 @@ export interface ApiError {
   readonly status: number;
   readonly code: ApiErrorCode;
   readonly message: string;
-  /** The CometQL error number, when the error is one (spec cometql.md §8). */
+  /** The CometQL error number, when the error is one (docs/protocol/cometql.md §8). */
   readonly errno?: number;
   /** For 405: the methods the path has. */
   readonly allow?: string;
@@ -64,7 +64,7 @@ export function isApiError(v: unknown): v is ApiError {
   return typeof v === "object" && v !== null && (v as ApiError).kind === "apiError";
 }
 
-/** HTTP status and code per CometQL error number (spec cometql.md §8 classes). */
+/** HTTP status and code per CometQL error number (docs/protocol/cometql.md §8 classes). */
 const BY_ERRNO: Record<number, [number, ApiErrorCode]> = {
   2: [501, "not_implemented"],
   3: [400, "bad_request"],

@@ -6,7 +6,7 @@
  */
 import type { TableContext } from "../cometql/tables/cometql_table.ts";
 import { pipes } from "../cometql/tables/pipes.ts";
-import { checkPipeMessage, pipesMessages } from "../cometql/tables/pipes_messages.ts";
+import { pipesMessages } from "../cometql/tables/pipes_messages.ts";
 import { pipesSettings } from "../cometql/tables/pipes_settings.ts";
 import { revokedTokens } from "../cometql/tables/revoked_tokens.ts";
 import { usersAuth } from "../cometql/tables/users_auth.ts";
@@ -15,8 +15,8 @@ import { usersInPipes } from "../cometql/tables/users_in_pipes.ts";
 import { usersMessages } from "../cometql/tables/users_messages.ts";
 import { usersTime } from "../cometql/tables/users_time.ts";
 import type { DashboardSnapshot } from "./dashboard_stats.ts";
-import { type ApiError, fromCometqlError, isApiError } from "./http_api_error.ts";
-import { deleteRows, insertRow, type JsonRow, selectRows } from "./http_api_tables.ts";
+import { type ApiError, isApiError } from "./http_api_error.ts";
+import { deleteRows, insertRow, insertRows, type JsonRow, selectRows } from "./http_api_tables.ts";
 
 /** How a path parameter is read: a pipe name, a user id (decimal, ≥ 0), or any text. */
 export type ParamKind = "pipe" | "userId" | "text";
@@ -70,26 +70,15 @@ async function listOf(name: string, rows: Promise<unknown[] | ApiError>): Promis
   return isApiError(r) ? r : { [name]: r };
 }
 
-/** Multi-pipe publish: every pipe checked first, then published to each, so none or all. */
-function publish({ ctx, body }: ApiCall): unknown {
+/**
+ * One pipe or several: the rows of one multi-row INSERT, each checked by the table before any is
+ * published (none or all).
+ */
+async function publish({ ctx, body }: ApiCall): Promise<unknown> {
   const names: string[] = body.pipes ?? [body.pipe];
-  for (const name of names) {
-    const bad = checkPipeMessage(name, body.event);
-    if (bad) return fromCometqlError(bad);
-  }
-  for (const name of names) {
-    const r = pipesMessages.insert!(
-      ctx,
-      new Map([
-        ["name", name],
-        ["event", body.event],
-        ["message", body.message],
-      ]),
-    );
-    // Cannot fail after the checks above (publish is synchronous), but never ignore a value.
-    if (isApiError(r)) return r;
-  }
-  return { ok: true, published: names.length };
+  const rows = names.map((name) => ({ name, event: body.event, message: body.message }));
+  const done = await insertRows(pipesMessages, ctx, rows);
+  return isApiError(done) ? done : { ok: true, published: names.length };
 }
 
 const pipe = { name: "pipe" } as const;

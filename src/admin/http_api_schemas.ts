@@ -2,7 +2,7 @@
  * JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the HTTP API's bodies. They are the one
  * description of the wire format: `/api/openapi.json` publishes them, the server validates request
  * bodies with them (http_api_body.ts), and the tests validate every response against them.
- * Field names of rows are the CometQL column names (spec cometql.md §7).
+ * Field names of rows are the CometQL column names (docs/protocol/cometql.md §7).
  */
 
 type Schema = Record<string, unknown>;
@@ -34,7 +34,9 @@ export const SCHEMAS: Record<string, Schema> = {
         description: "Stable name of the error class (see docs/http-api.md)",
       },
       message: str("For CometQL errors, the text of the CometQL ERR, byte for byte"),
-      errno: int("The CometQL error number (spec §8), when the error is a CometQL one"),
+      errno: int(
+        "The CometQL error number (docs/protocol/cometql.md §8), when the error is a CometQL one",
+      ),
     }, ["code", "message"]),
   }),
   Ok: object({ ok: { const: true } }),
@@ -104,7 +106,7 @@ export const SCHEMAS: Record<string, Schema> = {
     length: nullable("integer", "Messages of history kept, null = no settings"),
   }),
   PipeSettingsRequest: object({
-    length: int("Messages of history to keep (clamped to 0…1000, spec §7.4)"),
+    length: int("Messages of history to keep (clamped to 0…1000, docs/protocol/cometql.md §7.4)"),
   }),
 
   UserTime: object({

@@ -8,10 +8,10 @@ import type { Cell, OkResult } from "../cometql/statement_result.ts";
 import type { CometqlTable, TableContext } from "../cometql/tables/cometql_table.ts";
 import { type ApiError, fromCometqlError } from "./http_api_error.ts";
 
-/** One table row as JSON: column name → value; `int` columns as numbers (spec cometql.md §7). */
+/** One table row as JSON: column name → value; `int` columns as numbers (docs/protocol/cometql.md §7). */
 export type JsonRow = Record<string, string | number | null>;
 
-/** Key values by column, as a WHERE `col IN (…)` gives them (spec cometql.md §5.3). */
+/** Key values by column, as a WHERE `col IN (…)` gives them (docs/protocol/cometql.md §5.3). */
 export type KeyValues = Record<string, readonly string[]>;
 
 function toJsonRow(table: CometqlTable, cells: readonly Cell[]): JsonRow {
@@ -35,17 +35,40 @@ export async function selectRows(
   return found.map((cells) => toJsonRow(table, cells));
 }
 
-/** `INSERT INTO table (columns…) VALUES (…)` for one row. */
-export async function insertRow(
+/**
+ * `INSERT INTO table (columns…) VALUES (…)` for one or more rows: every row is checked first
+ * (`checkInsert`, as table_statements.ts does for SQL), so a refused value changes nothing; then
+ * the rows run in order.
+ */
+export async function insertRows(
   table: CometqlTable,
   ctx: TableContext,
-  row: Record<string, string | null>,
+  rows: readonly Record<string, string | null>[],
 ): Promise<OkResult | ApiError> {
   if (table.insert === undefined) {
     return fromCometqlError(table.refuses?.insert ?? Errors.readOnly(table.name));
   }
-  const done = await table.insert(ctx, new Map(Object.entries(row)));
-  return isCometqlError(done) ? fromCometqlError(done) : done;
+  const maps = rows.map((row) => new Map(Object.entries(row)));
+  for (const row of maps) {
+    const bad = table.checkInsert?.(row);
+    if (bad) return fromCometqlError(bad);
+  }
+  let affected = 0;
+  for (const row of maps) {
+    const done = await table.insert(ctx, row);
+    if (isCometqlError(done)) return fromCometqlError(done);
+    affected += done.affectedRows;
+  }
+  return { kind: "ok", affectedRows: affected, insertId: 0 };
+}
+
+/** `INSERT INTO table (columns…) VALUES (…)` for one row. */
+export function insertRow(
+  table: CometqlTable,
+  ctx: TableContext,
+  row: Record<string, string | null>,
+): Promise<OkResult | ApiError> {
+  return insertRows(table, ctx, [row]);
 }
 
 /** `DELETE FROM table WHERE key IN (…)`. */

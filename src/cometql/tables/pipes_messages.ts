@@ -43,14 +43,6 @@ export function insertPipeMessage(
   return OK_EMPTY;
 }
 
-/**
- * The checks of one published row, in the order the INSERT applies them. The HTTP API runs them
- * on every pipe of a multi-pipe publish before it publishes to any (nothing half-applied).
- */
-export function checkPipeMessage(name: string, event: string): CometqlError | undefined {
-  return checkPipeName(name) ?? checkEventName(event);
-}
-
 export const pipesMessages: CometqlTable = {
   name: "pipes_messages",
   comment: "Publish to a pipe; read or clear its history",
