@@ -118,7 +118,6 @@ if (!Deno.args.includes("--sqlite-only")) {
     password: mariadb.password,
     name: mariadb.database,
     file: "",
-    connectionAttempts: 1,
     poolSize: 8,
     queryTimeoutMs: 5000,
     connectTimeoutMs: 3000,

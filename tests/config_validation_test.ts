@@ -111,6 +111,14 @@ Deno.test("an original comet.ini loads, with warnings for what has no effect", (
   assertEquals(w.match(/\[cometqlproxy\]/g)?.length, 1);
 });
 
+Deno.test("buf_size, answer_buf_size and connection_attempts: warned as no effect, not read", () => {
+  const c = config("[main]\nbuf_size = 1\nanswer_buf_size = lots\n[db]\nconnection_attempts = 3\n");
+  const w = c.warnings.join("\n");
+  assert.match(w, /:2: \[main\] buf_size, answer_buf_size: CppComet settings with no effect here/);
+  assert.match(w, /:5: \[db\] connection_attempts: CppComet settings with no effect here/);
+  assertEquals(c.warnings.length, 2);
+});
+
 Deno.test("original log tags map onto our subsystems, the most verbose winning", () => {
   const c = config(ORIGINAL_COMET_INI);
   assertEquals(c.log.level, 200);

@@ -80,7 +80,6 @@ Deno.test({
       name: mariadb.database,
       port: mariadb.port,
       file: "",
-      connectionAttempts: 1,
       poolSize: 4,
       queryTimeoutMs: QUERY_TIMEOUT_MS,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,

@@ -24,7 +24,6 @@ async function freshDatabase(): Promise<DbConfig> {
     name,
     port: mariadb.port,
     file: "",
-    connectionAttempts: 1,
     poolSize: 4,
     queryTimeoutMs: 5000,
     connectTimeoutMs: 2000,

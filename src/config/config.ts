@@ -23,7 +23,6 @@ export interface DbConfig {
   port: number;
   /** SQLite database file (embedded storage). */
   file: string;
-  connectionAttempts: number;
   poolSize: number;
   /** Milliseconds a storage operation may take before it fails with a clear error. */
   queryTimeoutMs: number;
@@ -40,8 +39,6 @@ export interface Config {
     saveUsersLastOnlineTime: boolean;
     /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
-    bufSize: number;
-    answerBufSize: number;
     fragmentBufMaxSize: number;
     devIndexSize: number;
     baseDir: string;
@@ -94,8 +91,6 @@ const USED: Record<string, Set<string> | "any"> = {
     "send_user_offline_events",
     "save_users_last_online_time",
     "pidfile",
-    "buf_size",
-    "answer_buf_size",
     "fragment_buf_max_size",
     "dev_index_size",
     "base_dir",
@@ -107,7 +102,6 @@ const USED: Record<string, Set<string> | "any"> = {
     "name",
     "port",
     "file",
-    "connection_attempts",
     "pool_size",
     "query_timeout",
     "connect_timeout",
@@ -143,8 +137,17 @@ const SERVICE_KEYS = [
   "benchmark",
 ];
 const ORIGINAL_UNUSED: Record<string, Set<string>> = {
-  main: new Set(["useQueryLoger", "fragment_buf_size", "api_version", "isTest"]),
-  db: new Set(["buf_size"]),
+  main: new Set([
+    "useQueryLoger",
+    "fragment_buf_size",
+    "api_version",
+    "isTest",
+    // Socket reads use the transport's own buffers; results are streamed, never cut.
+    "buf_size",
+    "answer_buf_size",
+  ]),
+  // The server never gives up on MySQL: it retries in the background (storage.md §4).
+  db: new Set(["buf_size", "connection_attempts"]),
   ws: new Set([...SERVICE_KEYS, "host"]),
   cometql: new Set(SERVICE_KEYS),
 };
@@ -188,8 +191,6 @@ export function buildConfig(ini: IniFile): Config {
       sendUserOfflineEvents: r.bool("main", "send_user_offline_events", true),
       saveUsersLastOnlineTime: r.bool("main", "save_users_last_online_time", true),
       pidfile: r.str("main", "pidfile", ""),
-      bufSize: r.int("main", "buf_size", 103840, 1024, 64 * 1024 * 1024),
-      answerBufSize: r.int("main", "answer_buf_size", 1000000, 1024, 1 << 30),
       fragmentBufMaxSize: r.int("main", "fragment_buf_max_size", 103840, 1024, 64 * 1024 * 1024),
       devIndexSize: r.int("main", "dev_index_size", 100000, 1, 1 << 30),
       baseDir: r.str("main", "base_dir", ""),
@@ -201,7 +202,6 @@ export function buildConfig(ini: IniFile): Config {
       name: r.str("db", "name", "comet_db"),
       port: r.int("db", "port", 3306, 1, 65535),
       file: r.str("db", "file", "./data/comet.sqlite"),
-      connectionAttempts: r.int("db", "connection_attempts", 10, 0, 1000000),
       poolSize: r.int("db", "pool_size", 8, 1, 1000),
       queryTimeoutMs: r.int("db", "query_timeout", 5000, 100, 600000),
       connectTimeoutMs: r.int("db", "connect_timeout", 3000, 100, 600000),
