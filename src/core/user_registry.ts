@@ -7,12 +7,24 @@ import type { Subscriber } from "./subscriber.ts";
 /** At most this many connections per user and node receive private messages (spec §5.5). */
 export const MAX_DEVICES_PER_USER = 16;
 
+/**
+ * Offline users whose last disconnect time this node remembers, by default. An entry costs ~100
+ * bytes; past the bound the longest-offline user is forgotten, and its status comes from storage
+ * (`users_time`) again, or is unknown when `save_users_last_online_time` is off.
+ */
+export const DEFAULT_LAST_SEEN_MAX = 100_000;
+
 export class UserRegistry {
   private users = new Map<string, Set<Subscriber>>();
-  /** Last disconnect time (Unix seconds) of users seen on this node. */
+  /**
+   * Last disconnect time (Unix seconds) of users who left this node and are offline here, oldest
+   * first (a user who leaves again moves to the end); at most `maxLastSeen` entries.
+   */
   private lastSeen = new Map<string, number>();
   /** Authorized connections per tenant (`SHOW STATUS` user_online, spec cometql.md §12.1). */
   private perTenant = new Map<number, number>();
+
+  constructor(private readonly maxLastSeen = DEFAULT_LAST_SEEN_MAX) {}
 
   /** Adds an authorized connection; true when it is the user's first one here (→ online). */
   add(sub: Subscriber): boolean {
@@ -23,6 +35,7 @@ export class UserRegistry {
       this.users.set(key, set);
     }
     if (!set.has(sub)) {
+      if (set.size === 0) this.lastSeen.delete(key); // online again: isOnline answers for it
       set.add(sub);
       this.perTenant.set(sub.devId, (this.perTenant.get(sub.devId) ?? 0) + 1);
     }
@@ -37,7 +50,11 @@ export class UserRegistry {
     this.perTenant.set(sub.devId, (this.perTenant.get(sub.devId) ?? 1) - 1);
     if (set.size > 0) return false;
     this.users.delete(key);
+    this.lastSeen.delete(key); // re-inserted last, so the map stays in order of leaving
     this.lastSeen.set(key, now);
+    if (this.lastSeen.size > this.maxLastSeen) {
+      this.lastSeen.delete(this.lastSeen.keys().next().value!);
+    }
     return true;
   }
 
@@ -62,6 +79,7 @@ export class UserRegistry {
     return this.users.has(`${devId}:${userId}`);
   }
 
+  /** When the user last left this node; undefined if online, never seen, or forgotten. */
   lastSeenOf(devId: number, userId: number): number | undefined {
     return this.lastSeen.get(`${devId}:${userId}`);
   }
@@ -80,5 +98,10 @@ export class UserRegistry {
 
   get onlineUsers(): number {
     return this.users.size;
+  }
+
+  /** Offline users whose last-seen time is remembered (at most `maxLastSeen`). */
+  get lastSeenUsers(): number {
+    return this.lastSeen.size;
   }
 }
