@@ -79,7 +79,7 @@ tabsTest("tabs: the leader subscribes the union; messages reach every tab", asyn
   follower.subscription("web_a", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
   const socket = b.net.last;
   socket.accept();
-  await waitFor(() => socket.sent.at(-1) === "subscription\nweb_a\nweb_b", "the merged list");
+  await waitFor(() => socket.sent.at(-1) === "resume\nweb_a\nweb_b", "the merged list");
   socket.receive(SERVER_INFO);
   socket.receive('{"data":"one","event":"e","pipe":"web_a"}');
   socket.receive('{"data":"two","event":"e","pipe":"web_b"}');
@@ -149,7 +149,7 @@ tabsTest(
     second.subscription("web_two", () => {});
     third.subscription("web_three", () => {});
     b.net.last.accept();
-    await waitFor(() => b.net.last.sent.at(-1) === "subscription\nweb_two\nweb_three", "union");
+    await waitFor(() => b.net.last.sent.at(-1) === "resume\nweb_two\nweb_three", "union");
     first.stop();
     await waitFor(() => b.net.sockets.length === 2, "a new socket");
     const successor = second.isMaster() ? second : third;
@@ -159,7 +159,7 @@ tabsTest(
     await waitFor(
       () =>
         socket.sent.some((s) =>
-          s === "subscription\nweb_two\nweb_three" || s === "subscription\nweb_three\nweb_two"
+          s === "resume\nweb_two\nweb_three" || s === "resume\nweb_three\nweb_two"
         ),
       "the union from the new leader",
     );

@@ -8,6 +8,8 @@ import type {
   CometCallback,
   CometOptions,
   CometServerApi,
+  RecoveryCallback,
+  RecoveryEvent,
   SignalCallback,
   TrackPipeUser,
   UserCountData,
@@ -38,6 +40,7 @@ import { MessageDispatcher } from "./message_dispatcher.ts";
 import { browserUuid, newMarker, newUuid, randomString, sanitizeUuid } from "./random_ids.ts";
 import { ReplyRequests } from "./reply_requests.ts";
 import { SignalBus } from "./signal_bus.ts";
+import { RECOVERY_PIPE, StreamPositions } from "./stream_positions.ts";
 import { type CometNode, nodesOf, useSecure } from "./socket_url.ts";
 import {
   parseSubscriptionId,
@@ -51,6 +54,7 @@ import * as commands from "./wire_commands.ts";
 
 const AUTH_SUCCESS = "__comet_auth_success";
 const AUTH_FAIL = "__comet_auth_fail";
+const RECOVERY = "__comet_recovery";
 /** The original sends statistics 5 s after connecting (spec §3.8). */
 const STATISTICS_DELAY_MS = 5000;
 
@@ -65,6 +69,8 @@ export class CometApi implements CometServerApi {
   private readonly bus = new SignalBus();
   private readonly subscriptions = new SubscriptionList();
   private readonly dispatcher = new MessageDispatcher(this.bus);
+  /** Kept across restarts and user changes, so every reconnect resumes where the page was. */
+  private readonly positions = new StreamPositions();
   private readonly requests = new ReplyRequests(
     this.bus,
     this.dispatcher,
@@ -260,6 +266,15 @@ export class CometApi implements CometServerApi {
     return this.bus.connect(AUTH_FAIL, () => callback());
   }
 
+  /**
+   * After each reconnect, once per resumed pipe this instance subscribes: whether every message
+   * missed meanwhile was delivered (`recovered`), or some may be lost and the page should reload
+   * its state (docs/client.md, _Recovery_).
+   */
+  onRecovery(callback: RecoveryCallback): string {
+    return this.bus.connect(RECOVERY, (event) => callback(event as RecoveryEvent));
+  }
+
   /** The original's misspelling, kept so existing pages work. */
   onAuthFalill(callback: () => void): string {
     return this.onAuthFail(callback);
@@ -372,12 +387,13 @@ export class CometApi implements CometServerApi {
         createSocket: this.env.createSocket,
         backoff: () => backoffPolicyOf(this.options),
         isOnline: this.env.isOnline,
+        positionOf: (pipe) => this.positions.get(pipe),
       }, hooks), {
       role: (role) => this.onRole(role),
       message: (msg, fromOtherTab) => this.onMessage(msg, fromOtherTab),
       connectionChanged: (connected) => this.connected = connected,
       restartRequested: (options) => this.restart(definedOnly(options) as CometOptions),
-    }, environment);
+    }, environment, this.positions);
     this.group.setPipes(this.subscriptions.pipes());
     this.group.start();
     for (const command of this.beforeStart.splice(0)) this.group.send(command);
@@ -408,6 +424,7 @@ export class CometApi implements CometServerApi {
 
   private onMessage(msg: ServerMessage, fromOtherTab: boolean): void {
     if (isServerInfo(msg)) return this.onServerInfo(msg);
+    if (msg.pipe === RECOVERY_PIPE) return this.onRecoveryReport(msg);
     if (msg.pipe === "sys" && msg.event === "error") log.warn("server error:", msg.data);
     this.dispatcher.dispatch(msg, fromOtherTab);
   }
@@ -419,6 +436,23 @@ export class CometApi implements CometServerApi {
     if (authorized === this.authorized) return;
     this.authorized = authorized;
     this.bus.emit(authorized ? AUTH_SUCCESS : AUTH_FAIL);
+  }
+
+  /**
+   * How resuming a pipe went (docs/protocol/recovery.md §3); `subscribed` (a first subscription,
+   * nothing to recover) is not an event. Only pipes this instance subscribes are reported.
+   */
+  private onRecoveryReport(msg: ServerMessage): void {
+    if (msg.event !== "recovered" && msg.event !== "not_recovered") return;
+    const data = msg.data as { pipe?: unknown; replayed?: unknown };
+    const pipe = typeof data?.pipe === "string" ? data.pipe : "";
+    if (!this.subscriptions.pipes().includes(pipe)) return;
+    const event: RecoveryEvent = {
+      pipe,
+      recovered: msg.event === "recovered",
+      replayed: typeof data.replayed === "number" ? data.replayed : 0,
+    };
+    this.bus.emit(RECOVERY, event);
   }
 
   private sendCommand(command: string): boolean | undefined {
