@@ -27,7 +27,7 @@ import {
   socketUrlsFor,
   statisticsOf,
 } from "./client_settings.ts";
-import { CometTransport } from "./comet_transport.ts";
+import { CometTransport, type TransportHooks } from "./comet_transport.ts";
 import { getLogLevel, log, setLogLevel } from "./console_log.ts";
 import {
   isServerInfo,
@@ -48,7 +48,7 @@ import {
   subscriptionId,
   SubscriptionList,
 } from "./subscription_list.ts";
-import { TabGroup, type TabRole } from "./tab_group.ts";
+import { TabGroup, type TabGroupHooks, type TabRole } from "./tab_group.ts";
 import { parseWebPipeArguments } from "./web_pipe_message.ts";
 import * as commands from "./wire_commands.ts";
 
@@ -379,24 +379,36 @@ export class CometApi implements CometServerApi {
     this.groupName = groupNameFor(this.options, CometApi.defaultNodes);
     this.chosenNode = this.pickNode();
     const environment = this.wantsSharing() ? this.env : {};
-    this.group = new TabGroup(this.groupName, this.tabUuid, (hooks) =>
-      new CometTransport({
-        urls: () =>
-          socketUrlsFor(this.options, CometApi.defaultNodes, this.env.pageProtocol, this.getUUID()),
-        chosenNode: () => this.chosenNode,
-        createSocket: this.env.createSocket,
-        backoff: () => backoffPolicyOf(this.options),
-        isOnline: this.env.isOnline,
-        positionOf: (pipe) => this.positions.get(pipe),
-      }, hooks), {
+    const hooks: TabGroupHooks = {
       role: (role) => this.onRole(role),
       message: (msg, fromOtherTab) => this.onMessage(msg, fromOtherTab),
       connectionChanged: (connected) => this.connected = connected,
       restartRequested: (options) => this.restart(definedOnly(options) as CometOptions),
-    }, environment, this.positions);
+    };
+    this.group = new TabGroup(
+      this.groupName,
+      this.tabUuid,
+      (transportHooks) => this.createTransport(transportHooks),
+      hooks,
+      environment,
+      this.positions,
+    );
     this.group.setPipes(this.subscriptions.pipes());
     this.group.start();
     for (const command of this.beforeStart.splice(0)) this.group.send(command);
+  }
+
+  /** The sockets of this instance, when it holds the connection (see TabGroup). */
+  private createTransport(hooks: TransportHooks): CometTransport {
+    return new CometTransport({
+      urls: () =>
+        socketUrlsFor(this.options, CometApi.defaultNodes, this.env.pageProtocol, this.getUUID()),
+      chosenNode: () => this.chosenNode,
+      createSocket: this.env.createSocket,
+      backoff: () => backoffPolicyOf(this.options),
+      isOnline: this.env.isOnline,
+      positionOf: (pipe) => this.positions.get(pipe),
+    }, hooks);
   }
 
   private closeGroup(): void {
