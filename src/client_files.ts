@@ -1,10 +1,12 @@
 /**
  * The built browser client library (client/dist, made by `deno task build:client`), served by the
- * WebSocket port at `/CometServerApi.js`, `/comet_api.mjs` and `/comet_api.d.ts`. Files are read
+ * WebSocket port at `/CometServerApi.js`, `/comet_api.mjs`, `/comet_api.d.ts` and the minified
+ * `/CometServerApi.min.js`, `/comet_api.min.mjs` with their `.map` source maps. Files are read
  * once at start; `deno compile --include client/dist` embeds them in the binary.
  */
+import { CLIENT_SCRIPTS } from "./ws/http_routes.ts";
 
-const NAMES = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts"];
+const NAMES = Object.keys(CLIENT_SCRIPTS);
 
 export interface ClientFiles {
   clientScript(name: string): Uint8Array | undefined;
