@@ -119,6 +119,7 @@ Deno.test("resume after a drop: the missed messages flagged recovered, then the 
       recovered: true,
       user_id: 0,
     }]);
+    assertEquals(t.node.stats.resumed, { subscribed: 1, recovered: 2, not_recovered: 0 });
     for (const c of [again, sender, third]) await c.close();
   }));
 

@@ -152,7 +152,7 @@ export class CometNode {
   resumeSubscriptions(sub: Subscriber, wanted: ResumeRequest[]): void {
     const fresh = wanted.filter((w) => !sub.pipes.has(w.pipe));
     this.setSubscriptions(sub, wanted.map((w) => w.pipe));
-    for (const w of fresh) resumePipe(this.window, sub, w);
+    for (const w of fresh) this.stats.resumed[resumePipe(this.window, sub, w)]++;
   }
 
   // ---- publishing ----

@@ -24,8 +24,12 @@ export interface MemoryWindowLimits {
   positionTtlSeconds: number;
 }
 
-/** Estimated bytes of one kept message besides its strings (object, array slots). */
-const ENTRY_OVERHEAD = 96;
+/**
+ * Estimated bytes of one kept message: the entry object and array slots, and up to 3 bytes per
+ * character of body and event (the strings, and the replay frame a resume may cache with it).
+ */
+const ENTRY_OVERHEAD = 160;
+const BYTES_PER_CHAR = 3;
 /** How often expired messages and idle positions are cleared without publishes. */
 const SWEEP_MS = 5000;
 
@@ -110,7 +114,7 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
     if (this.limits.windowMessages === 0) return undefined;
     const stream = this.streamOf(`${devId}:${pipe}`, time);
     stream.lastPublish = time;
-    const size = ENTRY_OVERHEAD + 2 * (message.length + event.length);
+    const size = ENTRY_OVERHEAD + BYTES_PER_CHAR * (message.length + event.length);
     const entry = new Entry(
       stream,
       stream.epoch,
@@ -174,7 +178,7 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
       const stream = new Stream(key, saved.epoch, saved.lastPublish);
       stream.top = saved.top;
       for (const [offset, time, event, message, userId, fromBrowser] of saved.entries) {
-        const size = ENTRY_OVERHEAD + 2 * (message.length + event.length);
+        const size = ENTRY_OVERHEAD + BYTES_PER_CHAR * (message.length + event.length);
         const e = new Entry(
           stream,
           saved.epoch,
