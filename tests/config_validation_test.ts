@@ -231,9 +231,10 @@ Deno.test("[recovery]: defaults, the window file beside the SQLite file, checked
   });
   assertEquals(config("").recovery.file, "./data/recovery.json");
   assertEquals(
-    config("[recovery]\nfile = /tmp/w.json\nwindow_messages = 0\n").recovery.file,
+    config("[recovery]\nfile = /tmp/w.json\n").recovery.file,
     "/tmp/w.json",
   );
+  assertEquals(config("[recovery]\nfile = /tmp/w.json\nsave_on_stop = false\n").recovery.file, "");
   try {
     config("[recovery]\nwindow_seconds = 0\n");
     assert(false, "window_seconds = 0 accepted");

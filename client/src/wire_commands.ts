@@ -9,22 +9,6 @@ export function subscriptionCommand(pipes: readonly string[]): string {
   return `subscription\n${pipes.join("\n")}`;
 }
 
-/**
- * Our server's `subscription` with positions (docs/protocol/recovery.md §3): the same complete
- * list, each pipe followed by the last position seen on it, so the server replays what was
- * missed before live messages.
- */
-export function resumeCommand(
-  pipes: readonly string[],
-  positionOf: (pipe: string) => { epoch: string; offset: number } | undefined,
-): string {
-  const lines = pipes.map((pipe) => {
-    const at = positionOf(pipe);
-    return at ? `${pipe} ${at.epoch} ${at.offset}` : pipe;
-  });
-  return `resume\n${lines.join("\n")}`;
-}
-
 /** §3.2: publish `body` (already JSON text) to a `web_`/`webauth_`/`@web_` pipe. */
 export function webPipeCommand(pipe: string, event: string, body: string): string {
   return `web_pipe2\n${pipe}\n${event}\n*\n${body}`;
@@ -58,4 +42,20 @@ export function statisticsCommand(stats: unknown): string {
 /** Names the server's checker accepts (spec §3.0): `A-Za-z0-9_-`, at most 64 here. */
 export function isValidName(name: string, maxLength = 64): boolean {
   return name.length <= maxLength && /^[A-Za-z0-9_-]*$/.test(name);
+}
+
+/**
+ * Our server's `subscription` with positions (docs/protocol/recovery.md §3): the same complete
+ * list, each pipe followed by the last position seen on it, so the server replays what was
+ * missed before live messages.
+ */
+export function resumeCommand(
+  pipes: readonly string[],
+  positionOf: (pipe: string) => { epoch: string; offset: number } | undefined,
+): string {
+  const lines = pipes.map((pipe) => {
+    const at = positionOf(pipe);
+    return at ? `${pipe} ${at.epoch} ${at.offset}` : pipe;
+  });
+  return `resume\n${lines.join("\n")}`;
 }

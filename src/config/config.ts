@@ -88,7 +88,10 @@ export interface Config {
     maxPipes: number;
     /** A pipe's position (epoch and offset) is kept this long after its last message. */
     positionTtlSeconds: number;
-    /** Where a graceful stop saves the windows, loaded (and removed) at the next start. */
+    /**
+     * Where a graceful stop saves the windows, loaded (and removed) at the next start; empty
+     * when `save_on_stop = false` (every restart then starts new epochs).
+     */
     file: string;
   };
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
@@ -146,6 +149,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "max_pipes",
     "position_ttl_seconds",
     "file",
+    "save_on_stop",
   ]),
   log: "any",
   "content-type": "any",
@@ -267,7 +271,9 @@ export function buildConfig(ini: IniFile): Config {
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
   }
   // Beside the SQLite file by default, so a data directory holds everything a restart needs.
-  config.recovery.file = r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"));
+  config.recovery.file = r.bool("recovery", "save_on_stop", true)
+    ? r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"))
+    : "";
   checkPortClashes(ini, config);
   return config;
 }

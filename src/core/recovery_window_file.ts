@@ -12,6 +12,7 @@ export async function saveWindowFile(
   path: string,
   log: Logger,
 ): Promise<void> {
+  if (path === "") return; // `[recovery] file =`: not kept across restarts
   const snapshot = window.snapshot();
   if (snapshot.streams.length === 0) return;
   const tmp = `${path}.tmp`;
@@ -39,6 +40,7 @@ export async function loadWindowFile(
   path: string,
   log: Logger,
 ): Promise<void> {
+  if (path === "") return;
   let text: string;
   try {
     text = await Deno.readTextFile(path);

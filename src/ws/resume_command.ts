@@ -1,7 +1,7 @@
 /**
  * `resume` (docs/protocol/recovery.md §3): our client's form of `subscription` that carries,
  * per pipe, the last stream position it saw. One pipe per line, `NAME` or `NAME EPOCH OFFSET`;
- * like `subscription` (spec websocket.md §3.1) the list replaces the connection's set. The
+ * like `subscription` (docs/protocol/websocket.md §3.1) the list replaces the connection's set. The
  * original client never sends it, and the original server does not know it.
  */
 import { Buffer } from "node:buffer";
@@ -11,7 +11,7 @@ import { type ErrorData, isAz09 } from "./checked_name.ts";
 /** Longest accepted argument text: 32 lines of a 64-byte name, a 32-byte epoch and 15 digits. */
 export const RESUME_MAX_BYTES = 4096;
 const EPOCH = /^[A-Za-z0-9]{1,32}$/;
-/** The limits of `subscription` (spec websocket.md §3.1). */
+/** The limits of `subscription` (docs/protocol/websocket.md §3.1). */
 const SUBSCRIPTION_MAX_PIPES = 32;
 const SUBSCRIPTION_NAME_MAX = 64;
 const OFFSET = /^\d{1,15}$/;
