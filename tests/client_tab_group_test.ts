@@ -166,6 +166,41 @@ tabsTest(
   },
 );
 
+tabsTest(
+  "tabs: the new leader resumes every tab's pipes from the positions relayed to it",
+  async (b) => {
+    const first = await b.leader();
+    const second = b.tab();
+    const third = b.tab();
+    await waitFor(() => second.isMaster() === false && third.isMaster() === false, "followers");
+    const got: unknown[] = [];
+    second.subscription("web_two", (e: CometEvent) => got.push(e.data));
+    third.subscription("web_three", () => {});
+    b.net.last.accept();
+    await waitFor(() => b.net.last.sent.at(-1) === "resume\nweb_two\nweb_three", "union");
+    const E = "0a1b2c3d4e5f";
+    const frame = (pipe: string, offset: number) =>
+      `{"data":${offset},"epoch":"${E}","event":"n","offset":${offset},"pipe":"${pipe}"}`;
+    b.net.last.receive(frame("web_two", 4));
+    b.net.last.receive(frame("web_three", 9));
+    b.net.last.receive(frame("web_two", 4)); // a duplicate: dropped by the leader
+    await waitFor(() => got.length === 1, "the follower got web_two's message");
+    first.stop();
+    await waitFor(() => b.net.sockets.length === 2, "a new socket");
+    const socket = b.net.last;
+    socket.accept();
+    await waitFor(
+      () =>
+        socket.sent.some((s) =>
+          s === `resume\nweb_two ${E} 4\nweb_three ${E} 9` ||
+          s === `resume\nweb_three ${E} 9\nweb_two ${E} 4`
+        ),
+      "the union with positions from the new leader",
+    );
+    assert.deepEqual(got, [4]);
+  },
+);
+
 tabsTest("tabs: share_connection:false gives the instance its own socket", async (b) => {
   await b.leader();
   const own = b.tab({ share_connection: false });
