@@ -104,9 +104,11 @@ Deno.test("window: beyond max_pipes the oldest position is forgotten (new epoch)
   assertEquals(r.kind === "lost" && r.reason, "epoch");
 });
 
-Deno.test("window: window_messages = 0 turns positions off", () => {
+Deno.test("window: window_messages = 0 turns positions off; no resume is recovered", () => {
   const { w } = windowAt({ windowMessages: 0 });
   assertEquals(w.append(0, "a", 1000, "e", "m", 0, false), undefined);
+  const at = w.position(0, "a");
+  assertEquals(w.since(0, "a", at).kind, "lost");
 });
 
 Deno.test("window: a snapshot restores the same epochs, offsets and messages", () => {

@@ -144,6 +144,8 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
     this.trim(this.clock());
     const stream = this.streamOf(`${devId}:${pipe}`, this.clock());
     const position = { epoch: stream.epoch, offset: stream.top };
+    // Recovery off: nothing is kept, so nothing can be vouched for.
+    if (this.limits.windowMessages === 0) return { kind: "lost", reason: "gap", position };
     if (from.epoch !== stream.epoch) return { kind: "lost", reason: "epoch", position };
     if (from.offset > stream.top) return { kind: "ahead", position };
     const first = stream.live > 0 ? stream.entries[stream.head].offset : stream.top + 1;
