@@ -225,6 +225,12 @@ Deno.test("garbage and impossible positions get a clear error; the connection ke
       web_j: "not_recovered",
     });
 
+    // Too long: refused whole, the connection keeps its pipes.
+    await c.sendText(`resume\n${"web_x\n".repeat(700)}`);
+    assertEquals((await c.nextJson()).data, {
+      error: "[resume] the list is longer than 4096 bytes",
+    });
+
     // Well-formed but impossible: an offset this epoch never reached.
     const d = await open(t.wsPort);
     await d.sendText(`resume\nweb_g ${epoch} 99`);

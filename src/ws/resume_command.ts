@@ -30,13 +30,19 @@ export function resumeError(text: string, pipe?: string): ErrorData {
  * Every line checked on its own: a bad name is reported and skipped, a bad position is reported
  * and the pipe is subscribed without recovery (the client is told `not_recovered`).
  */
-export function parseResume(args: string, authorized: boolean): ResumeCommand {
+export function parseResume(
+  args: string,
+  authorized: boolean,
+): ResumeCommand | { kind: "invalid"; errors: ErrorData[] } {
+  if (Buffer.byteLength(args, "utf8") > RESUME_MAX_BYTES) {
+    // Nothing of it is applied: the connection keeps the pipes it had.
+    return {
+      kind: "invalid",
+      errors: [resumeError(`the list is longer than ${RESUME_MAX_BYTES} bytes`)],
+    };
+  }
   const pipes: ResumeRequest[] = [];
   const errors: ErrorData[] = [];
-  if (Buffer.byteLength(args, "utf8") > RESUME_MAX_BYTES) {
-    errors.push(resumeError(`the list is longer than ${RESUME_MAX_BYTES} bytes`));
-    return { kind: "resume", pipes, errors };
-  }
   const seen = new Set<string>();
   for (const line of args.split("\n")) {
     if (line === "") continue;
