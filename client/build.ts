@@ -5,6 +5,8 @@
  *   comet_api.d.ts          TypeScript declarations of comet_api.mjs
  *   CometServerApi.min.js   the classic script minified, with CometServerApi.min.js.map
  *   comet_api.min.mjs       the ES module minified, with comet_api.min.mjs.map
+ *   dashboard.js            the admin dashboard's script (client/dashboard/, uPlot bundled in),
+ *                           served by the admin port
  * Minified with Deno's bundler (esbuild inside); the source maps embed the sources.
  *
  * Usage: deno run -A client/build.ts [--minify] [--force]   (--minify: the unsuffixed files too)
@@ -15,6 +17,7 @@
 
 const clientDir = new URL(".", import.meta.url).pathname;
 const srcDir = `${clientDir}src/`;
+const dashboardDir = `${clientDir}dashboard/`;
 const distDir = `${clientDir}dist/`;
 const minify = Deno.args.includes("--minify");
 const force = Deno.args.includes("--force");
@@ -27,6 +30,7 @@ const OUTPUTS = [
   "CometServerApi.min.js.map",
   "comet_api.min.mjs",
   "comet_api.min.mjs.map",
+  "dashboard.js",
 ];
 
 /**
@@ -90,9 +94,11 @@ async function inputStamp(): Promise<string> {
     String(minify),
     await Deno.readTextFile(new URL(import.meta.url)),
   ];
-  const names = [];
-  for await (const entry of Deno.readDir(srcDir)) if (entry.isFile) names.push(entry.name);
-  for (const name of names.sort()) parts.push(name, await Deno.readTextFile(`${srcDir}${name}`));
+  for (const dir of [srcDir, dashboardDir]) {
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) if (entry.isFile) names.push(entry.name);
+    for (const name of names.sort()) parts.push(name, await Deno.readTextFile(`${dir}${name}`));
+  }
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -127,7 +133,12 @@ async function build(): Promise<void> {
   const tmp = await Deno.makeTempDir({ prefix: "comet_client_build_" });
   try {
     const config = `${tmp}/browser.json`;
-    await Deno.writeTextFile(config, JSON.stringify(BROWSER_CONFIG));
+    // The project's import map comes along (the dashboard imports uPlot by its bare name).
+    const project = JSON.parse(await Deno.readTextFile(`${clientDir}../deno.json`));
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ ...BROWSER_CONFIG, imports: project.imports }),
+    );
     await Deno.remove(distDir, { recursive: true }).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
@@ -142,6 +153,16 @@ async function build(): Promise<void> {
         `${srcDir}classic.ts`,
         "-o",
         `${distDir}CometServerApi.js`,
+      ]),
+      // The dashboard imports uPlot's stylesheet as text (a raw import).
+      bundle([
+        "--config",
+        config,
+        "--unstable-raw-imports",
+        "--format=iife",
+        `${dashboardDir}dashboard.ts`,
+        "-o",
+        `${distDir}dashboard.js`,
       ]),
       bundle([
         "--config",
