@@ -66,7 +66,7 @@ Deno.test("a browser's web_pipe2 reaches everyone but the sender, with its user 
     const other = fakeSubscriber(0);
     node.setSubscriptions(sender, ["web_chat"]);
     node.setSubscriptions(other, ["web_chat"]);
-    assertEquals(node.publishFromBrowser(sender, "web_chat", "say", "hi", false), 1);
+    assertEquals(node.publishFromBrowser(sender, "web_chat", "say", "hi", false).delivered, 1);
     assertEquals(sender.received, []);
     assertEquals(other.received.length, 1);
     assertEquals([other.received[0].pipe, other.received[0].user_id], ["web_chat", 7]);

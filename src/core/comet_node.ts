@@ -16,9 +16,13 @@ import {
   unixNow,
   webPipeMessage,
 } from "./messages.ts";
+import { MemoryRecoveryWindow } from "./memory_recovery_window.ts";
 import { NodeStats } from "./node_stats.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
+import type { RecoveryWindow, StreamPosition } from "./recovery_window.ts";
+import { loadWindowFile, saveWindowFile } from "./recovery_window_file.ts";
+import { resumePipe, type ResumeRequest } from "./stream_resume.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserRegistry } from "./user_registry.ts";
@@ -33,6 +37,8 @@ export class CometNode {
   readonly users = new UserRegistry();
   readonly history: PipeHistory;
   readonly auth: UserAuth;
+  /** Positions and recent messages of every pipe, for resumed subscriptions. */
+  readonly window: RecoveryWindow;
   /** Connections whose transport closed; `attach` checks it after every await. */
   private detached = new WeakSet<Subscriber>();
   private queueDeliveries = new Map<string, Promise<void>>();
@@ -47,6 +53,7 @@ export class CometNode {
       () => this.stats.storageErrors++,
     );
     this.auth = new UserAuth(storage, () => this.config.main.password);
+    this.window = new MemoryRecoveryWindow(config.recovery);
   }
 
   /**
@@ -54,6 +61,7 @@ export class CometNode {
    * start) it retries in the background until the load succeeds; live delivery works meanwhile.
    */
   async start(): Promise<void> {
+    await loadWindowFile(this.window, this.config.recovery.file, this.log);
     try {
       await this.history.load();
     } catch (e) {
@@ -72,6 +80,8 @@ export class CometNode {
   async close(): Promise<void> {
     clearInterval(this.settingsRetry);
     await this.flush();
+    this.window.close();
+    await saveWindowFile(this.window, this.config.recovery.file, this.log);
   }
 
   // ---- browser lifecycle (spec websocket.md §1.3, §5, §6) ----
@@ -134,27 +144,46 @@ export class CometNode {
     }
   }
 
+  /**
+   * Like `setSubscriptions`, with a stream position per pipe to resume from: each newly
+   * subscribed pipe first gets what it missed, then live messages (docs/protocol/recovery.md §3).
+   * All of it runs synchronously, so no publish can fall between the replay and the live stream.
+   */
+  resumeSubscriptions(sub: Subscriber, wanted: ResumeRequest[]): void {
+    const fresh = wanted.filter((w) => !sub.pipes.has(w.pipe));
+    this.setSubscriptions(sub, wanted.map((w) => w.pipe));
+    for (const w of fresh) this.stats.resumed[resumePipe(this.window, sub, w)]++;
+  }
+
   // ---- publishing ----
 
   /** CometQL `INSERT INTO pipes_messages` (S5): fan-out now, history written in the background. */
   publish(devId: number, pipe: string, event: string, message: string): number {
     this.stats.published.cometql++;
     this.history.record(devId, pipe, event, message, 0);
-    return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
+    const now = unixNow();
+    const at = this.window.append(devId, pipe, now, event, message, 0, false);
+    return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, now, at));
   }
 
-  /** Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count. */
+  /**
+   * Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count and
+   * the message's stream position (for the sender's S4).
+   */
   publishFromBrowser(
     sub: Subscriber,
     pipe: string,
     event: string,
     body: string,
     anonymous: boolean,
-  ): number {
+  ): { delivered: number; at: StreamPosition | undefined } {
     this.stats.published.web++;
     const userId = anonymous ? 0 : sub.userId;
     this.history.record(sub.devId, pipe, event, body, userId);
-    return this.pipes.fanout(sub.devId, pipe, webPipeMessage(pipe, event, body, userId), sub);
+    const now = unixNow();
+    const at = this.window.append(sub.devId, pipe, now, event, body, userId, true);
+    const message = webPipeMessage(pipe, event, body, userId, now, at);
+    return { delivered: this.pipes.fanout(sub.devId, pipe, message, sub), at };
   }
 
   /**

@@ -5,20 +5,29 @@
  * in core/messages.ts. Keys in ascending byte order, as there.
  */
 import { Outbound } from "../core/outbound.ts";
+import type { StreamPosition } from "../core/recovery_window.ts";
 import { WireFormat } from "../core/wire_format.ts";
 import { escapeForOriginalClient, unixNow } from "../core/messages.ts";
 
-/** S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. */
-export function webPipeAnswer(pipe: string, body: string, delivered: number, now = unixNow()) {
-  return new Outbound((format) => ({
-    data: {
-      message: format === WireFormat.Clean ? body : escapeForOriginalClient(body),
-      number_messages: delivered,
-    },
-    event: "answer",
-    message_send_time: now,
-    pipe: `_answer_to_${pipe}`,
-  }));
+/**
+ * S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. Our own client
+ * (Clean) also learns the position its message got, so a resume does not replay it back
+ * (docs/protocol/recovery.md §2).
+ */
+export function webPipeAnswer(
+  pipe: string,
+  body: string,
+  delivered: number,
+  now = unixNow(),
+  at?: StreamPosition,
+) {
+  return new Outbound((format) => {
+    const clean = format === WireFormat.Clean;
+    const data: Record<string, unknown> = clean && at !== undefined
+      ? { epoch: at.epoch, message: body, number_messages: delivered, offset: at.offset }
+      : { message: clean ? body : escapeForOriginalClient(body), number_messages: delivered };
+    return { data, event: "answer", message_send_time: now, pipe: `_answer_to_${pipe}` };
+  });
 }
 
 /**

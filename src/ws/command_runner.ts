@@ -39,10 +39,15 @@ export function runCommand(
       sendErrors(conn, cmd.errors);
       if (cmd.close) conn.closeAfterWrite();
       return;
+    case "resume":
+      // Subscribes, replays what each pipe missed, then says how it went (recovery.md §3).
+      sendErrors(conn, cmd.errors);
+      node.resumeSubscriptions(conn, cmd.pipes);
+      return;
     case "webPipe": {
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
-      const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
-      conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
+      const sent = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
+      conn.send(webPipeAnswer(cmd.pipe, cmd.body, sent.delivered, undefined, sent.at));
       return;
     }
     case "pipeLog":
