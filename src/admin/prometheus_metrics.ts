@@ -2,9 +2,13 @@
  * The node's counters in the Prometheus text exposition format (version 0.0.4), for `/metrics`.
  * Names follow Prometheus conventions: a `comet_` prefix, `_total` on counters, base units
  * (seconds) on histograms.
+ *
+ * Every metric is one entry of `METRICS`: its name, type, help text and how to read it from a
+ * `Scrape` (the figures taken once per request). Adding a metric is adding an entry; the output
+ * lists them in the table's order.
  */
 import type { CometNode } from "../core/comet_node.ts";
-import type { LatencyHistogram } from "../core/node_stats.ts";
+import type { LatencyHistogram, NodeStats } from "../core/node_stats.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -22,11 +26,6 @@ class Exposition {
   sample(name: string, value: number, labels: Labels = {}): this {
     this.lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
     return this;
-  }
-
-  /** A family with one unlabelled sample: the common case. */
-  single(name: string, type: "counter" | "gauge", help: string, value: number): this {
-    return this.family(name, type, help).sample(name, value);
   }
 
   /** A histogram kept in milliseconds, exposed in seconds with cumulative buckets. */
@@ -53,191 +52,244 @@ export interface MetricsContext {
   storageAvailable: boolean;
 }
 
-export function renderMetrics(node: CometNode, context: MetricsContext): string {
-  const s = node.stats;
-  const out = new Exposition();
-  out.family("comet_build_info", "gauge", "Version and node name of this server (always 1).")
-    .sample("comet_build_info", 1, { version: context.version, node: node.config.main.nodeName });
-  out.single(
-    "comet_uptime_seconds",
-    "gauge",
-    "Seconds since the server started.",
-    s.uptimeSeconds(),
+/** What the metric definitions read, taken once per scrape. */
+export interface Scrape {
+  readonly node: CometNode;
+  readonly stats: NodeStats;
+  readonly context: MetricsContext;
+  readonly memory: Deno.MemoryUsage;
+  readonly window: ReturnType<CometNode["window"]["stats"]>;
+}
+
+/** One metric family: a single unlabelled value, labelled samples, or a latency histogram. */
+export type MetricDefinition =
+  & { readonly name: string; readonly help: string }
+  & (
+    | { readonly type: "counter" | "gauge"; readonly value: (m: Scrape) => number }
+    | {
+      readonly type: "counter" | "gauge";
+      readonly samples: (m: Scrape) => Iterable<readonly [Labels, number]>;
+    }
+    | { readonly type: "histogram"; readonly histogram: (m: Scrape) => LatencyHistogram }
   );
 
-  out.single("comet_ws_connections", "gauge", "Open browser (WebSocket) connections.", s.wsOnline);
-  out.single(
-    "comet_ws_connections_total",
-    "counter",
-    "Browser connections accepted.",
-    s.wsConnectsTotal,
-  );
-  out.single(
-    "comet_ws_disconnections_total",
-    "counter",
-    "Browser connections closed.",
-    s.wsDisconnectsTotal,
-  );
-  out.single(
-    "comet_ws_frames_received_total",
-    "counter",
-    "Frames received from browsers.",
-    s.wsFramesIn,
-  );
-  out.single(
-    "comet_messages_sent_total",
-    "counter",
-    "Messages written to browser connections.",
-    s.wsMessagesOut,
-  );
-  out.single(
-    "comet_slow_consumer_drops_total",
-    "counter",
-    "Browser connections dropped because their unsent backlog exceeded [ws] max_backlog.",
-    s.wsSlowConsumerDrops,
-  );
-
-  out.single(
-    "comet_cometql_connections",
-    "gauge",
-    "Open CometQL (MySQL protocol) sessions.",
-    s.qlOnline,
-  );
-  out.single(
-    "comet_cometql_connections_total",
-    "counter",
-    "CometQL connections accepted.",
-    s.qlConnectsTotal,
-  );
-  out.single(
-    "comet_cometql_disconnections_total",
-    "counter",
-    "CometQL connections closed.",
-    s.qlDisconnectsTotal,
-  );
-  out.family("comet_cometql_queries_total", "counter", "CometQL statements, by statement type.");
-  for (const [type, n] of [...s.qlQueriesByType].sort(([a], [b]) => a.localeCompare(b))) {
-    out.sample("comet_cometql_queries_total", n, { type });
-  }
-  out.family(
-    "comet_cometql_prepared_commands_total",
-    "counter",
-    "COM_STMT_PREPARE and COM_STMT_EXECUTE packets handled (server-side prepared statements).",
-  );
-  out.sample("comet_cometql_prepared_commands_total", s.qlStmtPrepares, { command: "prepare" });
-  out.sample("comet_cometql_prepared_commands_total", s.qlStmtExecutes, { command: "execute" });
-  out.single(
-    "comet_cometql_errors_total",
-    "counter",
-    "CometQL statements answered with an error.",
-    s.qlErrors,
-  );
-
-  out.family(
-    "comet_messages_published_total",
-    "counter",
-    "Messages entering the server, by source (cometql insert, web browser publish, private, " +
+export const METRICS: readonly MetricDefinition[] = [
+  {
+    name: "comet_build_info",
+    type: "gauge",
+    help: "Version and node name of this server (always 1).",
+    samples: (m) => [[{ version: m.context.version, node: m.node.config.main.nodeName }, 1]],
+  },
+  {
+    name: "comet_uptime_seconds",
+    type: "gauge",
+    help: "Seconds since the server started.",
+    value: (m) => m.stats.uptimeSeconds(),
+  },
+  {
+    name: "comet_ws_connections",
+    type: "gauge",
+    help: "Open browser (WebSocket) connections.",
+    value: (m) => m.stats.wsOnline,
+  },
+  {
+    name: "comet_ws_connections_total",
+    type: "counter",
+    help: "Browser connections accepted.",
+    value: (m) => m.stats.wsConnectsTotal,
+  },
+  {
+    name: "comet_ws_disconnections_total",
+    type: "counter",
+    help: "Browser connections closed.",
+    value: (m) => m.stats.wsDisconnectsTotal,
+  },
+  {
+    name: "comet_ws_frames_received_total",
+    type: "counter",
+    help: "Frames received from browsers.",
+    value: (m) => m.stats.wsFramesIn,
+  },
+  {
+    name: "comet_messages_sent_total",
+    type: "counter",
+    help: "Messages written to browser connections.",
+    value: (m) => m.stats.wsMessagesOut,
+  },
+  {
+    name: "comet_slow_consumer_drops_total",
+    type: "counter",
+    help: "Browser connections dropped because their unsent backlog exceeded [ws] max_backlog.",
+    value: (m) => m.stats.wsSlowConsumerDrops,
+  },
+  {
+    name: "comet_cometql_connections",
+    type: "gauge",
+    help: "Open CometQL (MySQL protocol) sessions.",
+    value: (m) => m.stats.qlOnline,
+  },
+  {
+    name: "comet_cometql_connections_total",
+    type: "counter",
+    help: "CometQL connections accepted.",
+    value: (m) => m.stats.qlConnectsTotal,
+  },
+  {
+    name: "comet_cometql_disconnections_total",
+    type: "counter",
+    help: "CometQL connections closed.",
+    value: (m) => m.stats.qlDisconnectsTotal,
+  },
+  {
+    name: "comet_cometql_queries_total",
+    type: "counter",
+    help: "CometQL statements, by statement type.",
+    samples: (m) =>
+      [...m.stats.qlQueriesByType].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => [
+        { type },
+        n,
+      ]),
+  },
+  {
+    name: "comet_cometql_prepared_commands_total",
+    type: "counter",
+    help:
+      "COM_STMT_PREPARE and COM_STMT_EXECUTE packets handled (server-side prepared statements).",
+    samples: (m) => [
+      [{ command: "prepare" }, m.stats.qlStmtPrepares],
+      [{ command: "execute" }, m.stats.qlStmtExecutes],
+    ],
+  },
+  {
+    name: "comet_cometql_errors_total",
+    type: "counter",
+    help: "CometQL statements answered with an error.",
+    value: (m) => m.stats.qlErrors,
+  },
+  {
+    name: "comet_messages_published_total",
+    type: "counter",
+    help:
+      "Messages entering the server, by source (cometql insert, web browser publish, private, " +
       "presence event).",
-  );
-  for (const [source, n] of Object.entries(s.published)) {
-    out.sample("comet_messages_published_total", n, { source });
+    samples: (m) => Object.entries(m.stats.published).map(([source, n]) => [{ source }, n]),
+  },
+  {
+    name: "comet_private_messages_queued_total",
+    type: "counter",
+    help: "Private messages stored for users with no live connection.",
+    value: (m) => m.stats.privateQueued,
+  },
+  {
+    name: "comet_delivery_latency_seconds",
+    type: "histogram",
+    help: "Time from publish to the write on a browser connection.",
+    histogram: (m) => m.stats.deliveryLatency,
+  },
+  {
+    name: "comet_pipes",
+    type: "gauge",
+    help: "Pipes with at least one subscriber.",
+    value: (m) => m.node.pipes.pipeCount,
+  },
+  {
+    name: "comet_subscriptions",
+    type: "gauge",
+    help: "Pipe subscriptions of open connections.",
+    value: (m) => m.node.pipes.subscriptionCount,
+  },
+  {
+    name: "comet_recovery_window_messages",
+    type: "gauge",
+    help: "Messages kept in the recovery windows of all pipes.",
+    value: (m) => m.window.messages,
+  },
+  {
+    name: "comet_recovery_window_bytes",
+    type: "gauge",
+    help: "Estimated bytes the recovery windows hold ([recovery] max_bytes bounds it).",
+    value: (m) => m.window.bytes,
+  },
+  {
+    name: "comet_recovery_streams",
+    type: "gauge",
+    help: "Pipes whose stream position is tracked ([recovery] max_pipes bounds it).",
+    value: (m) => m.window.pipes,
+  },
+  {
+    name: "comet_resumed_pipes_total",
+    type: "counter",
+    help: "Pipes subscribed by the resume command, by outcome.",
+    samples: (m) => Object.entries(m.stats.resumed).map(([outcome, n]) => [{ outcome }, n]),
+  },
+  {
+    name: "comet_users_online",
+    type: "gauge",
+    help: "Authenticated users with a connection here.",
+    value: (m) => m.node.users.onlineUsers,
+  },
+  {
+    name: "comet_storage_available",
+    type: "gauge",
+    help: "1 when the storage backend answers.",
+    value: (m) => m.context.storageAvailable ? 1 : 0,
+  },
+  {
+    name: "comet_storage_operation_duration_seconds",
+    type: "histogram",
+    help: "Duration of storage operations (history, queue, auth, settings).",
+    histogram: (m) => m.stats.storageLatency,
+  },
+  {
+    name: "comet_storage_errors_total",
+    type: "counter",
+    help: "Storage operations that failed.",
+    value: (m) => m.stats.storageFailedOps,
+  },
+  {
+    name: "process_resident_memory_bytes",
+    type: "gauge",
+    help: "Resident memory of the server process.",
+    value: (m) => m.memory.rss,
+  },
+  {
+    name: "comet_js_heap_used_bytes",
+    type: "gauge",
+    help: "JavaScript heap in use (live objects and not yet collected garbage).",
+    value: (m) => m.memory.heapUsed,
+  },
+  {
+    name: "comet_js_heap_total_bytes",
+    type: "gauge",
+    help: "JavaScript heap reserved by the engine.",
+    value: (m) => m.memory.heapTotal,
+  },
+  {
+    name: "comet_js_external_bytes",
+    type: "gauge",
+    help: "Memory outside the JavaScript heap owned by JavaScript objects (buffers).",
+    value: (m) => m.memory.external,
+  },
+];
+
+export function renderMetrics(node: CometNode, context: MetricsContext): string {
+  const scrape: Scrape = {
+    node,
+    stats: node.stats,
+    context,
+    memory: Deno.memoryUsage(),
+    window: node.window.stats(),
+  };
+  const out = new Exposition();
+  for (const metric of METRICS) {
+    if ("histogram" in metric) {
+      out.histogram(metric.name, metric.help, metric.histogram(scrape));
+      continue;
+    }
+    out.family(metric.name, metric.type, metric.help);
+    if ("value" in metric) out.sample(metric.name, metric.value(scrape));
+    else for (const [labels, n] of metric.samples(scrape)) out.sample(metric.name, n, labels);
   }
-  out.single(
-    "comet_private_messages_queued_total",
-    "counter",
-    "Private messages stored for users with no live connection.",
-    s.privateQueued,
-  );
-  out.histogram(
-    "comet_delivery_latency_seconds",
-    "Time from publish to the write on a browser connection.",
-    s.deliveryLatency,
-  );
-
-  out.single("comet_pipes", "gauge", "Pipes with at least one subscriber.", node.pipes.pipeCount);
-  out.single(
-    "comet_subscriptions",
-    "gauge",
-    "Pipe subscriptions of open connections.",
-    node.pipes.subscriptionCount,
-  );
-  const window = node.window.stats();
-  out.single(
-    "comet_recovery_window_messages",
-    "gauge",
-    "Messages kept in the recovery windows of all pipes.",
-    window.messages,
-  );
-  out.single(
-    "comet_recovery_window_bytes",
-    "gauge",
-    "Estimated bytes the recovery windows hold ([recovery] max_bytes bounds it).",
-    window.bytes,
-  );
-  out.single(
-    "comet_recovery_streams",
-    "gauge",
-    "Pipes whose stream position is tracked ([recovery] max_pipes bounds it).",
-    window.pipes,
-  );
-  out.family(
-    "comet_resumed_pipes_total",
-    "counter",
-    "Pipes subscribed by the resume command, by outcome.",
-  );
-  for (const [outcome, n] of Object.entries(node.stats.resumed)) {
-    out.sample("comet_resumed_pipes_total", n, { outcome });
-  }
-  out.single(
-    "comet_users_online",
-    "gauge",
-    "Authenticated users with a connection here.",
-    node.users.onlineUsers,
-  );
-
-  out.single(
-    "comet_storage_available",
-    "gauge",
-    "1 when the storage backend answers.",
-    context.storageAvailable ? 1 : 0,
-  );
-  out.histogram(
-    "comet_storage_operation_duration_seconds",
-    "Duration of storage operations (history, queue, auth, settings).",
-    s.storageLatency,
-  );
-  out.single(
-    "comet_storage_errors_total",
-    "counter",
-    "Storage operations that failed.",
-    s.storageFailedOps,
-  );
-
-  const memory = Deno.memoryUsage();
-  out.single(
-    "process_resident_memory_bytes",
-    "gauge",
-    "Resident memory of the server process.",
-    memory.rss,
-  );
-  out.single(
-    "comet_js_heap_used_bytes",
-    "gauge",
-    "JavaScript heap in use (live objects and not yet collected garbage).",
-    memory.heapUsed,
-  );
-  out.single(
-    "comet_js_heap_total_bytes",
-    "gauge",
-    "JavaScript heap reserved by the engine.",
-    memory.heapTotal,
-  );
-  out.single(
-    "comet_js_external_bytes",
-    "gauge",
-    "Memory outside the JavaScript heap owned by JavaScript objects (buffers).",
-    memory.external,
-  );
   return out.text();
 }
 
