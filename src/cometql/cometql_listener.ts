@@ -64,7 +64,7 @@ export async function startCometqlListener(
     onListenerError(message) {
       log.error("cometql", message);
     },
-  });
+  }, { transport: node.config.main.transport });
   log.info(
     "cometql",
     `CometQL (MySQL protocol) listening on ${ip}:${listener.port} (${listener.transport})`,

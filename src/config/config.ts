@@ -8,6 +8,7 @@
  */
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
 import { logTagLevels } from "./log_tags.ts";
+import { readTransport, type Transport } from "./transport_config.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -40,6 +41,8 @@ export interface Config {
     /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
     fragmentBufMaxSize: number;
+    /** Sockets of both listeners, `libc` or `node` (transport_config.ts). */
+    transport: Transport;
     devIndexSize: number;
     baseDir: string;
   };
@@ -110,6 +113,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "save_users_last_online_time",
     "pidfile",
     "fragment_buf_max_size",
+    "transport",
     "dev_index_size",
     "base_dir",
   ]),
@@ -219,6 +223,7 @@ export function buildConfig(ini: IniFile): Config {
       saveUsersLastOnlineTime: r.bool("main", "save_users_last_online_time", true),
       pidfile: r.str("main", "pidfile", ""),
       fragmentBufMaxSize: r.int("main", "fragment_buf_max_size", 103840, 1024, 64 * 1024 * 1024),
+      transport: readTransport(ini, warnings),
       devIndexSize: r.int("main", "dev_index_size", 100000, 1, 1 << 30),
       baseDir: r.str("main", "base_dir", ""),
     },

@@ -11,8 +11,8 @@
  * call), so the event loop stays free; everything else runs on the event loop's thread. The
  * accepted connection (`LibcSocket`, only what the listeners use of `FlowSocket`) is in
  * libc_socket.ts, the C library's symbols and numbers in libc_ffi.ts. Where this cannot run
- * (not Linux x86_64/aarch64, no `--allow-ffi`, an `ip` that is not an IP literal, or
- * `COMET_TRANSPORT=node` in the environment), the listeners use `node:net`.
+ * (not Linux x86_64/aarch64, no `--allow-ffi`, an `ip` that is not an IP literal), or where
+ * `[main] transport = node` says not to, the listeners use `node:net`.
  */
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
@@ -50,7 +50,7 @@ const READ_SIZE = 65536;
 
 /** Whether a listener on `ip` can use libc sockets in this process. */
 export function libcSocketsUsable(ip: string): boolean {
-  return libc !== null && isIP(ip) !== 0 && Deno.env.get("COMET_TRANSPORT") !== "node";
+  return libc !== null && isIP(ip) !== 0;
 }
 
 export interface LibcListener {

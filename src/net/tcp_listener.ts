@@ -16,13 +16,22 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /**
+   * `[main] transport`: `libc` (the default) uses the C library's sockets where they can run,
+   * `node` always uses `node:net`.
+   */
+  transport?: "libc" | "node";
+}
+
 /** Listens on ip:port; rejects when the address cannot be bound (`code` as node:net sets it). */
 export function listenTcp(
   ip: string,
   port: number,
   handlers: ConnectionHandlers,
+  options: ListenOptions = {},
 ): Promise<TcpListener> {
-  if (libcSocketsUsable(ip)) {
+  if (options.transport !== "node" && libcSocketsUsable(ip)) {
     try {
       const listener = listenLibc(ip, port, handlers);
       return Promise.resolve({

@@ -65,7 +65,7 @@ export async function startWsListener(
     onListenerError(message) {
       log.error("ws", message);
     },
-  });
+  }, { transport: node.config.main.transport });
   log.info("ws", `WebSocket/HTTP listening on ${ip}:${listener.port} (${listener.transport})`);
   return listener;
 }
