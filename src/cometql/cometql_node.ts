@@ -7,7 +7,6 @@ import type { CometNode } from "../core/comet_node.ts";
 export type CometqlNode = Pick<
   CometNode,
   | "config"
-  | "storage"
   | "stats"
   | "log"
   | "publish"
@@ -26,4 +25,12 @@ export type CometqlNode = Pick<
   | "deleteAuthHash"
   | "revokeToken"
   | "lastOnline"
+  | "storedUserData"
+  | "setUserData"
+  | "deleteUserData"
+  | "readQueue"
+  | "clearQueue"
+  | "listRevokedTokens"
+  | "isTokenRevoked"
+  | "unrevokeToken"
 >;

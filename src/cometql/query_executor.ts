@@ -2,7 +2,7 @@
  * COM_QUERY text → one result per statement (spec §3; compat.md point 2: multi-statement queries
  * get one result each, MySQL stops at the first error).
  */
-import { StorageError } from "../storage/storage.ts";
+import { unavailableBackend } from "../core/unavailable.ts";
 import { Errors } from "./cometql_error.ts";
 import { selectConstants } from "./constant_select.ts";
 import { show } from "./show_statements.ts";
@@ -103,7 +103,8 @@ async function executeStatement(
 }
 
 function statementFailure(session: SessionContext, e: unknown): StatementResult {
-  if (e instanceof StorageError) return Errors.storage(e.message);
+  const down = unavailableBackend(e);
+  if (down) return Errors.unavailable(down.service, down.detail);
   session.node.log.error("cometql", `statement failed: ${(e as Error)?.stack ?? e}`);
   return Errors.internal;
 }

@@ -5,7 +5,7 @@
 import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
-import type { HistoryEntry, Storage } from "../storage/storage.ts";
+import type { HistoryEntry, QueuedMessage, Storage } from "../storage/storage.ts";
 import {
   pipeMessage,
   presenceMessage,
@@ -275,6 +275,42 @@ export class CometNode {
 
   async userData(devId: number, userId: number): Promise<string> {
     return (await this.storage.getUserData(devId, userId)) ?? "";
+  }
+
+  // ---- stored per-user and per-tenant data (CometQL tables, spec cometql.md §7.5–§7.9) ----
+
+  /** The user's `users_data` text, null when none is stored. */
+  storedUserData(devId: number, userId: number): Promise<string | null> {
+    return this.storage.getUserData(devId, userId);
+  }
+
+  setUserData(devId: number, userId: number, data: string): Promise<void> {
+    return this.storage.setUserData(devId, userId, data);
+  }
+
+  deleteUserData(devId: number, userId: number): Promise<void> {
+    return this.storage.deleteUserData(devId, userId);
+  }
+
+  /** The user's offline queue, oldest first (what `SELECT … FROM users_messages` shows). */
+  readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
+    return this.storage.readQueue(devId, userId, limit);
+  }
+
+  clearQueue(devId: number, userId: number): Promise<void> {
+    return this.storage.clearQueue(devId, userId);
+  }
+
+  listRevokedTokens(devId: number): Promise<string[]> {
+    return this.storage.listRevokedTokens(devId);
+  }
+
+  isTokenRevoked(devId: number, token: string): Promise<boolean> {
+    return this.storage.isTokenRevoked(devId, token);
+  }
+
+  unrevokeToken(devId: number, token: string): Promise<void> {
+    return this.storage.unrevokeToken(devId, token);
   }
 
   /** Waits for pending history writes (graceful shutdown, consistency before reads). */

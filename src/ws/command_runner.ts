@@ -3,7 +3,7 @@
  * go back through the connection's `send`; commands that read storage return a promise, and the
  * connection runs its next command only after it settles, so replies keep the request order.
  */
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import {
   errorMessage,
   historyMessage,
@@ -27,7 +27,7 @@ export interface CommandConnection extends Subscriber {
 export const HISTORY_PER_REQUEST = 99;
 
 export function runCommand(
-  node: CometNode,
+  node: BrowserNode,
   conn: CommandConnection,
   payload: string,
 ): Promise<void> | undefined {
@@ -96,7 +96,7 @@ function sendErrors(conn: Subscriber, errors: ErrorData[]): void {
  * A storage failure while answering: logged, and the browser gets no reply, as when the original
  * lost its MySQL connection. The connection stays usable.
  */
-function failed(node: CometNode, what: string): (e: unknown) => void {
+function failed(node: BrowserNode, what: string): (e: unknown) => void {
   return (e) => {
     node.stats.storageErrors++;
     node.log.warn("ws", `${what} not answered: ${e}`);

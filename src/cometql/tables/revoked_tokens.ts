@@ -23,11 +23,11 @@ export const revokedTokens: CometqlTable = {
   async select(ctx, where) {
     const tokens = where.get("token");
     if (tokens === undefined) {
-      return (await ctx.node.storage.listRevokedTokens(ctx.devId)).map((t) => [t]);
+      return (await ctx.node.listRevokedTokens(ctx.devId)).map((t) => [t]);
     }
     const result: Cell[][] = [];
     for (const token of tokens) {
-      if (await ctx.node.storage.isTokenRevoked(ctx.devId, token)) result.push([token]);
+      if (await ctx.node.isTokenRevoked(ctx.devId, token)) result.push([token]);
     }
     return result;
   },
@@ -35,7 +35,7 @@ export const revokedTokens: CometqlTable = {
   async delete(ctx, where) {
     const tokens = where.get("token");
     if (tokens === undefined) return Errors.deleteWithoutKey;
-    for (const token of tokens) await ctx.node.storage.unrevokeToken(ctx.devId, token);
+    for (const token of tokens) await ctx.node.unrevokeToken(ctx.devId, token);
     return OK_EMPTY;
   },
 };

@@ -19,17 +19,17 @@ export const usersData: CometqlTable = {
     if (isCometqlError(data)) return data;
     const userId = positiveId(idText);
     if (isCometqlError(userId)) return userId;
-    await ctx.node.storage.setUserData(ctx.devId, userId, data);
+    await ctx.node.setUserData(ctx.devId, userId, data);
     return ok(1, userId);
   },
 
   select(ctx, where) {
     const ids = positiveIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    return storedTextRows(ids, (id) => ctx.node.storage.getUserData(ctx.devId, id));
+    return storedTextRows(ids, (id) => ctx.node.storedUserData(ctx.devId, id));
   },
 
   delete(ctx, where) {
-    return deleteEach(positiveIds(where), (id) => ctx.node.storage.deleteUserData(ctx.devId, id));
+    return deleteEach(positiveIds(where), (id) => ctx.node.deleteUserData(ctx.devId, id));
   },
 };
