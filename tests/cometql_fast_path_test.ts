@@ -164,7 +164,7 @@ Deno.test("the hot INSERT path answers as the normal path, or declines", async (
       continue;
     }
     assertEquals(normalResults.length, 1, sql);
-    assertEquals(replyBytes(fastResult), replyBytes(normalResults[0]), sql);
+    assertEquals(replyBytes(await fastResult), replyBytes(normalResults[0]), sql);
     assertEquals(fast.published, normal.published, sql);
     assertEquals(fast.session.node.stats.qlQueries, normal.session.node.stats.qlQueries, sql);
     assertEquals(
@@ -207,7 +207,7 @@ Deno.test("a publish that throws becomes ERR 500 on both paths", async () => {
     const result = fast
       ? runPipeInsert(session, sql, sql.length)!
       : (await runQuery(session, sql, sql.length))[0];
-    replies.push(replyBytes(result));
+    replies.push(replyBytes(await result));
   }
   assertEquals(replies[0], replies[1]);
 });

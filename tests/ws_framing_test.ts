@@ -125,7 +125,7 @@ Deno.test("§1.3: commands sent with the upgrade request run after auth, in orde
     }
     const text = await readUntil(conn, (s) => s.includes('"m2"'));
     // private_ needs auth: the subscription ran after the auth finished
-    assertEquals(t.node.countSubscribers(0, "private_room"), 1);
+    assertEquals(t.node.localSubscriberCount(0, "private_room"), 1);
     conn.close();
     const lines = text.split("\r\n\r\n")[1];
     const order = ["serverInfo", '"m1"', '"m2"'].map((s) => lines.indexOf(s));

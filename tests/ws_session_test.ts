@@ -351,7 +351,7 @@ Deno.test("§1.3: the connection records uuid, user agent, origin, language and 
     });
     await client.sendText("subscription\nweb_who");
     await client.barrier();
-    const [sub] = t.node.subscribersOf(0, "web_who");
+    const [sub] = t.node.pipes.subscribersOf(0, "web_who");
     assertEquals(
       [sub.uuid, sub.userAgent, sub.origin, sub.language, sub.ip, sub.userId, sub.devId],
       [UUID, "Mozilla/5.0 (test)", "https://chat.example.org", "ru-RU,ru;q=0.9", "127.0.0.1", 0, 0],

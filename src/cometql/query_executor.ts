@@ -71,14 +71,15 @@ export function runPipeInsert(
   session: SessionContext,
   text: string,
   byteLength: number,
-): StatementResult | undefined {
+): StatementResult | Promise<StatementResult> | undefined {
   if (byteLength > session.node.config.cometql.maxQuerySize) return undefined;
   const insert = parsePipeInsert(text);
   if (insert === undefined) return undefined;
   session.node.stats.countQuery(INSERT_PIPES_MESSAGES);
   if (insert.kind === "columnCount") return Errors.columnsList;
   try {
-    return insertPipeMessage(session, insert.name, insert.event, insert.message);
+    const result = insertPipeMessage(session, insert.name, insert.event, insert.message);
+    return result instanceof Promise ? result.catch((e) => statementFailure(session, e)) : result;
   } catch (e) {
     return statementFailure(session, e);
   }

@@ -48,12 +48,13 @@ function rates(stats: NodeStats): number[] {
   return sample.rates;
 }
 
-function sessionStatus(session: SessionContext): Pair[] {
+async function sessionStatus(session: SessionContext): Promise<Pair[]> {
   const s = session.node.stats;
+  const online = await session.node.authorizedConnections(session.devId);
   return [
     ["flag", "session"],
     ["id", String(session.devId)],
-    ["user_online", String(session.node.authorizedConnections(session.devId))],
+    ["user_online", String(online)],
     ["server_online", String(s.qlOnline)],
     ["messages", String(s.messagesPublished)],
   ];

@@ -2,6 +2,16 @@
  * The domain facade both transports call: a CometQL insert and a browser `web_pipe2` reach
  * subscribers through the same functions here. Knows nothing of WebSocket or MySQL bytes.
  */
+import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/broker.ts";
+import { ClusterUnavailableError } from "../cluster/cluster_error.ts";
+import { LocalBroker } from "../cluster/local_broker.ts";
+import { LocalPresence } from "../cluster/local_presence.ts";
+import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
+import {
+  type ClusterMessage,
+  decodeClusterMessage,
+  encodeClusterMessage,
+} from "./cluster_messages.ts";
 import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
@@ -27,6 +37,12 @@ import { UserRegistry } from "./user_registry.ts";
 const QUEUE_BATCH = 100;
 const SETTINGS_RETRY_MS = 2000;
 
+/** The engines that make several nodes one server (issue 12); absent ones are local. */
+export interface ClusterEngines {
+  broker?: Broker;
+  presence?: Presence;
+}
+
 export class CometNode {
   readonly stats = new NodeStats();
   readonly pipes = new PipeRegistry();
@@ -35,10 +51,24 @@ export class CometNode {
   readonly auth: UserAuth;
   /** Connections whose transport closed; `attach` checks it after every await. */
   private detached = new WeakSet<Subscriber>();
-  private queueDeliveries = new Map<string, Promise<void>>();
   private settingsRetry: ReturnType<typeof setInterval> | undefined;
+  readonly broker: Broker;
+  readonly presence: Presence;
+  /**
+   * Other nodes may exist (`[redis]`): publishes also go to the broker. False on a single node,
+   * whose hot paths then stay exactly as they were (no encoding, no await).
+   */
+  private readonly clustered: boolean;
 
-  constructor(readonly config: Config, readonly storage: Storage, readonly log: Logger) {
+  constructor(
+    readonly config: Config,
+    readonly storage: Storage,
+    readonly log: Logger,
+    engines: ClusterEngines = {},
+  ) {
+    this.broker = engines.broker ?? new LocalBroker();
+    this.presence = engines.presence ?? new LocalPresence(this.localState());
+    this.clustered = this.broker.shared;
     this.history = new PipeHistory(
       storage,
       log,
@@ -54,6 +84,16 @@ export class CometNode {
    * start) it retries in the background until the load succeeds; live delivery works meanwhile.
    */
   async start(): Promise<void> {
+    await this.broker.start({
+      message: (payload) => this.receive(payload),
+      reconnected: () => this.resync(),
+    });
+    await this.presence.start(this.localState(), {
+      usersLost: (devId, userIds, now) => {
+        for (const userId of userIds) this.userWentOffline(devId, userId, now);
+      },
+    });
+    if (this.clustered) await this.broker.subscribe(CONTROL_TOPIC).catch(() => {});
     try {
       await this.history.load();
     } catch (e) {
@@ -72,6 +112,8 @@ export class CometNode {
   async close(): Promise<void> {
     clearInterval(this.settingsRetry);
     await this.flush();
+    await this.presence.close();
+    await this.broker.close();
   }
 
   // ---- browser lifecycle (spec websocket.md §1.3, §5, §6) ----
@@ -97,9 +139,18 @@ export class CometNode {
     // whatever was queued while the first pass ran.
     await this.deliverQueue(sub);
     if (this.detached.has(sub)) return;
-    const first = this.users.add(sub);
+    const firstHere = this.users.add(sub);
+    const everywhere = this.presence.connected(sub).catch((e) => {
+      this.clusterFailed("presence of a connection", e);
+      return firstHere ? 1 : 2;
+    });
+    // Other nodes' private messages reach this node from now on; a message queued before the
+    // subscription took effect is found by the second pass (see `sendPrivate`).
+    if (firstHere && this.clustered) await this.listen(userTopic(sub.devId, sub.userId));
     await this.deliverQueue(sub);
-    if (first && !this.detached.has(sub)) this.userCameOnline(sub.devId, sub.userId);
+    if (await everywhere === 1 && !this.detached.has(sub)) {
+      this.userCameOnline(sub.devId, sub.userId);
+    }
   }
 
   /** The transport closed: leave every pipe, then go offline if it was the user's last one. */
@@ -107,7 +158,14 @@ export class CometNode {
     if (this.detached.has(sub)) return;
     this.detached.add(sub);
     const now = unixNow();
-    if (sub.userId > 0 && this.users.remove(sub, now)) this.userWentOffline(sub, now);
+    if (sub.userId > 0 && this.users.has(sub)) {
+      if (this.users.remove(sub, now) && this.clustered) {
+        this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
+      }
+      this.presence.disconnected(sub, now).then((left) => {
+        if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
+      }, (e) => this.clusterFailed("presence of a connection", e));
+    }
     for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
 
@@ -122,25 +180,32 @@ export class CometNode {
     }
     for (const pipe of wanted) {
       if (sub.pipes.has(pipe)) continue;
-      if (pipe.startsWith("track_")) {
-        // Current subscribers hear about it; the subscriber itself never does.
-        this.pipes.fanout(
-          sub.devId,
-          pipe,
-          trackMessage(pipe, "subscription", sub.userId, sub.uuid),
-        );
+      // Current subscribers hear about it; the subscriber itself never does.
+      if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
+      if (this.pipes.subscribe(sub, pipe) && this.clustered) {
+        this.listen(pipeTopic(sub.devId, pipe));
       }
-      this.pipes.subscribe(sub, pipe);
+      if (this.clustered) this.presence.subscribed(sub, pipe);
     }
   }
 
   // ---- publishing ----
 
   /** CometQL `INSERT INTO pipes_messages` (S5): fan-out now, history written in the background. */
-  publish(devId: number, pipe: string, event: string, message: string): number {
+  publish(devId: number, pipe: string, event: string, message: string): number | Promise<number> {
     this.stats.published.cometql++;
-    this.history.record(devId, pipe, event, message, 0);
-    return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
+    if (!this.clustered) {
+      this.history.record(devId, pipe, event, message, 0);
+      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
+    }
+    // Cluster: sent to the other nodes first, then here, so an INSERT that fails (Redis down)
+    // was delivered nowhere and stored nowhere. History is stored once, by this node.
+    const time = unixNow();
+    const m: ClusterMessage = { kind: "pipe", devId, pipe, event, message, time };
+    return this.toCluster(pipeTopic(devId, pipe), m).then(() => {
+      this.history.record(devId, pipe, event, message, 0);
+      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, time));
+    });
   }
 
   /** Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count. */
@@ -150,11 +215,29 @@ export class CometNode {
     event: string,
     body: string,
     anonymous: boolean,
-  ): number {
+  ): number | Promise<number> {
     this.stats.published.web++;
     const userId = anonymous ? 0 : sub.userId;
     this.history.record(sub.devId, pipe, event, body, userId);
-    return this.pipes.fanout(sub.devId, pipe, webPipeMessage(pipe, event, body, userId), sub);
+    const devId = sub.devId;
+    const time = unixNow();
+    const here = this.pipes.fanout(
+      devId,
+      pipe,
+      webPipeMessage(pipe, event, body, userId, time),
+      sub,
+    );
+    if (!this.clustered) return here;
+    // The report counts every node's subscribers (presence), this node's as actually written.
+    const m: ClusterMessage = { kind: "web", devId, pipe, event, body, userId, time };
+    const localCount = this.pipes.count(devId, pipe);
+    return Promise.all([
+      this.toCluster(pipeTopic(devId, pipe), m),
+      this.presence.subscriberCount(devId, pipe),
+    ]).then(([, total]) => here + Math.max(0, total - localCount), (e) => {
+      this.clusterFailed("web_pipe2", e);
+      return here;
+    });
   }
 
   /**
@@ -169,13 +252,24 @@ export class CometNode {
     options: { queue?: boolean } = {},
   ): Promise<number> {
     this.stats.published.private++;
+    // Cluster: the other nodes holding the user first (rejects, and nothing happens, when they
+    // cannot be reached); the count says whether any node took it.
+    const elsewhere = this.clustered
+      ? await this.toCluster(userTopic(devId, userId), {
+        kind: "private",
+        devId,
+        userId,
+        event,
+        message,
+      })
+      : 0;
     let delivered = 0;
     const outbound = privateMessage(event, message);
     for (const sub of this.users.deliverableOf(devId, userId)) {
       if (sub.send(outbound)) delivered++;
     }
     // Cluster traffic (spec cometql.md §7.5) is delivered locally only, never queued.
-    if (delivered === 0 && options.queue !== false) {
+    if (delivered === 0 && elsewhere === 0 && options.queue !== false) {
       await this.storage.enqueuePrivate({
         id: newMessageId(),
         devId,
@@ -185,23 +279,37 @@ export class CometNode {
         time: unixNow(),
       });
       this.stats.privateQueued++;
+      // A tab that connected on another node while this ran has read its queue already, but
+      // it listens to the user's topic by then: it is told to read again.
+      if (this.clustered) {
+        this.toCluster(userTopic(devId, userId), { kind: "queued", devId, userId }).catch((e) =>
+          this.clusterFailed("queue notice", e)
+        );
+      }
     }
-    return delivered;
+    return delivered + elsewhere;
   }
 
   // ---- queries ----
 
-  /** Authorized browser connections of the tenant here (`SHOW STATUS` user_online, §12.1). */
-  authorizedConnections(devId: number): number {
-    return this.users.connectionCount(devId);
+  /** Authorized browser connections of the tenant on every node (`SHOW STATUS` user_online). */
+  authorizedConnections(devId: number): Promise<number> {
+    return this.presence.connectionCount(devId);
   }
 
-  countSubscribers(devId: number, pipe: string): number {
+  /** Subscribers of the pipe on every node (`pipes`, `pipe_count`). */
+  countSubscribers(devId: number, pipe: string): Promise<number> {
+    return this.presence.subscriberCount(devId, pipe);
+  }
+
+  /** Subscribers of the pipe on every node, newest first (`users_in_pipes`, `track_pipe_users`). */
+  subscribersOf(devId: number, pipe: string): Promise<PresenceEntry[]> {
+    return this.presence.subscribers(devId, pipe);
+  }
+
+  /** Subscribers of the pipe on this node only. */
+  localSubscriberCount(devId: number, pipe: string): number {
     return this.pipes.count(devId, pipe);
-  }
-
-  subscribersOf(devId: number, pipe: string): Subscriber[] {
-    return this.pipes.subscribersOf(devId, pipe);
   }
 
   readHistory(devId: number, pipe: string, limit = 99): Promise<HistoryEntry[]> {
@@ -222,12 +330,16 @@ export class CometNode {
     return this.history.length(devId, pipe);
   }
 
-  setPipeLength(devId: number, pipe: string, length: number): Promise<void> {
-    return this.history.setLength(devId, pipe, length);
+  async setPipeLength(devId: number, pipe: string, length: number): Promise<void> {
+    this.assertClusterReachable();
+    await this.history.setLength(devId, pipe, length);
+    this.tellOthers({ kind: "pipeLength", devId, pipe, length });
   }
 
-  deletePipeSettings(devId: number, pipe: string): Promise<void> {
-    return this.history.deleteSettings(devId, pipe);
+  async deletePipeSettings(devId: number, pipe: string): Promise<void> {
+    this.assertClusterReachable();
+    await this.history.deleteSettings(devId, pipe);
+    this.tellOthers({ kind: "pipeLength", devId, pipe, length: null });
   }
 
   // ---- auth (spec §5) ----
@@ -236,18 +348,26 @@ export class CometNode {
     return this.auth.getHash(devId, userId);
   }
 
-  setAuthHash(devId: number, userId: number, hash: string): Promise<void> {
-    return this.auth.setHash(devId, userId, hash);
+  async setAuthHash(devId: number, userId: number, hash: string): Promise<void> {
+    this.assertClusterReachable();
+    await this.auth.setHash(devId, userId, hash);
+    this.tellOthers({ kind: "auth", devId, userId, kick: false });
   }
 
-  /** Removes the hash and drops every connection of the user so they re-authenticate (§5.4). */
+  /**
+   * Removes the hash and drops every connection of the user, on every node, so they
+   * re-authenticate (§5.4).
+   */
   async deleteAuthHash(devId: number, userId: number): Promise<void> {
+    this.assertClusterReachable();
     await this.auth.deleteHash(devId, userId);
     this.kick(devId, userId);
+    this.tellOthers({ kind: "auth", devId, userId, kick: true });
   }
 
   /** Stores the token as revoked; if it still verifies, its user loses hash and connections. */
   async revokeToken(devId: number, token: string): Promise<void> {
+    this.assertClusterReachable();
     await this.storage.revokeToken(devId, token);
     const userId = await this.auth.verifiedUserId(devId, token);
     if (userId !== undefined && userId > 0) await this.deleteAuthHash(devId, userId);
@@ -264,10 +384,10 @@ export class CometNode {
 
   // ---- presence (spec §5.6) ----
 
-  /** 0 = online on this node, Unix time = last seen, −1 = unknown. */
+  /** 0 = online on some node, Unix time = last seen, −1 = unknown. */
   async lastOnline(devId: number, userId: number): Promise<number> {
-    if (this.users.isOnline(devId, userId)) return 0;
-    const seen = this.users.lastSeenOf(devId, userId);
+    if (await this.presence.isOnline(devId, userId)) return 0;
+    const seen = await this.presence.lastSeen(devId, userId);
     if (seen !== undefined) return seen;
     const stored = await this.storage.getUserTime(devId, userId);
     return stored === null || stored === 0 ? -1 : stored;
@@ -322,30 +442,30 @@ export class CometNode {
 
   /** Unsubscribes; the remaining subscribers of a `track_*` pipe hear about it (S10). */
   private leave(sub: Subscriber, pipe: string): void {
-    this.pipes.unsubscribe(sub, pipe);
-    if (pipe.startsWith("track_")) {
-      this.pipes.fanout(
-        sub.devId,
-        pipe,
-        trackMessage(pipe, "unsubscription", sub.userId, sub.uuid),
-      );
+    if (this.pipes.unsubscribe(sub, pipe) && this.clustered) {
+      this.broker.unsubscribe(pipeTopic(sub.devId, pipe));
     }
+    if (this.clustered) this.presence.unsubscribed(sub, pipe);
+    if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, true);
+  }
+
+  /** S10 to the pipe's subscribers on every node. */
+  private announceTrack(sub: Subscriber, pipe: string, unsubscribed: boolean): void {
+    const kind = unsubscribed ? "unsubscription" : "subscription";
+    const time = unixNow();
+    this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, kind, sub.userId, sub.uuid, time));
+    if (!this.clustered) return;
+    const { devId, userId, uuid } = sub;
+    const m: ClusterMessage = { kind: "track", devId, pipe, unsubscribed, userId, uuid, time };
+    this.toCluster(pipeTopic(devId, pipe), m).catch((e) => this.clusterFailed("track event", e));
   }
 
   /**
-   * Queue deliveries of one user run one after another, so two tabs connecting at once never
-   * both send the same queued message.
+   * Queue deliveries of one user run one after another, on every node (the presence lock), so
+   * two tabs connecting at once never both send the same queued message.
    */
   private deliverQueue(sub: Subscriber): Promise<void> {
-    const key = `${sub.devId}:${sub.userId}`;
-    const next = (this.queueDeliveries.get(key) ?? Promise.resolve()).then(() =>
-      this.deliverQueueTo(sub)
-    );
-    this.queueDeliveries.set(key, next);
-    next.then(() => {
-      if (this.queueDeliveries.get(key) === next) this.queueDeliveries.delete(key);
-    });
-    return next;
+    return this.presence.withUserLock(sub.devId, sub.userId, () => this.deliverQueueTo(sub));
   }
 
   /** Sends the queue oldest first; removes exactly what was written (compat.md point 2). */
@@ -373,14 +493,119 @@ export class CometNode {
     if (this.config.main.sendUserOnlineEvents) this.announce(devId, userId, true);
   }
 
-  private userWentOffline(sub: Subscriber, now: number): void {
-    if (this.config.main.saveUsersLastOnlineTime) this.saveUserTime(sub.devId, sub.userId, now);
-    if (this.config.main.sendUserOfflineEvents) this.announce(sub.devId, sub.userId, false);
+  private userWentOffline(devId: number, userId: number, now: number): void {
+    if (this.config.main.saveUsersLastOnlineTime) this.saveUserTime(devId, userId, now);
+    if (this.config.main.sendUserOfflineEvents) this.announce(devId, userId, false);
   }
 
+  /** S9 on `user_status_<id>`, on every node. */
   private announce(devId: number, userId: number, online: boolean): void {
     this.stats.published.presence++;
-    this.pipes.fanout(devId, `user_status_${userId}`, presenceMessage(userId, online));
+    const pipe = `user_status_${userId}`;
+    this.pipes.fanout(devId, pipe, presenceMessage(userId, online));
+    if (!this.clustered) return;
+    this.toCluster(pipeTopic(devId, pipe), { kind: "presence", devId, userId, online })
+      .catch((e) => this.clusterFailed("presence event", e));
+  }
+
+  // ---- the cluster (issue 12); none of this runs on a single node ----
+
+  /** Publishes to the other nodes; rejects (and sends nothing) when they cannot be reached. */
+  private toCluster(topic: string, m: ClusterMessage): Promise<number> {
+    if (!this.broker.isAvailable()) {
+      return Promise.reject(new ClusterUnavailableError("Redis is not reachable"));
+    }
+    return this.broker.publish(topic, encodeClusterMessage(m));
+  }
+
+  /** A change other nodes must hear about is refused up front while they cannot be reached. */
+  private assertClusterReachable(): void {
+    if (this.clustered && !this.broker.isAvailable()) {
+      throw new ClusterUnavailableError("Redis is not reachable; nothing was changed");
+    }
+  }
+
+  /** Cache invalidations for every other node; a node that misses one resyncs on reconnect. */
+  private tellOthers(m: ClusterMessage): void {
+    if (!this.clustered) return;
+    this.toCluster(CONTROL_TOPIC, m).catch((e) => this.clusterFailed("cache invalidation", e));
+  }
+
+  /** Subscribes the node to a topic; a failure is retried by the broker on reconnect. */
+  private listen(topic: string): Promise<void> {
+    return this.broker.subscribe(topic).catch((e) => this.clusterFailed(`subscribe ${topic}`, e));
+  }
+
+  private clusterFailed(what: string, e: unknown): void {
+    this.log.warn("cluster", `${what} failed: ${(e as Error)?.message ?? e}`);
+  }
+
+  /** What another node published on a topic this node listens to. */
+  private receive(payload: string): void {
+    const m = decodeClusterMessage(payload);
+    if (m === undefined) {
+      this.log.warn("cluster", `unreadable message from another node: ${payload.slice(0, 80)}`);
+      return;
+    }
+    switch (m.kind) {
+      case "pipe":
+        this.pipes.fanout(m.devId, m.pipe, pipeMessage(m.pipe, m.event, m.message, m.time));
+        return;
+      case "web":
+        this.pipes.fanout(
+          m.devId,
+          m.pipe,
+          webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time),
+        );
+        return;
+      case "presence":
+        this.pipes.fanout(m.devId, `user_status_${m.userId}`, presenceMessage(m.userId, m.online));
+        return;
+      case "track": {
+        const kind = m.unsubscribed ? "unsubscription" : "subscription";
+        this.pipes.fanout(m.devId, m.pipe, trackMessage(m.pipe, kind, m.userId, m.uuid, m.time));
+        return;
+      }
+      case "private": {
+        const outbound = privateMessage(m.event, m.message);
+        for (const sub of this.users.deliverableOf(m.devId, m.userId)) sub.send(outbound);
+        return;
+      }
+      case "queued":
+        for (const sub of this.users.deliverableOf(m.devId, m.userId)) {
+          this.deliverQueue(sub);
+          return;
+        }
+        return;
+      case "auth":
+        this.auth.forgetHash(m.devId, m.userId);
+        if (m.kick) this.kick(m.devId, m.userId);
+        return;
+      case "pipeLength":
+        this.history.applyLength(m.devId, m.pipe, m.length);
+        return;
+    }
+  }
+
+  /** The link to the other nodes is back: what was missed meanwhile is read from storage. */
+  private resync(): void {
+    this.auth.forgetAllHashes();
+    this.history.load().catch((e) => this.log.warn("cluster", `pipe settings not reloaded: ${e}`));
+  }
+
+  /** The registries as the presence driver reads them. */
+  private localState(): LocalState {
+    const { pipes, users } = this;
+    return {
+      subscribersOf: (devId, pipe) => pipes.subscribersOf(devId, pipe),
+      countSubscribers: (devId, pipe) => pipes.count(devId, pipe),
+      forEachSubscription: (fn) => pipes.forEachSubscription(fn),
+      forEachConnection: (fn) => users.forEachConnection(fn),
+      isOnline: (devId, userId) => users.isOnline(devId, userId),
+      userConnectionCount: (devId, userId) => users.countOf(devId, userId),
+      lastSeenOf: (devId, userId) => users.lastSeenOf(devId, userId),
+      connectionCount: (devId) => users.connectionCount(devId),
+    };
   }
 
   private saveUserTime(devId: number, userId: number, time: number): void {

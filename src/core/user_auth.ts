@@ -71,6 +71,16 @@ export class UserAuth {
     await this.storage.deleteAuthHash(devId, userId);
   }
 
+  /** Another node changed the user's hash: the next lookup reads storage. */
+  forgetHash(devId: number, userId: number): void {
+    this.hashes.delete(`${devId}:${userId}`);
+  }
+
+  /** Changes may have been missed (the link to the other nodes was down): read storage again. */
+  forgetAllHashes(): void {
+    this.hashes.clear();
+  }
+
   /** Forget cached secrets, e.g. after the password was reloaded. */
   resetSecrets(): void {
     this.secrets.clear();

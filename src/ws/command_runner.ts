@@ -42,8 +42,14 @@ export function runCommand(
     case "webPipe": {
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
       const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
-      conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
-      return;
+      if (typeof n === "number") {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
+        return;
+      }
+      // Several nodes: the report waits for the count of every node's subscribers.
+      return n.then((count) => {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, count));
+      }, failed(node, `web_pipe2 ${cmd.pipe}`));
     }
     case "pipeLog":
       return node.readHistory(conn.devId, cmd.pipe, HISTORY_PER_REQUEST).then((entries) => {
@@ -52,16 +58,14 @@ export function runCommand(
         }
       }, failed(node, `pipe_log ${cmd.pipe}`));
     case "pipeCount":
-      conn.send(pipeCountMessage(node.countSubscribers(conn.devId, cmd.pipe), cmd.marker));
-      return;
-    case "trackPipeUsers": {
-      const users = node.subscribersOf(conn.devId, cmd.pipe).map((s) => ({
-        user_id: s.userId,
-        uuid: s.uuid,
-      }));
-      conn.send(trackUsersMessage(users, cmd.marker));
-      return;
-    }
+      return node.countSubscribers(conn.devId, cmd.pipe).then((count) => {
+        conn.send(pipeCountMessage(count, cmd.marker));
+      }, failed(node, `pipe_count ${cmd.pipe}`));
+    case "trackPipeUsers":
+      return node.subscribersOf(conn.devId, cmd.pipe).then((subscribers) => {
+        const users = subscribers.map((s) => ({ user_id: s.userId, uuid: s.uuid }));
+        conn.send(trackUsersMessage(users, cmd.marker));
+      }, failed(node, `track_pipe_users ${cmd.pipe}`));
     case "userData":
       return node.userData(conn.devId, cmd.userId).then((data) => {
         conn.send(userDataMessage(cmd.userId, data, cmd.marker));
