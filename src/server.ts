@@ -10,7 +10,10 @@ import type { Config } from "./config/config.ts";
 import { startCometqlListener } from "./cometql/cometql_listener.ts";
 import { CometNode } from "./core/comet_node.ts";
 import type { Logger } from "./log.ts";
+import { resolve } from "node:path";
 import { openStorage } from "./storage/open_storage.ts";
+import { openCluster } from "./cluster/open_cluster.ts";
+import type { NodeIdentity } from "./cluster/node_identity.ts";
 import { startWsListener } from "./ws/ws_listener.ts";
 
 export interface RunningServer {
@@ -46,7 +49,8 @@ export async function startServer(
   const driver = await openStorage(config, (level, msg) => log[level]("storage", msg));
   // Every storage call is timed for /metrics; `node` exists before the first call completes.
   const storage = measureStorage(driver, (ms, failed) => node.stats.observeStorage(ms, failed));
-  const node: CometNode = new CometNode(config, storage, log);
+  const cluster = openCluster(config.redis, await nodeIdentity(config), log);
+  const node: CometNode = new CometNode(config, storage, log, cluster);
   let ws: Listener | undefined;
   let ql: Listener | undefined;
   let admin: AdminListener | undefined;
@@ -118,6 +122,16 @@ function reload(node: CometNode, log: Logger, next: Config, qlPort: number): voi
     log.warn("config", `changed but applied only after a restart: ${needRestart.join(", ")}`);
   }
   warnAboutExposure(node.config, log, qlPort);
+}
+
+/** Host and storage of this node, for the cluster's storage check (cluster/node_identity.ts). */
+async function nodeIdentity(config: Config): Promise<NodeIdentity> {
+  const { db } = config;
+  if (db.host !== "") {
+    return { host: Deno.hostname(), storage: `mysql://${db.host}:${db.port}/${db.name}` };
+  }
+  const path = await Deno.realPath(db.file).catch(() => resolve(db.file));
+  return { host: Deno.hostname(), storage: `sqlite:${path}` };
 }
 
 /** Default passwords are fine on loopback and dangerous anywhere else. */

@@ -8,6 +8,7 @@
  *   `<p>n:<node>:keys`           set: every key above of that node (for removal)
  *   `<p>seen:<dev>`              hash: user id → when the user's last connection anywhere closed
  *   `<p>lock:<dev>:<user>`       the offline queue's lock (SET NX PX)
+ *   `<p>node-info`               hash: node id → host and storage (the start-up check)
  * Every cluster-wide answer is one Lua script that reads only nodes whose registration has not
  * expired, so a killed node's users read as offline `nodeTtlMs` after its last heartbeat at the
  * latest. A live node then removes the dead one's keys (one node wins the ZREM) and reports its
@@ -27,6 +28,7 @@ import type {
 } from "./presence.ts";
 import { connectRedis, firstConnect, newNodeId, type RedisSettings } from "./redis_connection.ts";
 import { CONNECTION_SCRIPT, READ_SCRIPT } from "./redis_presence_scripts.ts";
+import { type NodeIdentity, storageConflict } from "./node_identity.ts";
 
 /** Longest a node holds the offline-queue lock of a user (it is released when done). */
 const LOCK_TTL_MS = 10_000;
@@ -50,6 +52,7 @@ export class RedisPresence implements Presence {
     private settings: RedisSettings,
     private log: Logger,
     readonly stats = new ClusterStats(),
+    private identity?: NodeIdentity,
   ) {
     this.p = settings.prefix;
     this.redis = connectRedis(settings, `comet-presence-${this.nodeId}`);
@@ -63,7 +66,12 @@ export class RedisPresence implements Presence {
     this.local = local;
     this.events = events;
     // Registered before the node serves, so its first connections count cluster-wide.
-    if (await firstConnect(this.redis, this.settings.connectTimeoutMs)) await this.registerAll();
+    if (await firstConnect(this.redis, this.settings.connectTimeoutMs)) {
+      await this.checkStorage();
+      await this.registerAll();
+    } else {
+      this.log.error("cluster", "Redis not reachable at start: presence registers once it is");
+    }
     this.heartbeat = setInterval(() => this.beat(), this.settings.heartbeatMs);
   }
 
@@ -75,6 +83,20 @@ export class RedisPresence implements Presence {
     }
     if (this.redis.status === "ready") await this.redis.quit().catch(() => {});
     else this.redis.disconnect();
+  }
+
+  /** Refuses to join live nodes that use another storage (node_identity.ts). */
+  private async checkStorage(): Promise<void> {
+    if (this.identity === undefined) return;
+    const live = await this.redis.zrangebyscore(`${this.p}nodes`, Date.now(), "+inf");
+    const infos = live.length === 0 ? [] : await this.redis.hmget(`${this.p}node-info`, ...live);
+    const others = infos.filter((i): i is string => i !== null).map((i) => JSON.parse(i));
+    const conflict = storageConflict(this.identity, others);
+    if (conflict !== undefined) {
+      this.redis.disconnect();
+      throw new Error(`cannot join the cluster on ${this.settings.prefix}: ${conflict}`);
+    }
+    await this.redis.hset(`${this.p}node-info`, this.nodeId, JSON.stringify(this.identity));
   }
 
   // ---- changes on this node ----
@@ -330,11 +352,13 @@ export class RedisPresence implements Presence {
     }
     for (const [devId, userIds] of lost) this.events?.usersLost(devId, userIds, now);
     await this.removeNodeKeys(node);
+    await this.redis.hdel(`${this.p}node-info`, node);
     this.log.info("cluster", `node ${node} stopped renewing its presence: removed`);
   }
 
   private async removeNode(node: string): Promise<void> {
     await this.redis.zrem(`${this.p}nodes`, node);
+    await this.redis.hdel(`${this.p}node-info`, node);
     await this.removeNodeKeys(node);
   }
 

@@ -69,6 +69,18 @@ export interface Config {
     /** History rows are written in batches at most this many ms after the publish. */
     historyFlushMs: number;
   };
+  /**
+   * Scale-out (issue 12): several nodes as one server through Redis; undefined without a
+   * `[redis]` url (one node, local engines).
+   */
+  redis?: {
+    url: string;
+    prefix: string;
+    connectTimeoutMs: number;
+    commandTimeoutMs: number;
+    heartbeatMs: number;
+    nodeTtlMs: number;
+  };
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
   contentTypes: Record<string, string>;
@@ -110,6 +122,14 @@ const USED: Record<string, Set<string> | "any"> = {
     "queue_max_per_user",
     "queue_max_age_days",
     "history_flush_ms",
+  ]),
+  redis: new Set([
+    "url",
+    "key_prefix",
+    "connect_timeout",
+    "command_timeout",
+    "heartbeat",
+    "node_ttl",
   ]),
   log: "any",
   "content-type": "any",
@@ -219,6 +239,17 @@ export function buildConfig(ini: IniFile): Config {
   config.log.tags = logTagLevels(tagEntries, (e) => intOf(e, ini.path, 0, 600), warnings, ini.path);
   for (const e of ini.entries) {
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
+  }
+  const redisUrl = r.str("redis", "url", "");
+  if (redisUrl !== "") {
+    config.redis = {
+      url: redisUrl,
+      prefix: r.str("redis", "key_prefix", "comet:"),
+      connectTimeoutMs: r.int("redis", "connect_timeout", 2000, 100, 600000),
+      commandTimeoutMs: r.int("redis", "command_timeout", 2000, 100, 600000),
+      heartbeatMs: r.int("redis", "heartbeat", 1000, 100, 60000),
+      nodeTtlMs: r.int("redis", "node_ttl", 5000, 300, 600000),
+    };
   }
   checkPortClashes(ini, config);
   return config;

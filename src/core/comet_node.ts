@@ -4,6 +4,7 @@
  */
 import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/broker.ts";
 import { ClusterUnavailableError } from "../cluster/cluster_error.ts";
+import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
 import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
@@ -41,6 +42,8 @@ const SETTINGS_RETRY_MS = 2000;
 export interface ClusterEngines {
   broker?: Broker;
   presence?: Presence;
+  /** What the drivers count, for `/metrics`. */
+  stats?: ClusterStats;
 }
 
 export class CometNode {
@@ -54,6 +57,7 @@ export class CometNode {
   private settingsRetry: ReturnType<typeof setInterval> | undefined;
   readonly broker: Broker;
   readonly presence: Presence;
+  readonly clusterStats: ClusterStats;
   /**
    * Other nodes may exist (`[redis]`): publishes also go to the broker. False on a single node,
    * whose hot paths then stay exactly as they were (no encoding, no await).
@@ -69,6 +73,7 @@ export class CometNode {
     this.broker = engines.broker ?? new LocalBroker();
     this.presence = engines.presence ?? new LocalPresence(this.localState());
     this.clustered = this.broker.shared;
+    this.clusterStats = engines.stats ?? new ClusterStats();
     this.history = new PipeHistory(
       storage,
       log,
@@ -172,8 +177,11 @@ export class CometNode {
   /**
    * Replaces the connection's pipe set (spec §3.1). Pipes kept in both lists stay silent, so a
    * resent list does not make `track_*` subscribers see unsubscription/subscription pairs.
+   * With other nodes, resolves once their publishes to the new pipes reach this node (the
+   * browser's next command runs after that).
    */
-  setSubscriptions(sub: Subscriber, pipes: string[]): void {
+  setSubscriptions(sub: Subscriber, pipes: string[]): void | Promise<void> {
+    let listening: Promise<void>[] | undefined;
     const wanted = new Set(pipes);
     for (const pipe of [...sub.pipes]) {
       if (!wanted.has(pipe)) this.leave(sub, pipe);
@@ -183,10 +191,11 @@ export class CometNode {
       // Current subscribers hear about it; the subscriber itself never does.
       if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
       if (this.pipes.subscribe(sub, pipe) && this.clustered) {
-        this.listen(pipeTopic(sub.devId, pipe));
+        (listening ??= []).push(this.listen(pipeTopic(sub.devId, pipe)));
       }
       if (this.clustered) this.presence.subscribed(sub, pipe);
     }
+    if (listening !== undefined) return Promise.all(listening).then(() => {});
   }
 
   // ---- publishing ----

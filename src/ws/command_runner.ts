@@ -33,12 +33,14 @@ export function runCommand(
 ): Promise<void> | undefined {
   const cmd = parseCommand(payload, conn.userId > 0);
   switch (cmd.kind) {
-    case "subscription":
+    case "subscription": {
       // §3.1: a list that closes the connection subscribes nothing (the close leaves all pipes).
-      if (!cmd.close) node.setSubscriptions(conn, cmd.pipes);
+      // With other nodes, the next command waits until their publishes to the new pipes arrive.
+      const listening = cmd.close ? undefined : node.setSubscriptions(conn, cmd.pipes);
       sendErrors(conn, cmd.errors);
       if (cmd.close) conn.closeAfterWrite();
-      return;
+      return listening ?? undefined;
+    }
     case "webPipe": {
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
       const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
