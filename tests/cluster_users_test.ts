@@ -218,7 +218,8 @@ Deno.test("cluster: track_ events, pipe count, users_in_pipes and pipes answer f
     ]);
     await eventually(
       "two in track_room",
-      async () => (await rows(ql, "SELECT * FROM pipes WHERE name = 'track_room'"))[0]?.users === "2",
+      async () =>
+        (await rows(ql, "SELECT * FROM pipes WHERE name = 'track_room'"))[0]?.users === "2",
     );
     const members = await rows(ql, "SELECT * FROM users_in_pipes WHERE name = 'track_room'");
     assert.deepEqual(members.map((m) => m.user_id), ["12", "11"], "newest first");
