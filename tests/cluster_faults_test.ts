@@ -221,3 +221,14 @@ Deno.test("cluster: processes on one host share one SQLite file under concurrent
     await cluster.dispose();
   }
 });
+
+Deno.test("cluster: processes opening one new SQLite file at once all start (schema made once)", async () => {
+  const cluster = await startCluster(0);
+  try {
+    const starts = await Promise.allSettled([0, 1, 2, 3, 4, 5].map(() => cluster.addNode()));
+    const failed = starts.filter((s) => s.status === "rejected") as PromiseRejectedResult[];
+    assert.deepEqual(failed.map((f) => String(f.reason).slice(0, 300)), []);
+  } finally {
+    await cluster.dispose();
+  }
+});
