@@ -7,12 +7,9 @@ import { ClusterUnavailableError } from "../cluster/cluster_error.ts";
 import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
-import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
-import {
-  type ClusterMessage,
-  decodeClusterMessage,
-  encodeClusterMessage,
-} from "./cluster_messages.ts";
+import type { Presence, PresenceEntry } from "../cluster/presence.ts";
+import { type ClusterMessage, encodeClusterMessage } from "./cluster_messages.ts";
+import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
 import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
@@ -71,7 +68,7 @@ export class CometNode {
     engines: ClusterEngines = {},
   ) {
     this.broker = engines.broker ?? new LocalBroker();
-    this.presence = engines.presence ?? new LocalPresence(this.localState());
+    this.presence = engines.presence ?? new LocalPresence(localStateOf(this.pipes, this.users));
     this.clustered = this.broker.shared;
     this.clusterStats = engines.stats ?? new ClusterStats();
     this.history = new PipeHistory(
@@ -89,11 +86,20 @@ export class CometNode {
    * start) it retries in the background until the load succeeds; live delivery works meanwhile.
    */
   async start(): Promise<void> {
+    const inbox: ClusterInbox = {
+      pipes: this.pipes,
+      users: this.users,
+      auth: this.auth,
+      history: this.history,
+      log: this.log,
+      deliverQueue: (sub) => this.deliverQueue(sub),
+      kick: (devId, userId) => this.kick(devId, userId),
+    };
     await this.broker.start({
-      message: (payload) => this.receive(payload),
+      message: (payload) => receiveFromCluster(inbox, payload),
       reconnected: () => this.resync(),
     });
-    await this.presence.start(this.localState(), {
+    await this.presence.start(localStateOf(this.pipes, this.users), {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
@@ -549,72 +555,10 @@ export class CometNode {
     this.log.warn("cluster", `${what} failed: ${(e as Error)?.message ?? e}`);
   }
 
-  /** What another node published on a topic this node listens to. */
-  private receive(payload: string): void {
-    const m = decodeClusterMessage(payload);
-    if (m === undefined) {
-      this.log.warn("cluster", `unreadable message from another node: ${payload.slice(0, 80)}`);
-      return;
-    }
-    switch (m.kind) {
-      case "pipe":
-        this.pipes.fanout(m.devId, m.pipe, pipeMessage(m.pipe, m.event, m.message, m.time));
-        return;
-      case "web":
-        this.pipes.fanout(
-          m.devId,
-          m.pipe,
-          webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time),
-        );
-        return;
-      case "presence":
-        this.pipes.fanout(m.devId, `user_status_${m.userId}`, presenceMessage(m.userId, m.online));
-        return;
-      case "track": {
-        const kind = m.unsubscribed ? "unsubscription" : "subscription";
-        this.pipes.fanout(m.devId, m.pipe, trackMessage(m.pipe, kind, m.userId, m.uuid, m.time));
-        return;
-      }
-      case "private": {
-        const outbound = privateMessage(m.event, m.message);
-        for (const sub of this.users.deliverableOf(m.devId, m.userId)) sub.send(outbound);
-        return;
-      }
-      case "queued":
-        for (const sub of this.users.deliverableOf(m.devId, m.userId)) {
-          this.deliverQueue(sub);
-          return;
-        }
-        return;
-      case "auth":
-        this.auth.forgetHash(m.devId, m.userId);
-        if (m.kick) this.kick(m.devId, m.userId);
-        return;
-      case "pipeLength":
-        this.history.applyLength(m.devId, m.pipe, m.length);
-        return;
-    }
-  }
-
   /** The link to the other nodes is back: what was missed meanwhile is read from storage. */
   private resync(): void {
     this.auth.forgetAllHashes();
     this.history.load().catch((e) => this.log.warn("cluster", `pipe settings not reloaded: ${e}`));
-  }
-
-  /** The registries as the presence driver reads them. */
-  private localState(): LocalState {
-    const { pipes, users } = this;
-    return {
-      subscribersOf: (devId, pipe) => pipes.subscribersOf(devId, pipe),
-      countSubscribers: (devId, pipe) => pipes.count(devId, pipe),
-      forEachSubscription: (fn) => pipes.forEachSubscription(fn),
-      forEachConnection: (fn) => users.forEachConnection(fn),
-      isOnline: (devId, userId) => users.isOnline(devId, userId),
-      userConnectionCount: (devId, userId) => users.countOf(devId, userId),
-      lastSeenOf: (devId, userId) => users.lastSeenOf(devId, userId),
-      connectionCount: (devId) => users.connectionCount(devId),
-    };
   }
 
   private saveUserTime(devId: number, userId: number, time: number): void {
