@@ -77,7 +77,7 @@ Deno.test("real MySQL clients", async (t) => {
       assert(status.stdout.includes("Current database:\tCometQL_v1"));
       const denied = await runMysqlCli(port, "select 1", [], "wrong");
       assertEquals(denied.code, 1);
-      assert(denied.stderr.includes("ERROR 16 (HY000): Authentication failure"), denied.stderr);
+      assert(denied.stderr.includes("ERROR 16 (28000): Authentication failure"), denied.stderr);
     });
 
     await t.step("PHP mysqli: the tutorial's code with mysqli_real_escape_string", async () => {
@@ -96,7 +96,7 @@ Deno.test("real MySQL clients", async (t) => {
         mysqli_query($comet, "select * from nope");
         echo "|", mysqli_errno($comet), "|", mysqli_error($comet), "|", mysqli_sqlstate($comet);
       `);
-      assertEquals(out, "ok|15|Table doesn't exist|HY000");
+      assertEquals(out, "ok|15|Table doesn't exist|42S02");
       assertEquals(sub.received, [TRICKY, TRICKY]);
       sub.stop();
     });
@@ -112,13 +112,18 @@ Deno.test("real MySQL clients", async (t) => {
         $s = mysqli_prepare($c, "select id, hash from users_auth where id = ?");
         mysqli_stmt_bind_param($s, "i", $id);
         mysqli_stmt_execute($s);
-        echo json_encode(mysqli_fetch_all(mysqli_stmt_get_result($s), MYSQLI_ASSOC));
+        echo json_encode(mysqli_fetch_all(mysqli_stmt_get_result($s), MYSQLI_ASSOC)), ";";
+        // Column lengths as the client library reads them: the stored sizes, not 16 MiB each.
+        $meta = mysqli_stmt_result_metadata(mysqli_prepare($c, "select * from users_auth where id = ?"));
+        foreach (mysqli_fetch_fields($meta) as $f) echo $f->name, "=", $f->length, " ";
       `);
-      assertEquals(out, '1,31;[{"id":"31","hash":"hash31"}]');
+      assertEquals(out, '1,31;[{"id":"31","hash":"hash31"}];id=11 hash=128 ');
     });
 
     await t.step("PHP PDO: emulated prepares (default) and native prepares", async () => {
       const sub = listener(["pdo_pipe"], server.node);
+      const stats = server.node.stats;
+      const [prepares, executes] = [stats.qlStmtPrepares, stats.qlStmtExecutes];
       const out = await runPhp(`
         $dsn = "mysql:host=127.0.0.1;port=${port};dbname=CometQL_v1";
         $pdo = new PDO($dsn, "root", "CometQLPassword", [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
@@ -135,9 +140,14 @@ Deno.test("real MySQL clients", async (t) => {
       `);
       assertEquals(
         out,
-        '[{"name":"pdo_pipe","users":"1"}]|SQLSTATE[HY000]: General error: 3 Syntax error in query',
+        '[{"name":"pdo_pipe","users":"1"}]|SQLSTATE[42000]: Syntax error or access violation: 3 ' +
+          "Syntax error in query",
       );
       assertEquals(sub.received, [TRICKY, TRICKY]);
+      // The native PDO really prepared on the server (PDO falls back to emulation silently when
+      // it cannot parse the server version): two COM_STMT_PREPARE, two COM_STMT_EXECUTE. The
+      // emulating PDO sent none.
+      assertEquals([stats.qlStmtPrepares - prepares, stats.qlStmtExecutes - executes], [2, 2]);
       sub.stop();
     });
 
@@ -166,8 +176,21 @@ Deno.test("real MySQL clients", async (t) => {
         assertEquals<unknown>(rows, [{ name: "m2pipe", users: "1" }]);
         const [consts] = await c.execute("select ? as n, ? as s, ? as z", [5, "x", null]);
         assertEquals<unknown>(consts, [{ n: 5, s: "x", z: null }]);
-        const [multi] = await c.query("select 1 as a; select 'b' as b");
+        // No multipleStatements: several statements are a syntax error and nothing runs.
+        let multiCode = 0;
+        await c.query("select 1 as a; select 'b' as b").catch((e) => multiCode = e.errno);
+        assertEquals(multiCode, 3);
+        const m = await mysql2.createConnection({
+          host: "127.0.0.1",
+          port,
+          user: "root",
+          password: server.password,
+          database: "CometQL_v1",
+          multipleStatements: true,
+        });
+        const [multi] = await m.query("select 1 as a; select 'b' as b");
         assertEquals<unknown>(multi, [[{ a: 1 }], [{ b: "b" }]]);
+        await m.end();
         let code = 0;
         await c.query("select * from pipes").catch((e) => code = e.errno);
         assertEquals(code, 13);

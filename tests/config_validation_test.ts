@@ -167,6 +167,26 @@ Deno.test("out-of-range values and bad addresses are errors", () => {
   problemOf("[cometql]\nip = 300.1.1.1\n", /\[cometql\] ip: not an IP address/);
 });
 
+Deno.test("verbatim_backslashes: off by default; server-wide or a list of dev_ids", () => {
+  const d = config("");
+  assertEquals([d.cometql.verbatimBackslashes, [...d.cometql.verbatimBackslashesDevIds]], [
+    false,
+    [],
+  ]);
+  const c = config(
+    "[cometql]\nverbatim_backslashes = true\nverbatim_backslashes_dev_ids = 15, 20 ; legacy\n",
+  );
+  assertEquals([c.cometql.verbatimBackslashes, [...c.cometql.verbatimBackslashesDevIds]], [
+    true,
+    [15, 20],
+  ]);
+  assertEquals(c.warnings, []);
+  problemOf(
+    "[cometql]\nverbatim_backslashes_dev_ids = 15, x\n",
+    /^test\.conf:2: \[cometql\] verbatim_backslashes_dev_ids: not an integer: "x"$/,
+  );
+});
+
 Deno.test("malformed lines are errors naming the line, never quoting its text", () => {
   const m = problemOf("[main]\nnode_name = a\npassword s3cret\n", /^test\.conf:3: malformed line/);
   assert.ok(!m.includes("s3cret"), m);

@@ -56,8 +56,17 @@ async function describeColumns(session: SessionContext, stmt: Statement): Promis
   return [];
 }
 
-/** COM_STMT_PREPARE_OK, then parameter and column definitions, each block closed by EOF. */
-export function writePrepareOk(w: WireWriter, stmt: PreparedStatement, status: number): void {
+/**
+ * COM_STMT_PREPARE_OK, then parameter and column definitions, each block closed by EOF. A
+ * computed column's values are not known yet: its length is `maxValueBytes`, the longest query
+ * (no bound value can be longer than the query text that carries it).
+ */
+export function writePrepareOk(
+  w: WireWriter,
+  stmt: PreparedStatement,
+  status: number,
+  maxValueBytes: number,
+): void {
   w.beginPacket();
   w.u8(0x00);
   w.u32(stmt.id);
@@ -67,11 +76,11 @@ export function writePrepareOk(w: WireWriter, stmt: PreparedStatement, status: n
   w.u16(0); // warnings
   w.endPacket();
   if (stmt.params.length > 0) {
-    for (let i = 0; i < stmt.params.length; i++) writeColumn(w, textColumn("?"));
+    for (let i = 0; i < stmt.params.length; i++) writeColumn(w, textColumn("?"), 0);
     writeEof(w, status);
   }
   if (stmt.columns.length > 0) {
-    for (const c of stmt.columns) writeColumn(w, c);
+    for (const c of stmt.columns) writeColumn(w, c, maxValueBytes);
     writeEof(w, status);
   }
 }

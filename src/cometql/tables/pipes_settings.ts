@@ -13,6 +13,11 @@ export const pipesSettings: CometqlTable = {
     { name: "length", sqlType: "int(11)" },
   ],
 
+  checkInsert(row) {
+    const name = required(row, "name");
+    return isCometqlError(name) ? name : checkPipeName(name);
+  },
+
   async insert(ctx, row) {
     const name = required(row, "name");
     if (isCometqlError(name)) return name;

@@ -52,15 +52,29 @@ export function required(row: InsertRow, column: string): string | CometqlError 
   return v === undefined || v === null ? Errors.required(column) : v;
 }
 
+/**
+ * Largest user id: the storage columns are `int` (db.sql). Larger ids are refused here, before
+ * storage is asked (the original wrapped them at 2^31; a storage error would read as an outage).
+ */
+export const MAX_USER_ID = 2147483647;
+
 /** A user id for INSERT: > 0, else ERR 12 `The id field must be non-negative` (sic, spec §7.7). */
 export function positiveId(text: string): number | CometqlError {
   const id = lenientInt(text);
+  if (id > MAX_USER_ID) return Errors.idTooLarge;
   return id > 0 ? id : Errors.idNegative;
 }
 
-/** Key values of `id` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
+/** A user id for INSERT that may be 0 (spec §7.5): ≥ 0 and at most MAX_USER_ID. */
+export function nonNegativeId(text: string): number | CometqlError {
+  const id = lenientInt(text);
+  if (id > MAX_USER_ID) return Errors.idTooLarge;
+  return id >= 0 ? id : Errors.idNegative;
+}
+
+/** Key values of `id` converted to user ids; invalid (≤ 0 or too large) ones skipped (§7.7). */
 export function positiveIds(where: WhereValues): number[] | undefined {
-  return where.get("id")?.map(lenientInt).filter((id) => id > 0);
+  return where.get("id")?.map(lenientInt).filter((id) => id > 0 && id <= MAX_USER_ID);
 }
 
 /** Valid pipe names among the key values (others are skipped silently, spec §5.3). */
@@ -68,9 +82,9 @@ export function pipeNames(where: WhereValues): string[] | undefined {
   return where.get("name")?.filter(isPipeName);
 }
 
-/** Key values of `id` as user ids ≥ 0 (0 allowed); negative ones skipped (spec §7.5, §7.6). */
+/** Key values of `id` as user ids ≥ 0 (0 allowed); others skipped (spec §7.5, §7.6). */
 export function nonNegativeIds(where: WhereValues): number[] | undefined {
-  return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
+  return where.get("id")?.map(lenientInt).filter((id) => id >= 0 && id <= MAX_USER_ID);
 }
 
 /**
