@@ -14,6 +14,8 @@ export interface AuthResult {
 
 /** Tokens of this length or more are refused: the revoked-token column size (spec §5.2). */
 export const MAX_TOKEN_LENGTH = MAX_TOKEN_BYTES;
+/** The revoked-token column size in bytes, for the transports (they do not import storage). */
+export { MAX_TOKEN_BYTES };
 const ANONYMOUS: AuthResult = { authorized: false, hash: "" };
 
 export class UserAuth {

@@ -2,7 +2,7 @@
  * `revoked_tokens` (spec §7.9): JWTs that may no longer log in. INSERT also logs the token's
  * user out when the token verifies (the core does that).
  */
-import { MAX_TOKEN_BYTES } from "../../storage/storage.ts";
+import { MAX_TOKEN_BYTES } from "../../core/user_auth.ts";
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
