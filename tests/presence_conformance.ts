@@ -43,6 +43,7 @@ export class TestNode {
   readonly pipes = new PipeRegistry();
   readonly users = new UserRegistry();
   lost: { devId: number; userIds: number[] }[] = [];
+  cometqlConnections = 0;
 
   constructor(readonly presence: Presence) {}
 
@@ -57,6 +58,7 @@ export class TestNode {
       userConnectionCount: (d, u) => users.countOf(d, u),
       lastSeenOf: (d, u) => users.lastSeenOf(d, u),
       connectionCount: (d) => users.connectionCount(d),
+      cometqlConnections: () => this.cometqlConnections,
     };
     await this.presence.start(local, {
       usersLost: (devId, userIds) => this.lost.push({ devId, userIds }),
@@ -156,6 +158,23 @@ export function presenceConformance(name: string, make: () => Promise<PresenceBa
     assert.equal(await a.presence.lastSeen(0, 6), undefined);
     assert.equal(await a.presence.connectionCount(0), 0);
   });
+
+  test("CometQL connections: this node's own figure", async (node) => {
+    const a = await node();
+    a.cometqlConnections = 4;
+    assert.equal(await a.presence.cometqlConnections(), 4);
+  });
+
+  test("cluster: CometQL connections add up (others as of their last heartbeat)", async (node) => {
+    const [a, b] = [await node(), await node()];
+    a.cometqlConnections = 2;
+    b.cometqlConnections = 3;
+    const deadline = Date.now() + 5000;
+    while (await a.presence.cometqlConnections() !== 5 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await a.presence.cometqlConnections(), 5);
+  }, { cluster: true });
 
   test("the user lock runs one function at a time per user", async (node) => {
     const a = await node();

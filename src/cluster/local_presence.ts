@@ -59,6 +59,10 @@ export class LocalPresence implements Presence {
     return Promise.resolve(this.state.connectionCount(devId));
   }
 
+  cometqlConnections(): Promise<number> {
+    return Promise.resolve(this.state.cometqlConnections());
+  }
+
   withUserLock<T>(devId: number, userId: number, fn: () => Promise<T>): Promise<T> {
     const key = `${devId}:${userId}`;
     const next = (this.chains.get(key) ?? Promise.resolve()).then(fn, fn);

@@ -48,6 +48,8 @@ export interface LocalState {
   userConnectionCount(devId: number, userId: number): number;
   lastSeenOf(devId: number, userId: number): number | undefined;
   connectionCount(devId: number): number;
+  /** Open CometQL connections of this node (`SHOW STATUS` server_online). */
+  cometqlConnections(): number;
 }
 
 export interface PresenceEvents {
@@ -93,6 +95,11 @@ export interface Presence {
   lastSeen(devId: number, userId: number): Promise<number | undefined>;
   /** Authorized connections of the tenant on every node. */
   connectionCount(devId: number): Promise<number>;
+  /**
+   * Open CometQL connections on every node (`SHOW STATUS` server_online); other nodes' figures
+   * are at most one heartbeat old.
+   */
+  cometqlConnections(): Promise<number>;
   /**
    * Runs `fn` while no other node runs a function under the same user's lock: the offline
    * queue is handed out by one node at a time, so no queued message goes out twice.

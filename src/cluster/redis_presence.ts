@@ -9,6 +9,7 @@
  *   `<p>seen:<dev>`              hash: user id → when the user's last connection anywhere closed
  *   `<p>lock:<dev>:<user>`       the offline queue's lock (SET NX PX)
  *   `<p>node-info`               hash: node id → host and storage (the start-up check)
+ *   `<p>n:<node>:ql`             the node's open CometQL connections, renewed by heartbeat
  * Every cluster-wide answer is one Lua script that reads only nodes whose registration has not
  * expired, so a killed node's users read as offline `nodeTtlMs` after its last heartbeat at the
  * latest. A live node then removes the dead one's keys (one node wins the ZREM) and reports its
@@ -158,6 +159,12 @@ export class RedisPresence implements Presence {
     return Number(await this.read("card", `t:${devId}`));
   }
 
+  async cometqlConnections(): Promise<number> {
+    const others = Number(await this.read("sum", "ql"));
+    const mine = this.local?.cometqlConnections() ?? 0;
+    return others + mine;
+  }
+
   withUserLock<T>(devId: number, userId: number, fn: () => Promise<T>): Promise<T> {
     // One at a time within this process first, then across nodes.
     const key = `${devId}:${userId}`;
@@ -204,10 +211,10 @@ export class RedisPresence implements Presence {
     }
   }
 
-  private read(op: "count" | "list" | "card", suffix: string): Promise<unknown> {
+  private read(op: "count" | "list" | "card" | "sum", suffix: string): Promise<unknown> {
     return this.command(() =>
       // deno-lint-ignore no-explicit-any
-      (this.redis as any).cometRead(`${this.p}nodes`, op, Date.now(), this.p, suffix)
+      (this.redis as any).cometRead(`${this.p}nodes`, op, Date.now(), this.p, suffix, this.nodeId)
     );
   }
 
@@ -280,6 +287,9 @@ export class RedisPresence implements Presence {
         }
         this.registerAll();
       }
+      const ql = `${this.p}n:${this.nodeId}:ql`;
+      const count = this.local?.cometqlConnections() ?? 0;
+      await this.redis.set(ql, count, "PX", this.settings.nodeTtlMs);
       const live = await this.redis.zcount(`${this.p}nodes`, now, "+inf");
       this.liveNodes = live;
       const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", now - 1);

@@ -32,8 +32,9 @@ return total
 `;
 
 /**
- * KEYS: nodes. ARGV: op, now (ms), prefix, key suffix after `n:<node>:`.
- * op `count`: sum of HLEN; `list`: every node's HGETALL, concatenated; `card`: sum of SCARD.
+ * KEYS: nodes. ARGV: op, now (ms), prefix, key suffix after `n:<node>:`, this node's id.
+ * op `count`: sum of HLEN; `list`: every node's HGETALL, concatenated; `card`: sum of SCARD;
+ * `sum`: sum of the other nodes' plain values.
  */
 export const READ_SCRIPT = `
 local op = ARGV[1]
@@ -45,6 +46,8 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '+inf')) do
     total = total + redis.call('HLEN', key)
   elseif op == 'list' then
     for _, v in ipairs(redis.call('HGETALL', key)) do list[#list + 1] = v end
+  elseif op == 'sum' then
+    if node ~= ARGV[5] then total = total + tonumber(redis.call('GET', key) or '0') end
   else
     total = total + redis.call('SCARD', key)
   end

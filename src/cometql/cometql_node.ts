@@ -13,6 +13,7 @@ export type CometqlNode = Pick<
   | "sendPrivate"
   | "countSubscribers"
   | "authorizedConnections"
+  | "cometqlConnections"
   | "subscribersOf"
   | "readHistory"
   | "deleteHistory"

@@ -51,11 +51,12 @@ function rates(stats: NodeStats): number[] {
 async function sessionStatus(session: SessionContext): Promise<Pair[]> {
   const s = session.node.stats;
   const online = await session.node.authorizedConnections(session.devId);
+  const backends = await session.node.cometqlConnections();
   return [
     ["flag", "session"],
     ["id", String(session.devId)],
     ["user_online", String(online)],
-    ["server_online", String(s.qlOnline)],
+    ["server_online", String(backends)],
     ["messages", String(s.messagesPublished)],
   ];
 }

@@ -77,7 +77,11 @@ export function receiveFromCluster(node: ClusterInbox, payload: string): void {
 }
 
 /** The registries as the presence driver reads them. */
-export function localStateOf(pipes: PipeRegistry, users: UserRegistry): LocalState {
+export function localStateOf(
+  pipes: PipeRegistry,
+  users: UserRegistry,
+  cometqlConnections: () => number,
+): LocalState {
   return {
     subscribersOf: (devId, pipe) => pipes.subscribersOf(devId, pipe),
     countSubscribers: (devId, pipe) => pipes.count(devId, pipe),
@@ -87,5 +91,6 @@ export function localStateOf(pipes: PipeRegistry, users: UserRegistry): LocalSta
     userConnectionCount: (devId, userId) => users.countOf(devId, userId),
     lastSeenOf: (devId, userId) => users.lastSeenOf(devId, userId),
     connectionCount: (devId) => users.connectionCount(devId),
+    cometqlConnections,
   };
 }

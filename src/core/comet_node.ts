@@ -68,7 +68,8 @@ export class CometNode {
     engines: ClusterEngines = {},
   ) {
     this.broker = engines.broker ?? new LocalBroker();
-    this.presence = engines.presence ?? new LocalPresence(localStateOf(this.pipes, this.users));
+    this.presence = engines.presence ??
+      new LocalPresence(localStateOf(this.pipes, this.users, () => this.stats.qlOnline));
     this.clustered = this.broker.shared;
     this.clusterStats = engines.stats ?? new ClusterStats();
     this.history = new PipeHistory(
@@ -99,7 +100,7 @@ export class CometNode {
       message: (payload) => receiveFromCluster(inbox, payload),
       reconnected: () => this.resync(),
     });
-    await this.presence.start(localStateOf(this.pipes, this.users), {
+    await this.presence.start(localStateOf(this.pipes, this.users, () => this.stats.qlOnline), {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
@@ -310,6 +311,11 @@ export class CometNode {
   /** Authorized browser connections of the tenant on every node (`SHOW STATUS` user_online). */
   authorizedConnections(devId: number): Promise<number> {
     return this.presence.connectionCount(devId);
+  }
+
+  /** Open CometQL connections on every node (`SHOW STATUS` server_online). */
+  cometqlConnections(): Promise<number> {
+    return this.presence.cometqlConnections();
   }
 
   /** Subscribers of the pipe on every node (`pipes`, `pipe_count`). */
