@@ -62,6 +62,15 @@ Deno.test("cluster: users_messages on A reaches the user's tabs on B and C exact
       await t.expectNoFrame(100);
     }
     assert.deepEqual(await rows(ql, "SELECT * FROM users_messages WHERE id = 5"), []);
+    // SHOW STATUS on A counts the tabs on B and C (user_online) and every node's backends.
+    const onC = await connectCometql(c.qlPort, CLUSTER_PASSWORD);
+    const status = await eventually("server_online of every node", async () => {
+      const list = await rows(ql, "SHOW STATUS");
+      const map = new Map(list.map((r) => Object.values(r) as [string, string]));
+      return map.get("server_online") === "2" ? map : undefined;
+    });
+    await onC.end();
+    assert.equal(status.get("user_online"), "3");
   });
 });
 
