@@ -35,7 +35,9 @@ export function connectRedis(settings: RedisSettings, name: string): Redis {
     connectionName: name,
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    // Each command is written at once: a CometQL INSERT waits for its PUBLISH, and with a few
+    // publishers deferring writes to batch them added more latency than it saved.
+    enableAutoPipelining: false,
     autoResubscribe: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
