@@ -76,7 +76,7 @@ await Promise.all(Array.from({ length: connections }, worker));
 const elapsed = (performance.now() - started) / 1000;
 for (const sub of subs) server.node.setSubscriptions(sub, []);
 await server.stop();
-await redis?.stop();
+await redis?.close();
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) =>

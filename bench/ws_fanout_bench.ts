@@ -138,7 +138,7 @@ async function bench(): Promise<void> {
       await s.writer.close().catch(() => {});
       await s.child.status;
     }
-    await redis?.stop();
+    await redis?.close();
     await Deno.remove(dir, { recursive: true });
   }
 }

@@ -16,26 +16,32 @@ function redisBroker(redis: TestRedis, prefix = "test:"): RedisBroker {
 
 brokerConformance("redis", async () => {
   const redis = await startRedis();
-  return { node: () => redisBroker(redis), destroy: () => redis.stop() };
+  return { node: () => redisBroker(redis), destroy: () => redis.close() };
 });
 
 Deno.test("redis broker: key prefixes keep two deployments on one Redis apart", async () => {
   const redis = await startRedis();
-  const a = await startNode({ node: () => redisBroker(redis, "one:"), destroy: redis.stop });
-  const b = await startNode({ node: () => redisBroker(redis, "two:"), destroy: redis.stop });
+  const a = await startNode({
+    node: () => redisBroker(redis, "one:"),
+    destroy: () => redis.close(),
+  });
+  const b = await startNode({
+    node: () => redisBroker(redis, "two:"),
+    destroy: () => redis.close(),
+  });
   try {
     await b.broker.subscribe(pipeTopic(0, "web_x"));
     assert.equal(await a.broker.publish(pipeTopic(0, "web_x"), "m"), 0);
   } finally {
     await a.broker.close();
     await b.broker.close();
-    await redis.stop();
+    await redis.close();
   }
 });
 
 Deno.test("redis broker: Redis down → publishes refused at once; back → subscriptions restored", async () => {
   const redis = await startRedis();
-  const backend = { node: () => redisBroker(redis), destroy: redis.stop };
+  const backend = { node: () => redisBroker(redis), destroy: () => redis.close() };
   const a = await startNode(backend);
   const b = await startNode(backend);
   try {
@@ -52,6 +58,6 @@ Deno.test("redis broker: Redis down → publishes refused at once; back → subs
   } finally {
     await a.broker.close();
     await b.broker.close();
-    await redis.stop();
+    await redis.close();
   }
 });

@@ -15,7 +15,7 @@ presenceConformance("redis", async () => {
   return {
     presence: () => new RedisPresence({ ...FAST, url: redis.url }, quiet),
     shared: true,
-    destroy: () => redis.stop(),
+    destroy: () => redis.close(),
   };
 });
 
@@ -59,6 +59,6 @@ Deno.test("redis presence: Redis restarted → every node writes its state again
   } finally {
     await a.presence.close();
     await b.presence.close();
-    await redis.stop();
+    await redis.close();
   }
 });

@@ -8,6 +8,7 @@
  */
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
 import { logTagLevels } from "./log_tags.ts";
+import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -40,6 +41,11 @@ export interface Config {
     saveUsersLastOnlineTime: boolean;
     /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
+    /**
+     * Worker processes sharing the listening ports (`auto` = one per core); 1 = this process
+     * serves alone. More than one needs `redis`.
+     */
+    workers: number;
     bufSize: number;
     answerBufSize: number;
     fragmentBufMaxSize: number;
@@ -50,8 +56,6 @@ export interface Config {
   ws: ListenerConfig & {
     /** Bytes a connection may have queued unsent before it is dropped (slow consumer). */
     maxBacklog: number;
-    /** Neighbour nodes, `Server=…,Port=…` strings (spec §11.1). */
-    cluster: string[];
   };
   cometql: ListenerConfig & {
     /** Longest accepted COM_QUERY text in bytes. */
@@ -80,14 +84,7 @@ export interface Config {
    * Scale-out (issue 12): several nodes as one server through Redis; undefined without a
    * `[redis]` url (one node, local engines).
    */
-  redis?: {
-    url: string;
-    prefix: string;
-    connectTimeoutMs: number;
-    commandTimeoutMs: number;
-    heartbeatMs: number;
-    nodeTtlMs: number;
-  };
+  redis?: RedisConfig;
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
   contentTypes: Record<string, string>;
@@ -103,6 +100,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "send_user_offline_events",
     "save_users_last_online_time",
     "pidfile",
+    "workers",
     "buf_size",
     "answer_buf_size",
     "fragment_buf_max_size",
@@ -121,7 +119,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "query_timeout",
     "connect_timeout",
   ]),
-  ws: new Set(["ip", "port", "max_backlog", "cluster"]),
+  ws: new Set(["ip", "port", "max_backlog"]),
   cometql: new Set([
     "ip",
     "port",
@@ -136,14 +134,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "queue_max_age_days",
     "history_flush_ms",
   ]),
-  redis: new Set([
-    "url",
-    "key_prefix",
-    "connect_timeout",
-    "command_timeout",
-    "heartbeat",
-    "node_ttl",
-  ]),
+  redis: new Set(REDIS_KEYS),
   log: "any",
   "content-type": "any",
 };
@@ -166,9 +157,13 @@ const ORIGINAL_UNUSED: Record<string, Set<string>> = {
   cometql: new Set(SERVICE_KEYS),
 };
 
+/** CppComet's own cluster (spec cometql.md §11) is replaced by the nodes meeting in Redis. */
+const REPLACED_BY_REDIS =
+  "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
+
 /** CppComet sections this server does not implement; their presence is worth one warning. */
 const ORIGINAL_UNSUPPORTED: Record<string, string> = {
-  cometqlproxy: "the CometQL cluster proxy is not implemented",
+  cometqlproxy: REPLACED_BY_REDIS,
   freeswitch: "FreeSWITCH integration is not implemented",
   sip: "FreeSWITCH integration is not implemented",
   statistics: "usage reporting is never sent; see /metrics on the [admin] port",
@@ -205,6 +200,7 @@ export function buildConfig(ini: IniFile): Config {
       sendUserOfflineEvents: r.bool("main", "send_user_offline_events", true),
       saveUsersLastOnlineTime: r.bool("main", "save_users_last_online_time", true),
       pidfile: r.str("main", "pidfile", ""),
+      workers: r.workers(),
       bufSize: r.int("main", "buf_size", 103840, 1024, 64 * 1024 * 1024),
       answerBufSize: r.int("main", "answer_buf_size", 1000000, 1024, 1 << 30),
       fragmentBufMaxSize: r.int("main", "fragment_buf_max_size", 103840, 1024, 64 * 1024 * 1024),
@@ -227,7 +223,6 @@ export function buildConfig(ini: IniFile): Config {
       ip: r.address("ws", "ip", "0.0.0.0"),
       port: r.int("ws", "port", 8087, 0, 65535),
       maxBacklog: r.int("ws", "max_backlog", 4 * 1024 * 1024, 1024, 1 << 30),
-      cluster: ini.list("ws", "cluster"),
     },
     cometql: {
       ip: r.address("cometql", "ip", "0.0.0.0"),
@@ -255,17 +250,12 @@ export function buildConfig(ini: IniFile): Config {
   for (const e of ini.entries) {
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
   }
-  const redisUrl = r.str("redis", "url", "");
-  if (redisUrl !== "") {
-    config.redis = {
-      url: redisUrl,
-      prefix: r.str("redis", "key_prefix", "comet:"),
-      connectTimeoutMs: r.int("redis", "connect_timeout", 2000, 100, 600000),
-      commandTimeoutMs: r.int("redis", "command_timeout", 2000, 100, 600000),
-      heartbeatMs: r.int("redis", "heartbeat", 1000, 100, 60000),
-      nodeTtlMs: r.int("redis", "node_ttl", 5000, 300, 600000),
-    };
-  }
+  config.redis = readRedisConfig(
+    ini,
+    (key, def, min, max) => r.int("redis", key, def, min, max),
+    warnings,
+  );
+  checkWorkersNeedRedis(ini, config);
   checkPortClashes(ini, config);
   return config;
 }
@@ -287,6 +277,10 @@ function unusedEntryWarnings(ini: IniFile): string[] {
         ? `unknown section [${e.section}] (ignored)`
         : `section [${e.section}] ignored: ${ORIGINAL_UNSUPPORTED[e.section]}`;
       warnings.push(`${ini.path}:${e.line}: ${why}`);
+    } else if (e.section === "ws" && e.key === "cluster") {
+      if (reported.has("ws.cluster")) continue;
+      reported.add("ws.cluster");
+      warnings.push(`${ini.path}:${e.line}: [ws] cluster: ${REPLACED_BY_REDIS}`);
     } else if (ORIGINAL_UNUSED[e.section]?.has(e.key)) {
       const group = ignoredOriginal.get(e.section) ?? { line: e.line, keys: [] };
       group.keys.push(e.key);
@@ -301,6 +295,22 @@ function unusedEntryWarnings(ini: IniFile): string[] {
     );
   }
   return warnings;
+}
+
+/**
+ * Each worker is a process with its own subscribers; only Redis carries a publish that lands on
+ * one worker to the browsers held by the others. Without it, a message would reach some browsers
+ * and silently miss the rest, so refuse to start.
+ */
+function checkWorkersNeedRedis(ini: IniFile, config: Config): void {
+  if (config.main.workers <= 1 || config.redis !== undefined) return;
+  throw new ConfigError(
+    ini.path,
+    ini.get("main", "workers")?.line ?? 0,
+    "[main] workers",
+    `${config.main.workers} workers need a [redis] url: each worker holds its own browsers, and ` +
+      "only Redis carries a message published on one worker to the browsers of the others",
+  );
 }
 
 /** Two of our listeners on the same port would make the second fail at bind time. */
@@ -370,6 +380,13 @@ class Reader {
     return e.value.split(",").map((part) =>
       intOf({ ...e, value: part.trim() }, this.ini.path, 0, 2 ** 31 - 1)
     );
+  }
+
+  /** `[main] workers`: a count, or `auto` for one per core. */
+  workers(): number {
+    const e = this.ini.get("main", "workers");
+    if (e?.value.toLowerCase() === "auto") return Math.max(1, navigator.hardwareConcurrency);
+    return e ? intOf(e, this.ini.path, 1, 1024) : 1;
   }
 
   /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */

@@ -50,7 +50,7 @@ export async function startCluster(count: number, extraIni = ""): Promise<TestCl
     for (let i = 0; i < count; i++) await addNode();
   } catch (e) {
     for (const node of nodes) await node.dispose();
-    await redis.stop();
+    await redis.close();
     throw e;
   }
   return {
@@ -61,7 +61,7 @@ export async function startCluster(count: number, extraIni = ""): Promise<TestCl
     writeConf,
     dispose: async () => {
       for (const node of nodes) await node.dispose();
-      await redis.stop();
+      await redis.close();
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
