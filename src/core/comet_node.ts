@@ -52,6 +52,7 @@ export class CometNode {
   /** Connections whose transport closed; `attach` checks it after every await. */
   private detached = new WeakSet<Subscriber>();
   private settingsRetry: ReturnType<typeof setInterval> | undefined;
+  private inFlight = new Set<Promise<unknown>>();
   readonly broker: Broker;
   readonly presence: Presence;
   readonly clusterStats: ClusterStats;
@@ -124,6 +125,8 @@ export class CometNode {
   async close(): Promise<void> {
     clearInterval(this.settingsRetry);
     await this.flush();
+    // The last connections' offline events reach the other nodes before this node leaves.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.presence.close();
     await this.broker.close();
   }
@@ -174,9 +177,10 @@ export class CometNode {
       if (this.users.remove(sub, now) && this.clustered) {
         this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
       }
-      this.presence.disconnected(sub, now).then((left) => {
+      const leaving = this.presence.disconnected(sub, now).then((left) => {
         if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
       }, (e) => this.clusterFailed("presence of a connection", e));
+      if (this.clustered) this.track(leaving);
     }
     for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
@@ -525,8 +529,16 @@ export class CometNode {
     const pipe = `user_status_${userId}`;
     this.pipes.fanout(devId, pipe, presenceMessage(userId, online));
     if (!this.clustered) return;
-    this.toCluster(pipeTopic(devId, pipe), { kind: "presence", devId, userId, online })
-      .catch((e) => this.clusterFailed("presence event", e));
+    this.track(
+      this.toCluster(pipeTopic(devId, pipe), { kind: "presence", devId, userId, online })
+        .catch((e) => this.clusterFailed("presence event", e)),
+    );
+  }
+
+  /** Cluster work `close` waits for (offline events of the last connections). */
+  private track(work: Promise<unknown>): void {
+    this.inFlight.add(work);
+    work.finally(() => this.inFlight.delete(work));
   }
 
   // ---- the cluster (issue 12); none of this runs on a single node ----
