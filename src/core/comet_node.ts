@@ -311,29 +311,41 @@ export class CometNode {
 
   // ---- queries ----
 
+  /** Authorized browser connections of the tenant on this node. */
+  authorizedConnections(devId: number): number {
+    return this.users.connectionCount(devId);
+  }
+
+  /** Subscribers of the pipe on this node. */
+  countSubscribers(devId: number, pipe: string): number {
+    return this.pipes.count(devId, pipe);
+  }
+
+  /** Subscribers of the pipe on this node, newest first. */
+  subscribersOf(devId: number, pipe: string): Subscriber[] {
+    return this.pipes.subscribersOf(devId, pipe);
+  }
+
+  // What clients are told is about every node (one node: the same as the local figures above).
+
   /** Authorized browser connections of the tenant on every node (`SHOW STATUS` user_online). */
-  authorizedConnections(devId: number): Promise<number> {
+  authorizedConnectionsEverywhere(devId: number): Promise<number> {
     return this.presence.connectionCount(devId);
   }
 
   /** Open CometQL connections on every node (`SHOW STATUS` server_online). */
-  cometqlConnections(): Promise<number> {
+  cometqlConnectionsEverywhere(): Promise<number> {
     return this.presence.cometqlConnections();
   }
 
   /** Subscribers of the pipe on every node (`pipes`, `pipe_count`). */
-  countSubscribers(devId: number, pipe: string): Promise<number> {
+  countSubscribersEverywhere(devId: number, pipe: string): Promise<number> {
     return this.presence.subscriberCount(devId, pipe);
   }
 
   /** Subscribers of the pipe on every node, newest first (`users_in_pipes`, `track_pipe_users`). */
-  subscribersOf(devId: number, pipe: string): Promise<PresenceEntry[]> {
+  subscribersEverywhere(devId: number, pipe: string): Promise<PresenceEntry[]> {
     return this.presence.subscribers(devId, pipe);
-  }
-
-  /** Subscribers of the pipe on this node only. */
-  localSubscriberCount(devId: number, pipe: string): number {
-    return this.pipes.count(devId, pipe);
   }
 
   readHistory(devId: number, pipe: string, limit = 99): Promise<HistoryEntry[]> {
