@@ -156,13 +156,19 @@ export class CometNode {
     await this.deliverQueue(sub);
     if (this.detached.has(sub)) return;
     const firstHere = this.users.add(sub);
+    if (!this.clustered) {
+      await this.deliverQueue(sub);
+      if (firstHere && !this.detached.has(sub)) this.userCameOnline(sub.devId, sub.userId);
+      return;
+    }
+    // Several nodes: online only on the user's first connection anywhere (presence decides).
     const everywhere = this.presence.connected(sub).catch((e) => {
       this.link.failed("presence of a connection", e);
       return firstHere ? 1 : 2;
     });
     // Other nodes' private messages reach this node from now on; a message queued before the
     // subscription took effect is found by the second pass (see `sendPrivate`).
-    if (firstHere && this.clustered) await this.link.listen(userTopic(sub.devId, sub.userId));
+    if (firstHere) await this.link.listen(userTopic(sub.devId, sub.userId));
     await this.deliverQueue(sub);
     if (await everywhere === 1 && !this.detached.has(sub)) {
       this.userCameOnline(sub.devId, sub.userId);
@@ -175,13 +181,18 @@ export class CometNode {
     this.detached.add(sub);
     const now = unixNow();
     if (sub.userId > 0 && this.users.has(sub)) {
-      if (this.users.remove(sub, now) && this.clustered) {
-        this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
+      const lastHere = this.users.remove(sub, now);
+      if (!this.clustered) {
+        if (lastHere) this.userWentOffline(sub.devId, sub.userId, now);
+      } else {
+        // Several nodes: offline only after the user's last connection anywhere.
+        if (lastHere) this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
+        this.link.track(
+          this.presence.disconnected(sub, now).then((left) => {
+            if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
+          }, (e) => this.link.failed("presence of a connection", e)),
+        );
       }
-      const leaving = this.presence.disconnected(sub, now).then((left) => {
-        if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
-      }, (e) => this.link.failed("presence of a connection", e));
-      if (this.clustered) this.link.track(leaving);
     }
     for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
