@@ -127,7 +127,7 @@ Deno.test("cluster fault: a node killed with SIGKILL → its users are offline o
   const clients: WsTestClient[] = [];
   try {
     await ql.query("INSERT INTO users_auth (id, hash) VALUES (21, 'h21')");
-    const watcher = await subscribed(a.wsPort, "user_status_21");
+    const watcher = await subscribed(a.wsPort, "user_status_21 track_room");
     clients.push(watcher);
     const { client: victim } = await WsTestClient.connect(
       b.wsPort,
@@ -135,10 +135,21 @@ Deno.test("cluster fault: a node killed with SIGKILL → its users are offline o
     );
     clients.push(victim);
     assert.equal((await watcher.nextJson()).data, "online");
+    await victim.sendText("subscription\ntrack_room");
+    const joined = await watcher.nextJson();
+    assert.deepEqual([joined.event, (joined.data as { user_id: number }).user_id], [
+      "subscription",
+      21,
+    ]);
     b.kill("SIGKILL");
     const killed = Date.now();
-    assert.equal((await watcher.nextJson(10_000)).data, "offline");
+    // As when the connection closes on a single node: offline, and the track_ unsubscription.
+    const events = [await watcher.nextJson(10_000), await watcher.nextJson(3000)];
     const took = Date.now() - killed;
+    assert.deepEqual(events.map((e) => [e.pipe, e.event]).sort(), [
+      ["track_room", "unsubscription"],
+      ["user_status_21", "offline"],
+    ]);
     assert.ok(took <= NODE_TTL_MS + 1000, `offline after ${took} ms`);
     const [rows] = await ql.query("SELECT * FROM users_time WHERE id = 21");
     assert.ok(Number((rows as { time: string }[])[0].time) > 0, "last seen, not online");

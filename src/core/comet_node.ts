@@ -106,6 +106,9 @@ export class CometNode {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
+      trackersLost: (devId, pipe, entries) => {
+        for (const e of entries) this.announceTrackOf(devId, pipe, e.userId, e.uuid, true);
+      },
     });
     if (this.clustered) await this.broker.subscribe(CONTROL_TOPIC).catch(() => {});
     try {
@@ -498,11 +501,20 @@ export class CometNode {
 
   /** S10 to the pipe's subscribers on every node. */
   private announceTrack(sub: Subscriber, pipe: string, unsubscribed: boolean): void {
+    this.announceTrackOf(sub.devId, pipe, sub.userId, sub.uuid, unsubscribed);
+  }
+
+  private announceTrackOf(
+    devId: number,
+    pipe: string,
+    userId: number,
+    uuid: string,
+    unsubscribed: boolean,
+  ): void {
     const kind = unsubscribed ? "unsubscription" : "subscription";
     const time = unixNow();
-    this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, kind, sub.userId, sub.uuid, time));
+    this.pipes.fanout(devId, pipe, trackMessage(pipe, kind, userId, uuid, time));
     if (!this.clustered) return;
-    const { devId, userId, uuid } = sub;
     const m: ClusterMessage = { kind: "track", devId, pipe, unsubscribed, userId, uuid, time };
     this.link.announce(pipeTopic(devId, pipe), m, "track event");
   }
