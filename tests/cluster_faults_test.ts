@@ -57,12 +57,21 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
     assert.deepEqual(report.data, { message: "local only", number_messages: 1 });
 
     await cluster.redis.start();
-    await eventually("INSERT accepted again", async () => {
-      await publish(ql, "web_f", "back");
-      return true;
+    // Each node reconnects on its own schedule (at most 1 s apart); what A publishes before B
+    // is back does not reach B (PUB/SUB keeps nothing). Probe until B receives.
+    let probes = 0;
+    await eventually("B subscribed again by itself", async () => {
+      await publish(ql, "web_f", `probe${++probes}`);
+      for (;;) {
+        const f = await remoteSub.nextJson(300);
+        if (f.data === `probe${probes}`) return true;
+      }
     }, 10_000);
+    const missed = await localSub.barrier();
+    assert.deepEqual(missed.map((f) => f.data).at(-1), `probe${probes}`, "A delivered every probe");
+    await publish(ql, "web_f", "back");
     assert.equal((await localSub.nextJson()).data, "back");
-    assert.equal((await remoteSub.nextJson()).data, "back", "B subscribed again by itself");
+    assert.equal((await remoteSub.nextJson()).data, "back");
     // Presence written again by every node: A counts B's subscriber.
     await eventually("presence restored", async () => {
       const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'web_f'");
@@ -141,6 +150,12 @@ Deno.test("cluster fault: a node killed with SIGKILL → its users are offline o
       "subscription",
       21,
     ]);
+    // B's presence has the subscription (a node killed within milliseconds of a subscription
+    // may not have registered it yet).
+    await eventually("B's subscriber registered", async () => {
+      const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'track_room'");
+      return (rows as { users: string }[])[0].users === "2";
+    });
     b.kill("SIGKILL");
     const killed = Date.now();
     // As when the connection closes on a single node: offline, and the track_ unsubscription.
