@@ -34,6 +34,7 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
     const sender = await subscribed(a.wsPort, "web_f");
     const remoteSub = await subscribed(b.wsPort, "web_f");
     clients.push(localSub, sender, remoteSub);
+    await ql.query("INSERT INTO users_auth (id, hash) VALUES (4, 'h4')");
     await cluster.redis.stop();
 
     // CometQL writes that need the other nodes: a clear error, and nothing happened.
@@ -50,7 +51,10 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
       /Cluster unavailable/,
     );
     await localSub.expectNoFrame(100);
-    // Browsers on A still reach each other.
+    // Logins still work (storage), and browsers on A still reach each other.
+    const login = await WsTestClient.connect(a.wsPort, wsPath({ key: "h4", userId: 4 }));
+    clients.push(login.client);
+    assert.equal(login.serverInfo.authorized, true);
     await sender.sendText("web_pipe2\nweb_f\ne\n*\nlocal only");
     assert.equal((await localSub.nextJson()).data, "local only");
     const report = await sender.nextJson();
@@ -77,6 +81,9 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
       const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'web_f'");
       return (rows as { users: string }[])[0].users === "3";
     }, 5000);
+    // The login made during the outage is in the presence written again.
+    const [seen] = await ql.query("SELECT * FROM users_time WHERE id = 4");
+    assert.deepEqual(seen, [{ id: "4", time: "0" }]);
     // The refused writes did not happen.
     const [auth] = await ql.query("SELECT * FROM users_auth WHERE id = 3");
     assert.deepEqual(auth, []);
