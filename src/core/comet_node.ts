@@ -214,12 +214,14 @@ export class CometNode {
     }
     for (const pipe of wanted) {
       if (sub.pipes.has(pipe)) continue;
+      // Registered cluster-wide before the track_ event goes out, so a subscriber that answers
+      // the event with track_pipe_users finds the newcomer.
+      if (this.clustered) this.presence.subscribed(sub, pipe);
       // Current subscribers hear about it; the subscriber itself never does.
       if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
       if (this.pipes.subscribe(sub, pipe) && this.clustered) {
         (listening ??= []).push(this.link.listen(pipeTopic(sub.devId, pipe)));
       }
-      if (this.clustered) this.presence.subscribed(sub, pipe);
     }
     if (listening !== undefined) return Promise.all(listening).then(() => {});
   }
