@@ -246,7 +246,12 @@ Deno.test({
       const [all, events] = await page.evaluate(() => [got, recoveries] as const);
       assert.deepEqual(events, [{ pipe: "web_gap", recovered: false, replayed: 0 }]);
       assert.deepEqual(all, [1, 2, 3, 24], "nothing replayed from a window that lost some");
-      assert.deepEqual(errors, []);
+      // While the proxy is blocked it closes the reconnect attempts before their handshake; the
+      // browser reports each of those, and nothing else.
+      assert.deepEqual(
+        errors.filter((e) => !e.includes("closed before receiving a handshake response")),
+        [],
+      );
     } finally {
       await ql.end();
       await browser.close();
