@@ -285,3 +285,43 @@ Deno.test("cluster: a node stopped with SIGTERM tells the others its users went 
     await cluster.dispose();
   }
 });
+
+Deno.test("cluster fault: a node started while Redis is down serves locally and joins once Redis is back", async () => {
+  const cluster = await startCluster(1);
+  const a = cluster.nodes[0];
+  const clients: WsTestClient[] = [];
+  try {
+    await cluster.redis.stop();
+    const b = await cluster.addNode();
+    // No barrier here: pipe_count needs the cluster and is not answered while Redis is down.
+    const onB = (await WsTestClient.connect(b.wsPort)).client;
+    const sender = (await WsTestClient.connect(b.wsPort)).client;
+    clients.push(onB, sender);
+    await onB.sendText("subscription\nweb_late");
+    await sender.sendText("subscription\nweb_late");
+    await eventually("browsers on B reach each other", async () => {
+      await sender.sendText("web_pipe2\nweb_late\ne\n*\nlocal");
+      await sender.nextJson(); // the report (the local count)
+      return (await onB.nextJson(300)).data === "local";
+    });
+    await cluster.redis.start();
+    const ql = await connectCometql(a.qlPort, CLUSTER_PASSWORD);
+    try {
+      // B registers its subscribers and listens: A counts them, and A's publish reaches B.
+      await eventually("B joined", async () => {
+        const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'web_late'");
+        return (rows as { users: string }[])[0].users === "2";
+      }, 10_000);
+      let probes = 0;
+      await eventually("A's publish reaches B", async () => {
+        await publish(ql, "web_late", `p${++probes}`);
+        for (;;) if ((await onB.nextJson(300)).data === `p${probes}`) return true;
+      }, 10_000);
+    } finally {
+      await ql.end();
+    }
+  } finally {
+    for (const c of clients) await c.close();
+    await cluster.dispose();
+  }
+});

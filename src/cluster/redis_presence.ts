@@ -44,6 +44,10 @@ export class RedisPresence implements Presence {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private liveNodes = 0;
   private entries = 0;
+  /** The storage check passed: this node may register. */
+  private joined = false;
+  /** The storage check failed after start (logged once; the node stays out of the cluster). */
+  private refused = false;
   /** True once a (re)registration wrote this node's whole state. */
   private registered = false;
   private resyncing: Promise<void> | undefined;
@@ -60,7 +64,10 @@ export class RedisPresence implements Presence {
     this.redis.defineCommand("cometConnection", { numberOfKeys: 4, lua: CONNECTION_SCRIPT });
     this.redis.defineCommand("cometRead", { numberOfKeys: 1, lua: READ_SCRIPT });
     this.redis.on("error", (e: Error) => this.log.debug("cluster", `redis: ${e.message}`));
-    this.redis.on("ready", () => this.registerAll());
+    // Only once the storage check passed (at start, or at the first heartbeat that reaches Redis).
+    this.redis.on("ready", () => {
+      if (this.joined) this.registerAll();
+    });
   }
 
   async start(local: LocalState, events: PresenceEvents): Promise<void> {
@@ -68,7 +75,12 @@ export class RedisPresence implements Presence {
     this.events = events;
     // Registered before the node serves, so its first connections count cluster-wide.
     if (await firstConnect(this.redis, this.settings.connectTimeoutMs)) {
-      await this.checkStorage();
+      const conflict = await this.storageConflict();
+      if (conflict !== undefined) {
+        this.redis.disconnect();
+        throw new Error(`cannot join the cluster on ${this.settings.prefix}: ${conflict}`);
+      }
+      this.joined = true;
       await this.registerAll();
     } else {
       this.log.error("cluster", "Redis not reachable at start: presence registers once it is");
@@ -87,17 +99,16 @@ export class RedisPresence implements Presence {
   }
 
   /** Refuses to join live nodes that use another storage (node_identity.ts). */
-  private async checkStorage(): Promise<void> {
-    if (this.identity === undefined) return;
+  /** Why this node must not join the live ones (node_identity.ts), or undefined once it may. */
+  private async storageConflict(): Promise<string | undefined> {
+    if (this.identity === undefined) return undefined;
     const live = await this.redis.zrangebyscore(`${this.p}nodes`, Date.now(), "+inf");
     const infos = live.length === 0 ? [] : await this.redis.hmget(`${this.p}node-info`, ...live);
     const others = infos.filter((i): i is string => i !== null).map((i) => JSON.parse(i));
     const conflict = storageConflict(this.identity, others);
-    if (conflict !== undefined) {
-      this.redis.disconnect();
-      throw new Error(`cannot join the cluster on ${this.settings.prefix}: ${conflict}`);
-    }
+    if (conflict !== undefined) return conflict;
     await this.redis.hset(`${this.p}node-info`, this.nodeId, JSON.stringify(this.identity));
+    return undefined;
   }
 
   // ---- changes on this node ----
@@ -270,6 +281,16 @@ export class RedisPresence implements Presence {
     if (this.redis.status !== "ready") return;
     const now = Date.now();
     try {
+      if (!this.joined) {
+        // Redis was unreachable at start: the storage check comes first, now.
+        const conflict = await this.storageConflict();
+        if (conflict !== undefined) {
+          if (!this.refused) this.log.critical("cluster", `not joining the cluster: ${conflict}`);
+          this.refused = true;
+          return;
+        }
+        this.joined = true;
+      }
       const added = await this.redis.zadd(
         `${this.p}nodes`,
         now + this.settings.nodeTtlMs,
