@@ -10,7 +10,10 @@ import { startRedis, type TestRedis } from "./helpers/redis_server.ts";
 
 const quiet = new Logger(0, {}, () => {});
 
-function redisBroker(redis: TestRedis, prefix = "test:"): RedisBroker {
+/** One prefix per run of this file: runs sharing a machine (and a reused port) stay apart. */
+const RUN = crypto.randomUUID().slice(0, 8);
+
+function redisBroker(redis: TestRedis, prefix = `test${RUN}:`): RedisBroker {
   return new RedisBroker({ ...DEFAULT_REDIS_SETTINGS, url: redis.url, prefix }, quiet);
 }
 
@@ -22,11 +25,11 @@ brokerConformance("redis", async () => {
 Deno.test("redis broker: key prefixes keep two deployments on one Redis apart", async () => {
   const redis = await startRedis();
   const a = await startNode({
-    node: () => redisBroker(redis, "one:"),
+    node: () => redisBroker(redis, `one${RUN}:`),
     destroy: () => redis.close(),
   });
   const b = await startNode({
-    node: () => redisBroker(redis, "two:"),
+    node: () => redisBroker(redis, `two${RUN}:`),
     destroy: () => redis.close(),
   });
   try {

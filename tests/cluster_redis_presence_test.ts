@@ -8,7 +8,11 @@ import { startRedis } from "./helpers/redis_server.ts";
 import { presenceConformance, TestNode } from "./presence_conformance.ts";
 
 const quiet = new Logger(0, {}, () => {});
-const FAST: Omit<RedisSettings, "url"> = { ...DEFAULT_REDIS_SETTINGS, prefix: "test:" };
+/** One prefix per run of this file: runs sharing a machine (and a reused port) stay apart. */
+const FAST: Omit<RedisSettings, "url"> = {
+  ...DEFAULT_REDIS_SETTINGS,
+  prefix: `test${crypto.randomUUID().slice(0, 8)}:`,
+};
 
 presenceConformance("redis", async () => {
   const redis = await startRedis();

@@ -28,12 +28,16 @@ export async function startCluster(count: number, extraIni = ""): Promise<TestCl
   const dataDir = await Deno.makeTempDir({ prefix: "comet-cluster-" });
   const nodes: CometProcess[] = [];
   let n = 0;
+  // Its own key prefix: a node of another test run that reaches this Redis (a port reused after
+  // a restart) sees none of this cluster's keys or channels.
+  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
   const writeConf = async (name: string, extra = "") => {
     const path = `${dataDir}/${name}.conf`;
     const text = testConf(
       dataDir,
       CLUSTER_PASSWORD,
-      `[redis]\nurl = ${redis.url}\nheartbeat = ${HEARTBEAT_MS}\nnode_ttl = ${NODE_TTL_MS}\n` +
+      `[redis]\nurl = ${redis.url}\nkey_prefix = ${prefix}\nheartbeat = ${HEARTBEAT_MS}\n` +
+        `node_ttl = ${NODE_TTL_MS}\n` +
         `connect_timeout = 500\ncommand_timeout = 1000\n` +
         `[retention]\nhistory_flush_ms = 5\n${extraIni}\n${extra}`,
       Number(Deno.env.get("COMET_TEST_LOG") ?? "400"),
