@@ -22,6 +22,8 @@ export interface HealthStatus {
 export interface AdminContext {
   version: string;
   health(): HealthStatus;
+  /** This process's index among `[main] workers`; undefined for a single process. */
+  worker?: number;
 }
 
 export function startAdminListener(
@@ -67,6 +69,9 @@ function answer(request: Request, node: CometNode, context: AdminContext): Respo
     node: node.config.main.nodeName,
     version: context.version,
     uptime: node.stats.uptimeSeconds(),
+    // Which process answered: each worker has its own admin port (workers_config.ts).
+    pid: Deno.pid,
+    worker: context.worker ?? null,
   };
   return Response.json(body, { status: up ? 200 : 503, headers: noStore });
 }
