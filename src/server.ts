@@ -72,8 +72,9 @@ export async function startServer(
       admin = startAdminListener(node, log, {
         version: options.version ?? "dev",
         health: () => ({ listeners: serving, storage: storage.isAvailable() }),
+        clientFiles,
         worker: options.worker,
-      }, { ip: config.admin.ip, port: config.admin.port + (options.worker ?? 0) });
+      }, { ...config.admin, port: config.admin.port + (options.worker ?? 0) });
     }
   } catch (e) {
     // A port already in use: release what did start so the caller can report and exit.

@@ -232,3 +232,23 @@ Deno.test("cluster: processes opening one new SQLite file at once all start (sch
     await cluster.dispose();
   }
 });
+
+Deno.test("cluster: a node stopped with SIGTERM tells the others its users went offline", async () => {
+  const cluster = await startCluster(2);
+  const [a, b] = cluster.nodes;
+  const ql = await connectCometql(a.qlPort, CLUSTER_PASSWORD);
+  const watcher = await subscribed(a.wsPort, "user_status_31");
+  try {
+    await ql.query("INSERT INTO users_auth (id, hash) VALUES (31, 'h31')");
+    const { client } = await WsTestClient.connect(b.wsPort, wsPath({ key: "h31", userId: 31 }));
+    assert.equal((await watcher.nextJson()).data, "online");
+    b.kill("SIGTERM");
+    assert.equal((await b.exited()).code, 0);
+    assert.equal((await watcher.nextJson(500)).data, "offline", "at once, not after node_ttl");
+    await client.close();
+  } finally {
+    await watcher.close();
+    await ql.end();
+    await cluster.dispose();
+  }
+});

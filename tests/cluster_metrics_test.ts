@@ -11,9 +11,11 @@ function sample(text: string, name: string): number {
   return Number(m[1]);
 }
 
-Deno.test("cluster metrics: publishes, receives, round trips, presence entries, live nodes", async () => {
+Deno.test("cluster metrics: publishes, receives (only where subscribed), round trips, presence, live nodes", async () => {
   const cluster = await startCluster(1);
   const b = await cluster.addNode(`[admin]\nip = 127.0.0.1\nport = ${freePort()}\n`);
+  // C has no subscribers: it must receive none of the pipe's messages.
+  const c = await cluster.addNode(`[admin]\nip = 127.0.0.1\nport = ${freePort()}\n`);
   const a = cluster.nodes[0];
   const ql = await connectCometql(a.qlPort, CLUSTER_PASSWORD);
   const { client } = await WsTestClient.connect(b.wsPort);
@@ -28,7 +30,7 @@ Deno.test("cluster metrics: publishes, receives, round trips, presence entries, 
     for (let i = 0; i < 5; i++) await client.nextJson();
     const metrics = await eventually("two live nodes", async () => {
       const text = await (await fetch(`http://127.0.0.1:${b.adminPort}/metrics`)).text();
-      return sample(text, "comet_cluster_nodes") === 2 ? text : undefined;
+      return sample(text, "comet_cluster_nodes") === 3 ? text : undefined;
     });
     assert.ok(sample(metrics, "comet_cluster_received_total") >= 5);
     assert.equal(sample(metrics, "comet_cluster_available"), 1);
@@ -39,6 +41,12 @@ Deno.test("cluster metrics: publishes, receives, round trips, presence entries, 
     await client.nextJson();
     const after = await (await fetch(`http://127.0.0.1:${b.adminPort}/metrics`)).text();
     assert.ok(sample(after, "comet_cluster_published_total") >= 1, "B published once");
+    const onC = await (await fetch(`http://127.0.0.1:${c.adminPort}/metrics`)).text();
+    assert.equal(
+      sample(onC, "comet_cluster_received_total"),
+      0,
+      "nothing for a node without subscribers",
+    );
   } finally {
     await client.close();
     await ql.end();

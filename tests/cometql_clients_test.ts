@@ -5,35 +5,12 @@
  */
 import mysql2 from "mysql2/promise";
 import mysqlOld from "mysql";
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { runMysqlCli, runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 /** A stand-in browser subscribed to `pipes`, recording the `data` of every message. */
-function listener(pipes: string[], node: { setSubscriptions(s: Subscriber, p: string[]): void }) {
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 800_000 + Math.floor(Math.random() * 100_000),
-    devId: 0,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    drop() {},
-  };
-  node.setSubscriptions(sub, pipes);
-  return { received, stop: () => node.setSubscriptions(sub, []) };
-}
 
 /** The message every client publishes: quotes, apostrophes, backslashes, newline, non-ASCII. */
 const TRICKY = `{"name":"O'Brien","text":"say \\"hi\\" \\\\ C:\\\\path\nлиния ✓ 😀"}`;
@@ -81,7 +58,7 @@ Deno.test("real MySQL clients", async (t) => {
     });
 
     await t.step("PHP mysqli: the tutorial's code with mysqli_real_escape_string", async () => {
-      const sub = listener(["simplechat"], server.node);
+      const sub = pipeListener(server.node, ["simplechat"]);
       const out = await runPhp(`
         $comet = mysqli_connect("127.0.0.1", "root", "CometQLPassword", "CometQL_v1", ${port});
         $msg = mysqli_real_escape_string($comet, ${JSON.stringify(TRICKY)});
@@ -97,7 +74,7 @@ Deno.test("real MySQL clients", async (t) => {
         echo "|", mysqli_errno($comet), "|", mysqli_error($comet), "|", mysqli_sqlstate($comet);
       `);
       assertEquals(out, "ok|15|Table doesn't exist|42S02");
-      assertEquals(sub.received, [TRICKY, TRICKY]);
+      assertEquals(sub.data(), [TRICKY, TRICKY]);
       sub.stop();
     });
 
@@ -121,7 +98,7 @@ Deno.test("real MySQL clients", async (t) => {
     });
 
     await t.step("PHP PDO: emulated prepares (default) and native prepares", async () => {
-      const sub = listener(["pdo_pipe"], server.node);
+      const sub = pipeListener(server.node, ["pdo_pipe"]);
       const stats = server.node.stats;
       const [prepares, executes] = [stats.qlStmtPrepares, stats.qlStmtExecutes];
       const out = await runPhp(`
@@ -143,7 +120,7 @@ Deno.test("real MySQL clients", async (t) => {
         '[{"name":"pdo_pipe","users":"1"}]|SQLSTATE[42000]: Syntax error or access violation: 3 ' +
           "Syntax error in query",
       );
-      assertEquals(sub.received, [TRICKY, TRICKY]);
+      assertEquals(sub.data(), [TRICKY, TRICKY]);
       // The native PDO really prepared on the server (PDO falls back to emulation silently when
       // it cannot parse the server version): two COM_STMT_PREPARE, two COM_STMT_EXECUTE. The
       // emulating PDO sent none.
@@ -152,7 +129,7 @@ Deno.test("real MySQL clients", async (t) => {
     });
 
     await t.step("npm mysql2: query() with placeholders and execute()", async () => {
-      const sub = listener(["m2pipe"], server.node);
+      const sub = pipeListener(server.node, ["m2pipe"]);
       const c = await mysql2.createConnection({
         host: "127.0.0.1",
         port,
@@ -171,7 +148,7 @@ Deno.test("real MySQL clients", async (t) => {
           "e",
           TRICKY,
         ]);
-        assertEquals(sub.received, [TRICKY, TRICKY]);
+        assertEquals(sub.data(), [TRICKY, TRICKY]);
         const [rows] = await c.execute("select name, users from pipes where name = ?", ["m2pipe"]);
         assertEquals<unknown>(rows, [{ name: "m2pipe", users: "1" }]);
         const [consts] = await c.execute("select ? as n, ? as s, ? as z", [5, "x", null]);

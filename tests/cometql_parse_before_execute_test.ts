@@ -4,34 +4,10 @@
  * with PHP mysqli, whose `mysqli_query` does not set CLIENT_MULTI_STATEMENTS and whose next call
  * fails with 2014 "Commands out of sync" if a reply has more packets than it expected.
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assertEquals } from "./helpers/assert.ts";
-
-function listener(pipe: string, node: { setSubscriptions(s: Subscriber, p: string[]): void }) {
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 950_000 + Math.floor(Math.random() * 40_000),
-    devId: 0,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    drop() {},
-  };
-  node.setSubscriptions(sub, [pipe]);
-  return { received, stop: () => node.setSubscriptions(sub, []) };
-}
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 /** PHP prelude: a mysqli connection `$c` and `say($result)` printing one line per call. */
 const prelude = (port: number) => `
@@ -49,7 +25,7 @@ Deno.test("parse before execute, multi-statements on request (PHP mysqli)", asyn
   const port = server.qlPort;
   try {
     await t.step("trailing junk: ERR 3 only, nothing runs, the next call works", async () => {
-      const sub = listener("atomic", server.node);
+      const sub = pipeListener(server.node, "atomic");
       const out = await runPhp(`${prelude(port)}
         say($c, mysqli_query($c, "insert into users_auth (id, hash) values (5, 'hash5')"));
         say($c, mysqli_query($c, "select * from users_time where id = 4290 garbage"));
@@ -78,14 +54,14 @@ Deno.test("parse before execute, multi-statements on request (PHP mysqli)", asyn
         '[["still in sync"]]',
         "",
       ]);
-      assertEquals(sub.received, ["once"], "the statement with junk published");
+      assertEquals(sub.data(), ["once"], "the statement with junk published");
       sub.stop();
     });
 
     await t.step(
       "mysqli_query refuses several statements; mysqli_multi_query runs them",
       async () => {
-        const sub = listener("multi", server.node);
+        const sub = pipeListener(server.node, "multi");
         const before = server.node.stats.qlQueries;
         const out = await runPhp(`${prelude(port)}
         say($c, mysqli_query($c, "insert into pipes_messages (name, event, message) values ('multi', 'e', 'one'); select 2"));
@@ -106,7 +82,7 @@ Deno.test("parse before execute, multi-statements on request (PHP mysqli)", asyn
           '[["after"]]',
           "",
         ]);
-        assertEquals(sub.received, ["two"]);
+        assertEquals(sub.data(), ["two"]);
         // select 'next', the two of the multi-query, select 'after'; the refused text ran nothing.
         assertEquals(server.node.stats.qlQueries - before, 4);
         sub.stop();

@@ -3,10 +3,9 @@
  * "older than 4.1.0" on the original's `CppComet community 4.09` (compat.md point 2). Placeholders
  * bound client-side (the default) and server-side (`mariadb_server_prepare`).
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assertEquals } from "./helpers/assert.ts";
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 const TRICKY = `{"name":"O'Brien","text":"say \\"hi\\" \\\\ C:\\\\path\nлиния ✓ 😀"}`;
 
@@ -30,29 +29,11 @@ print JSON::PP->new->canonical->utf8->encode(\\%out);
 Deno.test("Perl DBD::MariaDB", async (t) => {
   const server = await startTestServer();
   const stats = server.node.stats;
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 998_001,
-    devId: 0,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    drop() {},
-  };
-  server.node.setSubscriptions(sub, ["perl_pipe"]);
+  const listener = pipeListener(server.node, "perl_pipe");
   try {
     for (const serverPrepare of [0, 1]) {
       await t.step(`placeholders, mariadb_server_prepare = ${serverPrepare}`, async () => {
-        received.length = 0;
+        listener.clear();
         const executes = stats.qlStmtExecutes;
         const run = await new Deno.Command("perl", {
           args: ["-e", SCRIPT, String(server.qlPort), TRICKY, String(serverPrepare)],
@@ -67,14 +48,14 @@ Deno.test("Perl DBD::MariaDB", async (t) => {
           rows: [["71", TRICKY]],
           error: [15, "42S02", "Table doesn't exist"],
         });
-        assertEquals(received, [TRICKY]);
+        assertEquals(listener.data(), [TRICKY]);
         // Server-side prepares reach the server as COM_STMT_EXECUTE (two INSERTs, the SELECT and
         // the failing SELECT, whose ERR 15 comes at EXECUTE); client-side ones do not.
         assertEquals(stats.qlStmtExecutes - executes, serverPrepare ? 4 : 0);
       });
     }
   } finally {
-    server.node.setSubscriptions(sub, []);
+    listener.stop();
     await server.stop();
   }
 });

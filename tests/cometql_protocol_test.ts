@@ -160,6 +160,7 @@ Deno.test("CometQL wire protocol", async (t) => {
         raiseDeliveryBacklog();
         try {
           await c.writeRaw(new Uint8Array(packets));
+          // Proves that nothing runs while backlogged: there is no event to wait for.
           await new Promise((resolve) => setTimeout(resolve, 50));
           assertEquals(server.node.stats.qlQueries, before, "ran while backlogged");
         } finally {

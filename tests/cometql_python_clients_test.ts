@@ -5,37 +5,13 @@
  * mysql-connector also through a prepared cursor, which must reach the server as
  * COM_STMT_PREPARE / COM_STMT_EXECUTE.
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { runPython } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assertEquals } from "./helpers/assert.ts";
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 /** Quotes, apostrophes, backslashes, newline, non-ASCII: what binding must carry exactly. */
 const TRICKY = `{"name":"O'Brien","text":"say \\"hi\\" \\\\ C:\\\\path\nлиния ✓ 😀"}`;
-
-function listener(pipe: string, node: { setSubscriptions(s: Subscriber, p: string[]): void }) {
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 900_000 + Math.floor(Math.random() * 50_000),
-    devId: 0,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    drop() {},
-  };
-  node.setSubscriptions(sub, [pipe]);
-  return { received, stop: () => node.setSubscriptions(sub, []) };
-}
 
 const PYMYSQL = `
 import json, sys, pymysql
@@ -91,7 +67,7 @@ Deno.test("Python MySQL drivers", async (t) => {
   const stats = server.node.stats;
   try {
     await t.step("PyMySQL: connects, binds parameters, reads rows and errors", async () => {
-      const sub = listener("py_pipe", server.node);
+      const sub = pipeListener(server.node, "py_pipe");
       const out = JSON.parse(await runPython(PYMYSQL, [port, TRICKY]));
       assertEquals(out, {
         version: "5.7.0-CppComet community 4.09 (AGPL license)",
@@ -100,14 +76,14 @@ Deno.test("Python MySQL drivers", async (t) => {
         error: ["InternalError", 15, "Table doesn't exist"],
         after: 1,
       });
-      assertEquals(sub.received, [TRICKY]);
+      assertEquals(sub.data(), [TRICKY]);
       sub.stop();
     });
 
     // The pure-Python protocol implementation: the C extension is not in every wheel.
     for (const mode of ["pure"]) {
       await t.step(`mysql-connector-python (${mode}): binding and a prepared cursor`, async () => {
-        const sub = listener("mc_pipe", server.node);
+        const sub = pipeListener(server.node, "mc_pipe");
         const [prepares, executes] = [stats.qlStmtPrepares, stats.qlStmtExecutes];
         const out = JSON.parse(await runPython(CONNECTOR, [port, TRICKY, mode]));
         assertEquals(out, {
@@ -116,7 +92,7 @@ Deno.test("Python MySQL drivers", async (t) => {
           rows: [["62", TRICKY]],
           error: ["ProgrammingError", 15, "42S02", "Table doesn't exist"],
         });
-        assertEquals(sub.received, [TRICKY, TRICKY]);
+        assertEquals(sub.data(), [TRICKY, TRICKY]);
         // The prepared cursor really used the binary protocol: three statements executed.
         assertEquals(stats.qlStmtExecutes - executes, 3);
         assertEquals(stats.qlStmtPrepares - prepares >= 1, true);

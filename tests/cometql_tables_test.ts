@@ -3,43 +3,13 @@
  * connection to an in-process server. Browser connections are stood in for by fake subscribers
  * registered with the core.
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { expectedSqlState, RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { fakeSubscriber } from "./helpers/fake_subscriber.ts";
 
-interface FakeBrowser extends Subscriber {
-  received: Record<string, unknown>[];
-  dropped: boolean;
-}
-
-let nextId = 900_000;
-function fakeBrowser(devId: number, extra: Partial<Subscriber> = {}): FakeBrowser {
-  const sub: FakeBrowser = {
-    id: nextId++,
-    devId,
-    userId: 0,
-    uuid: "uuid-of-browser",
-    format: WireFormat.Clean,
-    userAgent: "TestAgent/1.0",
-    ip: "10.1.2.3",
-    origin: "https://example.test",
-    language: "en",
-    pipes: new Set<string>(),
-    received: [],
-    dropped: false,
-    send(message: Outbound) {
-      sub.received.push(JSON.parse(message.text(WireFormat.Clean)));
-      return true;
-    },
-    drop() {
-      sub.dropped = true;
-    },
-    ...extra,
-  };
-  return sub;
-}
+/** Browsers are stood in for by fake subscribers registered with the core. */
+const fakeBrowser = fakeSubscriber;
 
 Deno.test("CometQL tables and errors", async (t) => {
   const server = await startTestServer();

@@ -4,38 +4,10 @@
  * never escaped (`'" . json_encode($m) . "'`) keeps working when the option is on, while MySQL's
  * unescaping stays the default, where the tutorial's escaped code is right.
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assertEquals } from "./helpers/assert.ts";
-
-function listener(
-  devId: number,
-  pipe: string,
-  node: { setSubscriptions(s: Subscriber, p: string[]): void },
-) {
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 990_000 + Math.floor(Math.random() * 9_000),
-    devId,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    drop() {},
-  };
-  node.setSubscriptions(sub, [pipe]);
-  return { received, stop: () => node.setSubscriptions(sub, []) };
-}
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 /** What the PHP code publishes: json_encode escapes `"`, `/` and non-ASCII with backslashes. */
 const JSON_TEXT = '{"text":"say \\"hi\\" \\u00e9","path":"a\\/b"}';
@@ -60,15 +32,15 @@ Deno.test("verbatim_backslashes with real PHP", async (t) => {
     async () => {
       const server = await startTestServer("[cometql]\nverbatim_backslashes_dev_ids = 15\n");
       try {
-        const sub = listener(0, "legacy", server.node);
+        const sub = pipeListener(server.node, "legacy", 0);
         assertEquals(await runPhp(php(server.qlPort, "root")), JSON_TEXT);
-        assertEquals(sub.received, [BROKEN, JSON_TEXT]);
+        assertEquals(sub.data(), [BROKEN, JSON_TEXT]);
         sub.stop();
 
         // Tenant 15 is listed: its literals keep their backslashes, as CppComet kept them.
-        const tenant = listener(15, "legacy", server.node);
+        const tenant = pipeListener(server.node, "legacy", 15);
         await runPhp(php(server.qlPort, "15"));
-        assertEquals(tenant.received, [JSON_TEXT, DOUBLED]);
+        assertEquals(tenant.data(), [JSON_TEXT, DOUBLED]);
         tenant.stop();
       } finally {
         await server.stop();
@@ -79,9 +51,9 @@ Deno.test("verbatim_backslashes with real PHP", async (t) => {
   await t.step("server-wide: every tenant reads literals verbatim", async () => {
     const server = await startTestServer("[cometql]\nverbatim_backslashes = true\n");
     try {
-      const sub = listener(0, "legacy", server.node);
+      const sub = pipeListener(server.node, "legacy", 0);
       await runPhp(php(server.qlPort, "root"));
-      assertEquals(sub.received, [JSON_TEXT, DOUBLED]);
+      assertEquals(sub.data(), [JSON_TEXT, DOUBLED]);
       sub.stop();
     } finally {
       await server.stop();

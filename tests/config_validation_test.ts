@@ -123,7 +123,7 @@ Deno.test("original log tags map onto our subsystems, the most verbose winning",
 Deno.test("defaults without a file section: embedded storage, admin on loopback", () => {
   const c = config("");
   assertEquals(c.db.host, "");
-  assertEquals(c.admin, { ip: "127.0.0.1", port: 8089 });
+  assertEquals(c.admin, { ip: "127.0.0.1", port: 8089, apiKey: "" });
   assertEquals(c.main.pidfile, "");
   assertEquals(c.main.password, "password");
   assertEquals(c.warnings, []);

@@ -119,14 +119,14 @@ Deno.test("§4.2 S5: CometQL publishes reach every subscriber, and only them", (
 Deno.test("§3.1: subscription replaces the set", () =>
   withTestServer(async (t) => {
     const client = await subscribed(t, "web_a\nweb_b");
-    assertEquals(t.node.localSubscriberCount(0, "web_a"), 1);
+    assertEquals(t.node.countSubscribers(0, "web_a"), 1);
     await client.sendText("subscription\nweb_b\nweb_c");
     await client.barrier();
-    assertEquals(t.node.localSubscriberCount(0, "web_a"), 0);
-    assertEquals(t.node.localSubscriberCount(0, "web_c"), 1);
+    assertEquals(t.node.countSubscribers(0, "web_a"), 0);
+    assertEquals(t.node.countSubscribers(0, "web_c"), 1);
     await client.sendText("subscription\n");
     await client.barrier();
-    assertEquals(t.node.localSubscriberCount(0, "web_b"), 0);
+    assertEquals(t.node.countSubscribers(0, "web_b"), 0);
     await client.close();
   }));
 
@@ -137,15 +137,15 @@ Deno.test("§3.1: 33rd name refused, private_ needs auth, too long closes", () =
     await many.sendText(`subscription\n${names.join("\n")}`);
     assertEquals(await many.nextJson(), sysError({ code: "403", error: "Too many letters" }));
     await many.barrier();
-    assertEquals(t.node.localSubscriberCount(0, "web_31"), 1);
-    assertEquals(t.node.localSubscriberCount(0, "web_32"), 0);
+    assertEquals(t.node.countSubscribers(0, "web_31"), 1);
+    assertEquals(t.node.countSubscribers(0, "web_32"), 0);
 
     const anonymous = await subscribed(t, "web_a\nprivate_x\nweb_b");
-    assertEquals(t.node.localSubscriberCount(0, "private_x"), 0);
-    assertEquals(t.node.localSubscriberCount(0, "web_b"), 1, "later names still subscribed");
+    assertEquals(t.node.countSubscribers(0, "private_x"), 0);
+    assertEquals(t.node.countSubscribers(0, "web_b"), 1, "later names still subscribed");
     await t.node.setAuthHash(0, 3, "h3");
     await subscribed(t, "private_x", { key: "h3", userId: 3 }).then(async (c) => {
-      assertEquals(t.node.localSubscriberCount(0, "private_x"), 1);
+      assertEquals(t.node.countSubscribers(0, "private_x"), 1);
       await c.close();
     });
 

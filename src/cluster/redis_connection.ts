@@ -30,14 +30,17 @@ export const DEFAULT_REDIS_SETTINGS: Omit<RedisSettings, "url"> = {
 
 const RECONNECT_MAX_MS = 1000;
 
-export function connectRedis(settings: RedisSettings, name: string): Redis {
+/**
+ * `batched`: commands issued in one event-loop turn leave in one write (presence: a burst of
+ * connects costs one round trip). Off for publishing: a CometQL INSERT waits for its PUBLISH,
+ * and deferring the write to batch it added more latency than it saved with few publishers.
+ */
+export function connectRedis(settings: RedisSettings, name: string, batched = false): Redis {
   const options: RedisOptions = {
     connectionName: name,
     lazyConnect: true,
     enableOfflineQueue: false,
-    // Each command is written at once: a CometQL INSERT waits for its PUBLISH, and with a few
-    // publishers deferring writes to batch them added more latency than it saved.
-    enableAutoPipelining: false,
+    enableAutoPipelining: batched,
     autoResubscribe: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,

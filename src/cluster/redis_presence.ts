@@ -56,7 +56,7 @@ export class RedisPresence implements Presence {
     private identity?: NodeIdentity,
   ) {
     this.p = settings.prefix;
-    this.redis = connectRedis(settings, `comet-presence-${this.nodeId}`);
+    this.redis = connectRedis(settings, `comet-presence-${this.nodeId}`, true);
     this.redis.defineCommand("cometConnection", { numberOfKeys: 4, lua: CONNECTION_SCRIPT });
     this.redis.defineCommand("cometRead", { numberOfKeys: 1, lua: READ_SCRIPT });
     this.redis.on("error", (e: Error) => this.log.debug("cluster", `redis: ${e.message}`));

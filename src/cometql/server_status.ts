@@ -50,8 +50,8 @@ function rates(stats: NodeStats): number[] {
 
 async function sessionStatus(session: SessionContext): Promise<Pair[]> {
   const s = session.node.stats;
-  const online = await session.node.authorizedConnections(session.devId);
-  const backends = await session.node.cometqlConnections();
+  const online = await session.node.authorizedConnectionsEverywhere(session.devId);
+  const backends = await session.node.cometqlConnectionsEverywhere();
   return [
     ["flag", "session"],
     ["id", String(session.devId)],

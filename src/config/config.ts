@@ -69,8 +69,11 @@ export interface Config {
     /** Tenants (dev_id) that get `verbatimBackslashes` while it is off for the server. */
     verbatimBackslashesDevIds: ReadonlySet<number>;
   };
-  /** Prometheus `/metrics` and `/health`; port 0 = off. */
-  admin: ListenerConfig;
+  /** Prometheus `/metrics` and `/health`, the HTTP API and the dashboard; port 0 = off. */
+  admin: ListenerConfig & {
+    /** Bearer key of the HTTP API and the dashboard; empty = `[main] password`. */
+    apiKey: string;
+  };
   retention: {
     /** Most messages kept for a `trust_*` pipe (the original kept them forever). */
     trustHistoryLength: number;
@@ -128,7 +131,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "verbatim_backslashes",
     "verbatim_backslashes_dev_ids",
   ]),
-  admin: new Set(["ip", "port"]),
+  admin: new Set(["ip", "port", "api_key"]),
   retention: new Set([
     "trust_history_length",
     "queue_max_per_user",
@@ -235,6 +238,7 @@ export function buildConfig(ini: IniFile): Config {
     admin: {
       ip: r.address("admin", "ip", "127.0.0.1"),
       port: r.int("admin", "port", 8089, 0, 65535),
+      apiKey: r.str("admin", "api_key", ""),
     },
     retention: {
       trustHistoryLength: r.int("retention", "trust_history_length", 10000, 1, 10000000),

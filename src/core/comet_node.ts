@@ -3,12 +3,12 @@
  * subscribers through the same functions here. Knows nothing of WebSocket or MySQL bytes.
  */
 import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/broker.ts";
-import { ClusterUnavailableError } from "../cluster/cluster_error.ts";
 import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
 import type { Presence, PresenceEntry } from "../cluster/presence.ts";
-import { type ClusterMessage, encodeClusterMessage } from "./cluster_messages.ts";
+import type { ClusterMessage } from "./cluster_messages.ts";
+import { ClusterLink } from "./cluster_link.ts";
 import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
 import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
@@ -60,6 +60,7 @@ export class CometNode {
    * whose hot paths then stay exactly as they were (no encoding, no await).
    */
   private readonly clustered: boolean;
+  private readonly link: ClusterLink;
 
   constructor(
     readonly config: Config,
@@ -70,7 +71,8 @@ export class CometNode {
     this.broker = engines.broker ?? new LocalBroker();
     this.presence = engines.presence ??
       new LocalPresence(localStateOf(this.pipes, this.users, () => this.stats.qlOnline));
-    this.clustered = this.broker.shared;
+    this.link = new ClusterLink(this.broker, log);
+    this.clustered = this.link.clustered;
     this.clusterStats = engines.stats ?? new ClusterStats();
     this.history = new PipeHistory(
       storage,
@@ -124,6 +126,8 @@ export class CometNode {
   async close(): Promise<void> {
     clearInterval(this.settingsRetry);
     await this.flush();
+    // The last connections' offline events reach the other nodes before this node leaves.
+    await this.link.settle();
     await this.presence.close();
     await this.broker.close();
   }
@@ -153,12 +157,12 @@ export class CometNode {
     if (this.detached.has(sub)) return;
     const firstHere = this.users.add(sub);
     const everywhere = this.presence.connected(sub).catch((e) => {
-      this.clusterFailed("presence of a connection", e);
+      this.link.failed("presence of a connection", e);
       return firstHere ? 1 : 2;
     });
     // Other nodes' private messages reach this node from now on; a message queued before the
     // subscription took effect is found by the second pass (see `sendPrivate`).
-    if (firstHere && this.clustered) await this.listen(userTopic(sub.devId, sub.userId));
+    if (firstHere && this.clustered) await this.link.listen(userTopic(sub.devId, sub.userId));
     await this.deliverQueue(sub);
     if (await everywhere === 1 && !this.detached.has(sub)) {
       this.userCameOnline(sub.devId, sub.userId);
@@ -174,9 +178,10 @@ export class CometNode {
       if (this.users.remove(sub, now) && this.clustered) {
         this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
       }
-      this.presence.disconnected(sub, now).then((left) => {
+      const leaving = this.presence.disconnected(sub, now).then((left) => {
         if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
-      }, (e) => this.clusterFailed("presence of a connection", e));
+      }, (e) => this.link.failed("presence of a connection", e));
+      if (this.clustered) this.link.track(leaving);
     }
     for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
@@ -198,7 +203,7 @@ export class CometNode {
       // Current subscribers hear about it; the subscriber itself never does.
       if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
       if (this.pipes.subscribe(sub, pipe) && this.clustered) {
-        (listening ??= []).push(this.listen(pipeTopic(sub.devId, pipe)));
+        (listening ??= []).push(this.link.listen(pipeTopic(sub.devId, pipe)));
       }
       if (this.clustered) this.presence.subscribed(sub, pipe);
     }
@@ -218,7 +223,7 @@ export class CometNode {
     // was delivered nowhere and stored nowhere. History is stored once, by this node.
     const time = unixNow();
     const m: ClusterMessage = { kind: "pipe", devId, pipe, event, message, time };
-    return this.toCluster(pipeTopic(devId, pipe), m).then(() => {
+    return this.link.publish(pipeTopic(devId, pipe), m).then(() => {
       this.history.record(devId, pipe, event, message, 0);
       return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, time));
     });
@@ -248,10 +253,10 @@ export class CometNode {
     const m: ClusterMessage = { kind: "web", devId, pipe, event, body, userId, time };
     const localCount = this.pipes.count(devId, pipe);
     return Promise.all([
-      this.toCluster(pipeTopic(devId, pipe), m),
+      this.link.publish(pipeTopic(devId, pipe), m),
       this.presence.subscriberCount(devId, pipe),
     ]).then(([, total]) => here + Math.max(0, total - localCount), (e) => {
-      this.clusterFailed("web_pipe2", e);
+      this.link.failed("web_pipe2", e);
       return here;
     });
   }
@@ -271,7 +276,7 @@ export class CometNode {
     // Cluster: the other nodes holding the user first (rejects, and nothing happens, when they
     // cannot be reached); the count says whether any node took it.
     const elsewhere = this.clustered
-      ? await this.toCluster(userTopic(devId, userId), {
+      ? await this.link.publish(userTopic(devId, userId), {
         kind: "private",
         devId,
         userId,
@@ -298,9 +303,7 @@ export class CometNode {
       // A tab that connected on another node while this ran has read its queue already, but
       // it listens to the user's topic by then: it is told to read again.
       if (this.clustered) {
-        this.toCluster(userTopic(devId, userId), { kind: "queued", devId, userId }).catch((e) =>
-          this.clusterFailed("queue notice", e)
-        );
+        this.link.announce(userTopic(devId, userId), { kind: "queued", devId, userId }, "queue");
       }
     }
     return delivered + elsewhere;
@@ -308,29 +311,41 @@ export class CometNode {
 
   // ---- queries ----
 
+  /** Authorized browser connections of the tenant on this node. */
+  authorizedConnections(devId: number): number {
+    return this.users.connectionCount(devId);
+  }
+
+  /** Subscribers of the pipe on this node. */
+  countSubscribers(devId: number, pipe: string): number {
+    return this.pipes.count(devId, pipe);
+  }
+
+  /** Subscribers of the pipe on this node, newest first. */
+  subscribersOf(devId: number, pipe: string): Subscriber[] {
+    return this.pipes.subscribersOf(devId, pipe);
+  }
+
+  // What clients are told is about every node (one node: the same as the local figures above).
+
   /** Authorized browser connections of the tenant on every node (`SHOW STATUS` user_online). */
-  authorizedConnections(devId: number): Promise<number> {
+  authorizedConnectionsEverywhere(devId: number): Promise<number> {
     return this.presence.connectionCount(devId);
   }
 
   /** Open CometQL connections on every node (`SHOW STATUS` server_online). */
-  cometqlConnections(): Promise<number> {
+  cometqlConnectionsEverywhere(): Promise<number> {
     return this.presence.cometqlConnections();
   }
 
   /** Subscribers of the pipe on every node (`pipes`, `pipe_count`). */
-  countSubscribers(devId: number, pipe: string): Promise<number> {
+  countSubscribersEverywhere(devId: number, pipe: string): Promise<number> {
     return this.presence.subscriberCount(devId, pipe);
   }
 
   /** Subscribers of the pipe on every node, newest first (`users_in_pipes`, `track_pipe_users`). */
-  subscribersOf(devId: number, pipe: string): Promise<PresenceEntry[]> {
+  subscribersEverywhere(devId: number, pipe: string): Promise<PresenceEntry[]> {
     return this.presence.subscribers(devId, pipe);
-  }
-
-  /** Subscribers of the pipe on this node only. */
-  localSubscriberCount(devId: number, pipe: string): number {
-    return this.pipes.count(devId, pipe);
   }
 
   readHistory(devId: number, pipe: string, limit = 99): Promise<HistoryEntry[]> {
@@ -352,15 +367,15 @@ export class CometNode {
   }
 
   async setPipeLength(devId: number, pipe: string, length: number): Promise<void> {
-    this.assertClusterReachable();
+    this.link.assertReachable();
     await this.history.setLength(devId, pipe, length);
-    this.tellOthers({ kind: "pipeLength", devId, pipe, length });
+    this.link.tell({ kind: "pipeLength", devId, pipe, length });
   }
 
   async deletePipeSettings(devId: number, pipe: string): Promise<void> {
-    this.assertClusterReachable();
+    this.link.assertReachable();
     await this.history.deleteSettings(devId, pipe);
-    this.tellOthers({ kind: "pipeLength", devId, pipe, length: null });
+    this.link.tell({ kind: "pipeLength", devId, pipe, length: null });
   }
 
   // ---- auth (spec §5) ----
@@ -370,9 +385,9 @@ export class CometNode {
   }
 
   async setAuthHash(devId: number, userId: number, hash: string): Promise<void> {
-    this.assertClusterReachable();
+    this.link.assertReachable();
     await this.auth.setHash(devId, userId, hash);
-    this.tellOthers({ kind: "auth", devId, userId, kick: false });
+    this.link.tell({ kind: "auth", devId, userId, kick: false });
   }
 
   /**
@@ -380,15 +395,15 @@ export class CometNode {
    * re-authenticate (§5.4).
    */
   async deleteAuthHash(devId: number, userId: number): Promise<void> {
-    this.assertClusterReachable();
+    this.link.assertReachable();
     await this.auth.deleteHash(devId, userId);
     this.kick(devId, userId);
-    this.tellOthers({ kind: "auth", devId, userId, kick: true });
+    this.link.tell({ kind: "auth", devId, userId, kick: true });
   }
 
   /** Stores the token as revoked; if it still verifies, its user loses hash and connections. */
   async revokeToken(devId: number, token: string): Promise<void> {
-    this.assertClusterReachable();
+    this.link.assertReachable();
     await this.storage.revokeToken(devId, token);
     const userId = await this.auth.verifiedUserId(devId, token);
     if (userId !== undefined && userId > 0) await this.deleteAuthHash(devId, userId);
@@ -478,7 +493,7 @@ export class CometNode {
     if (!this.clustered) return;
     const { devId, userId, uuid } = sub;
     const m: ClusterMessage = { kind: "track", devId, pipe, unsubscribed, userId, uuid, time };
-    this.toCluster(pipeTopic(devId, pipe), m).catch((e) => this.clusterFailed("track event", e));
+    this.link.announce(pipeTopic(devId, pipe), m, "track event");
   }
 
   /**
@@ -525,41 +540,14 @@ export class CometNode {
     const pipe = `user_status_${userId}`;
     this.pipes.fanout(devId, pipe, presenceMessage(userId, online));
     if (!this.clustered) return;
-    this.toCluster(pipeTopic(devId, pipe), { kind: "presence", devId, userId, online })
-      .catch((e) => this.clusterFailed("presence event", e));
+    this.link.announce(
+      pipeTopic(devId, pipe),
+      { kind: "presence", devId, userId, online },
+      "presence event",
+    );
   }
 
   // ---- the cluster (issue 12); none of this runs on a single node ----
-
-  /** Publishes to the other nodes; rejects (and sends nothing) when they cannot be reached. */
-  private toCluster(topic: string, m: ClusterMessage): Promise<number> {
-    if (!this.broker.isAvailable()) {
-      return Promise.reject(new ClusterUnavailableError("Redis is not reachable"));
-    }
-    return this.broker.publish(topic, encodeClusterMessage(m));
-  }
-
-  /** A change other nodes must hear about is refused up front while they cannot be reached. */
-  private assertClusterReachable(): void {
-    if (this.clustered && !this.broker.isAvailable()) {
-      throw new ClusterUnavailableError("Redis is not reachable; nothing was changed");
-    }
-  }
-
-  /** Cache invalidations for every other node; a node that misses one resyncs on reconnect. */
-  private tellOthers(m: ClusterMessage): void {
-    if (!this.clustered) return;
-    this.toCluster(CONTROL_TOPIC, m).catch((e) => this.clusterFailed("cache invalidation", e));
-  }
-
-  /** Subscribes the node to a topic; a failure is retried by the broker on reconnect. */
-  private listen(topic: string): Promise<void> {
-    return this.broker.subscribe(topic).catch((e) => this.clusterFailed(`subscribe ${topic}`, e));
-  }
-
-  private clusterFailed(what: string, e: unknown): void {
-    this.log.warn("cluster", `${what} failed: ${(e as Error)?.message ?? e}`);
-  }
 
   /** The link to the other nodes is back: what was missed meanwhile is read from storage. */
   private resync(): void {

@@ -17,6 +17,8 @@ export class PipeHistory {
   private pending: HistoryEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Entries handed to storage whose write has not settled yet. */
+  private inFlight = 0;
 
   constructor(
     private storage: Storage,
@@ -83,6 +85,11 @@ export class PipeHistory {
     }
   }
 
+  /** History entries accepted but not yet written (waiting for the batch, or being written). */
+  get pendingWrites(): number {
+    return this.pending.length + this.inFlight;
+  }
+
   /** Waits until everything recorded so far is stored. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {
@@ -103,11 +110,12 @@ export class PipeHistory {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    this.inFlight += batch.length;
     this.writing = this.writing.then(() =>
       this.storage.appendHistory(batch, this.keep).catch((e) => {
         this.onError();
         this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
-      })
+      }).finally(() => this.inFlight -= batch.length)
     );
   }
 }

@@ -60,11 +60,11 @@ export function runCommand(
         }
       }, failed(node, `pipe_log ${cmd.pipe}`));
     case "pipeCount":
-      return node.countSubscribers(conn.devId, cmd.pipe).then((count) => {
+      return node.countSubscribersEverywhere(conn.devId, cmd.pipe).then((count) => {
         conn.send(pipeCountMessage(count, cmd.marker));
       }, failed(node, `pipe_count ${cmd.pipe}`));
     case "trackPipeUsers":
-      return node.subscribersOf(conn.devId, cmd.pipe).then((subscribers) => {
+      return node.subscribersEverywhere(conn.devId, cmd.pipe).then((subscribers) => {
         const users = subscribers.map((s) => ({ user_id: s.userId, uuid: s.uuid }));
         conn.send(trackUsersMessage(users, cmd.marker));
       }, failed(node, `track_pipe_users ${cmd.pipe}`));

@@ -16,7 +16,7 @@ export const pipes: CometqlTable = {
     if (names === undefined) return Errors.selectWithoutKey;
     const rows = [];
     for (const name of names) {
-      rows.push([name, String(await ctx.node.countSubscribers(ctx.devId, name))]);
+      rows.push([name, String(await ctx.node.countSubscribersEverywhere(ctx.devId, name))]);
     }
     return rows;
   },

@@ -7,7 +7,14 @@ import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
 import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
 import type { CometqlTable, InsertRow, TableContext } from "./cometql_table.ts";
-import { checkEventName, checkPipeName, isPipeName, pipeNames, required } from "./table_values.ts";
+import {
+  checkEventName,
+  checkPipeName,
+  errorOfRow,
+  isPipeName,
+  pipeNames,
+  requiredColumns,
+} from "./table_values.ts";
 
 /** Most history rows per pipe that a SELECT shows (spec §7.1). */
 const HISTORY_ROWS = 99;
@@ -18,13 +25,9 @@ function checkPipeMessage(name: string, event: string): CometqlError | undefined
 }
 
 function messageRow(row: InsertRow): [string, string, string] | CometqlError {
-  const name = required(row, "name");
-  if (isCometqlError(name)) return name;
-  const event = required(row, "event");
-  if (isCometqlError(event)) return event;
-  const message = required(row, "message");
-  if (isCometqlError(message)) return message;
-  return checkPipeMessage(name, event) ?? [name, event, message];
+  const values = requiredColumns(row, ["name", "event", "message"]);
+  if (isCometqlError(values)) return values;
+  return checkPipeMessage(values[0], values[1]) ?? values;
 }
 
 /**
@@ -57,10 +60,7 @@ export const pipesMessages: CometqlTable = {
     { name: "user_id", sqlType: "int(11)" },
   ],
 
-  checkInsert(row) {
-    const values = messageRow(row);
-    return isCometqlError(values) ? values : undefined;
-  },
+  checkInsert: errorOfRow(messageRow),
 
   insert(ctx, row) {
     const values = messageRow(row);

@@ -6,7 +6,7 @@ import { MAX_TOKEN_BYTES } from "../../core/user_auth.ts";
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
-import { required } from "./table_values.ts";
+import { errorOfRow, requiredColumns } from "./table_values.ts";
 
 const encoder = new TextEncoder();
 
@@ -16,8 +16,9 @@ const encoder = new TextEncoder();
  * would read as an outage and invite retries).
  */
 function tokenOf(row: InsertRow): string | CometqlError {
-  const token = required(row, "token");
-  if (isCometqlError(token)) return token;
+  const values = requiredColumns(row, ["token"]);
+  if (isCometqlError(values)) return values;
+  const [token] = values;
   if (token.length > MAX_TOKEN_BYTES / 3 && encoder.encode(token).length > MAX_TOKEN_BYTES) {
     return Errors.tokenTooLong;
   }
@@ -29,10 +30,7 @@ export const revokedTokens: CometqlTable = {
   comment: "Revoked JWT tokens",
   columns: [{ name: "token", sqlType: `varbinary(${MAX_TOKEN_BYTES})`, key: true }],
 
-  checkInsert(row) {
-    const token = tokenOf(row);
-    return isCometqlError(token) ? token : undefined;
-  },
+  checkInsert: errorOfRow(tokenOf),
 
   async insert(ctx, row) {
     const token = tokenOf(row);

@@ -2,7 +2,7 @@
  * Value checks shared by the tables (spec §7 "validation vocabulary", §4.3 integer rule), and the
  * key-value loops that several tables run the same way (spec §5.3).
  */
-import { type CometqlError, Errors } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
 import type { InsertRow, WhereValues } from "./cometql_table.ts";
 
@@ -46,10 +46,35 @@ export function lenientInt(text: string): number {
   return Number.isSafeInteger(n) ? n : NaN;
 }
 
-/** The value of a required INSERT column, or ERR 12 ``field `x` is required``. */
-export function required(row: InsertRow, column: string): string | CometqlError {
-  const v = row.get(column);
-  return v === undefined || v === null ? Errors.required(column) : v;
+/**
+ * The values of an INSERT row's required columns, in the order asked, or ERR 12
+ * ``field `x` is required`` for the first one missing or NULL (the tables list their columns in
+ * the order docs/protocol/cometql.md §7 checks them).
+ */
+export function requiredColumns<const C extends readonly string[]>(
+  row: InsertRow,
+  columns: C,
+): { -readonly [K in keyof C]: string } | CometqlError {
+  const values: string[] = [];
+  for (const column of columns) {
+    const v = row.get(column);
+    if (v === undefined || v === null) return Errors.required(column);
+    values.push(v);
+  }
+  return values as { -readonly [K in keyof C]: string };
+}
+
+/**
+ * `checkInsert` for a table whose INSERT starts by turning the row into values: the error that
+ * conversion gives, or undefined. Keeps `checkInsert` and `insert` on the same checks.
+ */
+export function errorOfRow<T>(
+  toValues: (row: InsertRow) => T | CometqlError,
+): (row: InsertRow) => CometqlError | undefined {
+  return (row) => {
+    const values = toValues(row);
+    return isCometqlError(values) ? values : undefined;
+  };
 }
 
 /**

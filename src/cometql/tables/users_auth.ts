@@ -5,7 +5,14 @@
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
-import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
+import {
+  deleteEach,
+  errorOfRow,
+  positiveId,
+  positiveIds,
+  requiredColumns,
+  storedTextRows,
+} from "./table_values.ts";
 
 const MAX_HASH = 32;
 
@@ -22,10 +29,9 @@ function isHashChars(s: string): boolean {
 
 /** spec §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
 function authRow(row: InsertRow): { userId: number; hash: string } | CometqlError {
-  const idText = required(row, "id");
-  if (isCometqlError(idText)) return idText;
-  const hash = required(row, "hash");
-  if (isCometqlError(hash)) return hash;
+  const values = requiredColumns(row, ["id", "hash"]);
+  if (isCometqlError(values)) return values;
+  const [idText, hash] = values;
   const userId = positiveId(idText);
   if (isCometqlError(userId)) return userId;
   // spec §7.7: the character check comes before the length check.
@@ -42,10 +48,7 @@ export const usersAuth: CometqlTable = {
     { name: "hash", sqlType: "varchar(32)" },
   ],
 
-  checkInsert(row) {
-    const values = authRow(row);
-    return isCometqlError(values) ? values : undefined;
-  },
+  checkInsert: errorOfRow(authRow),
 
   async insert(ctx, row) {
     const values = authRow(row);

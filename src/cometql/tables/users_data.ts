@@ -3,17 +3,23 @@ import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
 import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
-import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
+import {
+  deleteEach,
+  errorOfRow,
+  positiveId,
+  positiveIds,
+  requiredColumns,
+  storedTextRows,
+} from "./table_values.ts";
 
 /**
  * id and data present, id > 0. No length check: data is stored as mediumtext (16 MiB), larger
  * than any query `[cometql] max_query_size` admits.
  */
 function dataRow(row: InsertRow): { userId: number; data: string } | CometqlError {
-  const idText = required(row, "id");
-  if (isCometqlError(idText)) return idText;
-  const data = required(row, "data");
-  if (isCometqlError(data)) return data;
+  const values = requiredColumns(row, ["id", "data"]);
+  if (isCometqlError(values)) return values;
+  const [idText, data] = values;
   const userId = positiveId(idText);
   if (isCometqlError(userId)) return userId;
   return { userId, data };
@@ -27,10 +33,7 @@ export const usersData: CometqlTable = {
     { name: "data", sqlType: "text", maxBytes: MEDIUMTEXT_BYTES },
   ],
 
-  checkInsert(row) {
-    const values = dataRow(row);
-    return isCometqlError(values) ? values : undefined;
-  },
+  checkInsert: errorOfRow(dataRow),
 
   async insert(ctx, row) {
     const values = dataRow(row);

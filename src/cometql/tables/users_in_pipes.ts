@@ -22,7 +22,7 @@ export const usersInPipes: CometqlTable = {
     if (names === undefined) return Errors.selectWithoutKey;
     const result: Cell[][] = [];
     for (const name of names) {
-      for (const sub of await ctx.node.subscribersOf(ctx.devId, name)) {
+      for (const sub of await ctx.node.subscribersEverywhere(ctx.devId, name)) {
         result.push([
           name,
           String(sub.userId),

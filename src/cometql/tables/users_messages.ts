@@ -10,21 +10,19 @@ import type { CometqlTable, InsertRow } from "./cometql_table.ts";
 import {
   checkEventName,
   deleteEach,
+  errorOfRow,
   nonNegativeId,
   nonNegativeIds,
-  required,
+  requiredColumns,
 } from "./table_values.ts";
 
 /** spec §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12). */
 function messageRow(
   row: InsertRow,
 ): { userId: number; event: string; message: string } | CometqlError {
-  const idText = required(row, "id");
-  if (isCometqlError(idText)) return idText;
-  const event = required(row, "event");
-  if (isCometqlError(event)) return event;
-  const message = required(row, "message");
-  if (isCometqlError(message)) return message;
+  const values = requiredColumns(row, ["id", "event", "message"]);
+  if (isCometqlError(values)) return values;
+  const [idText, event, message] = values;
   // spec §7.5: id 0 is allowed, only negative ids are refused.
   const userId = nonNegativeId(idText);
   if (isCometqlError(userId)) return userId;
@@ -41,10 +39,7 @@ export const usersMessages: CometqlTable = {
     { name: "message", sqlType: "text", maxBytes: MEDIUMTEXT_BYTES },
   ],
 
-  checkInsert(row) {
-    const values = messageRow(row);
-    return isCometqlError(values) ? values : undefined;
-  },
+  checkInsert: errorOfRow(messageRow),
 
   async insert(ctx, row) {
     const values = messageRow(row);
