@@ -324,3 +324,16 @@ processTest(
       );
     }),
 );
+
+processTest(
+  "SIGINT to the supervisor stops every worker gracefully too (exit 0)",
+  () =>
+    withWorkers(2, async ({ comet, admin }) => {
+      const pids = [(await health(admin)).pid, (await health(admin + 1)).pid];
+      comet.kill("SIGINT");
+      assertEquals((await comet.exited(20_000)).code, 0, comet.output());
+      assert.ok(pids.every((pid) => !isAlive(pid)));
+      assert.match(comet.output(), /SIGINT: stopping 2 workers/);
+      assert.match(comet.output(), /w1 \[main\] SIGTERM: shutting down/);
+    }),
+);
