@@ -34,6 +34,7 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
     const sender = await subscribed(a.wsPort, "web_f");
     const remoteSub = await subscribed(b.wsPort, "web_f");
     clients.push(localSub, sender, remoteSub);
+    await ql.query("INSERT INTO users_auth (id, hash) VALUES (4, 'h4')");
     await cluster.redis.stop();
 
     // CometQL writes that need the other nodes: a clear error, and nothing happened.
@@ -50,24 +51,39 @@ Deno.test("cluster fault: Redis down → local delivery goes on, cluster writes 
       /Cluster unavailable/,
     );
     await localSub.expectNoFrame(100);
-    // Browsers on A still reach each other.
+    // Logins still work (storage), and browsers on A still reach each other.
+    const login = await WsTestClient.connect(a.wsPort, wsPath({ key: "h4", userId: 4 }));
+    clients.push(login.client);
+    assert.equal(login.serverInfo.authorized, true);
     await sender.sendText("web_pipe2\nweb_f\ne\n*\nlocal only");
     assert.equal((await localSub.nextJson()).data, "local only");
     const report = await sender.nextJson();
     assert.deepEqual(report.data, { message: "local only", number_messages: 1 });
 
     await cluster.redis.start();
-    await eventually("INSERT accepted again", async () => {
-      await publish(ql, "web_f", "back");
-      return true;
+    // Each node reconnects on its own schedule (at most 1 s apart); what A publishes before B
+    // is back does not reach B (PUB/SUB keeps nothing). Probe until B receives.
+    let probes = 0;
+    await eventually("B subscribed again by itself", async () => {
+      await publish(ql, "web_f", `probe${++probes}`);
+      for (;;) {
+        const f = await remoteSub.nextJson(300);
+        if (f.data === `probe${probes}`) return true;
+      }
     }, 10_000);
+    const missed = await localSub.barrier();
+    assert.deepEqual(missed.map((f) => f.data).at(-1), `probe${probes}`, "A delivered every probe");
+    await publish(ql, "web_f", "back");
     assert.equal((await localSub.nextJson()).data, "back");
-    assert.equal((await remoteSub.nextJson()).data, "back", "B subscribed again by itself");
+    assert.equal((await remoteSub.nextJson()).data, "back");
     // Presence written again by every node: A counts B's subscriber.
     await eventually("presence restored", async () => {
       const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'web_f'");
       return (rows as { users: string }[])[0].users === "3";
     }, 5000);
+    // The login made during the outage is in the presence written again.
+    const [seen] = await ql.query("SELECT * FROM users_time WHERE id = 4");
+    assert.deepEqual(seen, [{ id: "4", time: "0" }]);
     // The refused writes did not happen.
     const [auth] = await ql.query("SELECT * FROM users_auth WHERE id = 3");
     assert.deepEqual(auth, []);
@@ -127,7 +143,7 @@ Deno.test("cluster fault: a node killed with SIGKILL → its users are offline o
   const clients: WsTestClient[] = [];
   try {
     await ql.query("INSERT INTO users_auth (id, hash) VALUES (21, 'h21')");
-    const watcher = await subscribed(a.wsPort, "user_status_21");
+    const watcher = await subscribed(a.wsPort, "user_status_21 track_room");
     clients.push(watcher);
     const { client: victim } = await WsTestClient.connect(
       b.wsPort,
@@ -135,10 +151,27 @@ Deno.test("cluster fault: a node killed with SIGKILL → its users are offline o
     );
     clients.push(victim);
     assert.equal((await watcher.nextJson()).data, "online");
+    await victim.sendText("subscription\ntrack_room");
+    const joined = await watcher.nextJson();
+    assert.deepEqual([joined.event, (joined.data as { user_id: number }).user_id], [
+      "subscription",
+      21,
+    ]);
+    // B's presence has the subscription (a node killed within milliseconds of a subscription
+    // may not have registered it yet).
+    await eventually("B's subscriber registered", async () => {
+      const [rows] = await ql.query("SELECT * FROM pipes WHERE name = 'track_room'");
+      return (rows as { users: string }[])[0].users === "2";
+    });
     b.kill("SIGKILL");
     const killed = Date.now();
-    assert.equal((await watcher.nextJson(10_000)).data, "offline");
+    // As when the connection closes on a single node: offline, and the track_ unsubscription.
+    const events = [await watcher.nextJson(10_000), await watcher.nextJson(3000)];
     const took = Date.now() - killed;
+    assert.deepEqual(events.map((e) => [e.pipe, e.event]).sort(), [
+      ["track_room", "unsubscription"],
+      ["user_status_21", "offline"],
+    ]);
     assert.ok(took <= NODE_TTL_MS + 1000, `offline after ${took} ms`);
     const [rows] = await ql.query("SELECT * FROM users_time WHERE id = 21");
     assert.ok(Number((rows as { time: string }[])[0].time) > 0, "last seen, not online");

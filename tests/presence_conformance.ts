@@ -62,6 +62,7 @@ export class TestNode {
     };
     await this.presence.start(local, {
       usersLost: (devId, userIds) => this.lost.push({ devId, userIds }),
+      trackersLost: () => {},
     });
     return this;
   }

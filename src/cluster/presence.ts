@@ -58,6 +58,11 @@ export interface PresenceEvents {
    * heartbeats): the core announces `user_status_*` offline and stores `users_time`.
    */
   usersLost(devId: number, userIds: number[], now: number): void;
+  /**
+   * Subscribers of a `track_*` pipe that left with a stopped node: the core announces their
+   * unsubscription (spec websocket.md §3.5), as when a connection closes.
+   */
+  trackersLost(devId: number, pipe: string, entries: PresenceEntry[]): void;
 }
 
 /** Local figures for `/metrics`. */

@@ -135,13 +135,7 @@ export class RedisPresence implements Presence {
 
   async subscribers(devId: number, pipe: string): Promise<PresenceEntry[]> {
     const flat = await this.read("list", `p:${devId}:${pipe}`) as string[];
-    const rows: { seq: number; entry: PresenceEntry }[] = [];
-    for (let i = 1; i < flat.length; i += 2) {
-      const [userId, uuid, userAgent, ip, origin, language, seq] = JSON.parse(flat[i]);
-      rows.push({ seq, entry: { userId, uuid, userAgent, ip, origin, language } });
-    }
-    rows.sort((a, b) => b.seq - a.seq); // newest first (spec websocket.md §3.5)
-    return rows.map((r) => r.entry);
+    return entriesOf(flat.filter((_, i) => i % 2 === 1));
   }
 
   async isOnline(devId: number, userId: number): Promise<boolean> {
@@ -350,8 +344,15 @@ export class RedisPresence implements Presence {
     const keys = await this.redis.smembers(this.keysKey(node));
     const now = Math.floor(Date.now() / 1000);
     const userKey = new RegExp(`^${escapeRegExp(this.p)}n:${node}:c:(\\d+):(\\d+)$`);
+    const trackKey = new RegExp(`^${escapeRegExp(this.p)}n:${node}:p:(\\d+):(track_.*)$`);
     const lost = new Map<number, number[]>();
     for (const key of keys) {
+      const t = trackKey.exec(key);
+      if (t) {
+        const entries = entriesOf(Object.values(await this.redis.hgetall(key)));
+        if (entries.length > 0) this.events?.trackersLost(Number(t[1]), t[2], entries);
+        continue;
+      }
       const m = userKey.exec(key);
       if (!m || await this.redis.scard(key) === 0) continue;
       const [devId, userId] = [Number(m[1]), Number(m[2])];
@@ -392,6 +393,17 @@ function detailsOf(sub: PresenceConnection): string {
     sub.language,
     seq,
   ]);
+}
+
+/** Stored subscriber details → entries, newest first (spec websocket.md §3.5). */
+function entriesOf(details: string[]): PresenceEntry[] {
+  const rows: { seq: number; entry: PresenceEntry }[] = [];
+  for (const text of details) {
+    const [userId, uuid, userAgent, ip, origin, language, seq] = JSON.parse(text);
+    rows.push({ seq, entry: { userId, uuid, userAgent, ip, origin, language } });
+  }
+  rows.sort((a, b) => b.seq - a.seq);
+  return rows.map((r) => r.entry);
 }
 
 function escapeRegExp(s: string): string {

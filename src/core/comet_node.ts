@@ -106,6 +106,9 @@ export class CometNode {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
+      trackersLost: (devId, pipe, entries) => {
+        for (const e of entries) this.announceTrackOf(devId, pipe, e.userId, e.uuid, true);
+      },
     });
     if (this.clustered) await this.broker.subscribe(CONTROL_TOPIC).catch(() => {});
     try {
@@ -156,13 +159,19 @@ export class CometNode {
     await this.deliverQueue(sub);
     if (this.detached.has(sub)) return;
     const firstHere = this.users.add(sub);
+    if (!this.clustered) {
+      await this.deliverQueue(sub);
+      if (firstHere && !this.detached.has(sub)) this.userCameOnline(sub.devId, sub.userId);
+      return;
+    }
+    // Several nodes: online only on the user's first connection anywhere (presence decides).
     const everywhere = this.presence.connected(sub).catch((e) => {
       this.link.failed("presence of a connection", e);
       return firstHere ? 1 : 2;
     });
     // Other nodes' private messages reach this node from now on; a message queued before the
     // subscription took effect is found by the second pass (see `sendPrivate`).
-    if (firstHere && this.clustered) await this.link.listen(userTopic(sub.devId, sub.userId));
+    if (firstHere) await this.link.listen(userTopic(sub.devId, sub.userId));
     await this.deliverQueue(sub);
     if (await everywhere === 1 && !this.detached.has(sub)) {
       this.userCameOnline(sub.devId, sub.userId);
@@ -175,13 +184,18 @@ export class CometNode {
     this.detached.add(sub);
     const now = unixNow();
     if (sub.userId > 0 && this.users.has(sub)) {
-      if (this.users.remove(sub, now) && this.clustered) {
-        this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
+      const lastHere = this.users.remove(sub, now);
+      if (!this.clustered) {
+        if (lastHere) this.userWentOffline(sub.devId, sub.userId, now);
+      } else {
+        // Several nodes: offline only after the user's last connection anywhere.
+        if (lastHere) this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
+        this.link.track(
+          this.presence.disconnected(sub, now).then((left) => {
+            if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
+          }, (e) => this.link.failed("presence of a connection", e)),
+        );
       }
-      const leaving = this.presence.disconnected(sub, now).then((left) => {
-        if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
-      }, (e) => this.link.failed("presence of a connection", e));
-      if (this.clustered) this.link.track(leaving);
     }
     for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
   }
@@ -200,12 +214,14 @@ export class CometNode {
     }
     for (const pipe of wanted) {
       if (sub.pipes.has(pipe)) continue;
+      // Registered cluster-wide before the track_ event goes out, so a subscriber that answers
+      // the event with track_pipe_users finds the newcomer.
+      if (this.clustered) this.presence.subscribed(sub, pipe);
       // Current subscribers hear about it; the subscriber itself never does.
       if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
       if (this.pipes.subscribe(sub, pipe) && this.clustered) {
         (listening ??= []).push(this.link.listen(pipeTopic(sub.devId, pipe)));
       }
-      if (this.clustered) this.presence.subscribed(sub, pipe);
     }
     if (listening !== undefined) return Promise.all(listening).then(() => {});
   }
@@ -487,11 +503,20 @@ export class CometNode {
 
   /** S10 to the pipe's subscribers on every node. */
   private announceTrack(sub: Subscriber, pipe: string, unsubscribed: boolean): void {
+    this.announceTrackOf(sub.devId, pipe, sub.userId, sub.uuid, unsubscribed);
+  }
+
+  private announceTrackOf(
+    devId: number,
+    pipe: string,
+    userId: number,
+    uuid: string,
+    unsubscribed: boolean,
+  ): void {
     const kind = unsubscribed ? "unsubscription" : "subscription";
     const time = unixNow();
-    this.pipes.fanout(sub.devId, pipe, trackMessage(pipe, kind, sub.userId, sub.uuid, time));
+    this.pipes.fanout(devId, pipe, trackMessage(pipe, kind, userId, uuid, time));
     if (!this.clustered) return;
-    const { devId, userId, uuid } = sub;
     const m: ClusterMessage = { kind: "track", devId, pipe, unsubscribed, userId, uuid, time };
     this.link.announce(pipeTopic(devId, pipe), m, "track event");
   }
