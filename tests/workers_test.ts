@@ -30,6 +30,33 @@ function withWorkers(
 ): Promise<void> {
   return withTempDir(async (dir) => {
     const redis = await startRedis();
+    try {
+      const w = await startWorkers(n, dir, redis, transport);
+      try {
+        await fn(w, redis);
+      } catch (e) {
+        throw new Error(`${(e as Error).stack}\n--- server output ---\n${w.comet.output()}`);
+      } finally {
+        await w.comet.dispose();
+      }
+    } finally {
+      await redis.close();
+    }
+  });
+}
+
+/**
+ * The supervisor, once all its workers serve. Free ports are picked before the workers bind them,
+ * and other processes on the machine may take one meanwhile: only that (EADDRINUSE in the
+ * output) is retried, with other ports.
+ */
+async function startWorkers(
+  n: number,
+  dir: string,
+  redis: TestRedis,
+  transport?: "node",
+): Promise<Workers> {
+  for (let attempt = 1;; attempt++) {
     const [ws, ql, admin] = [freePort(), freePort(), freePortPair()];
     const conf = `${dir}/comet.conf`;
     await Deno.writeTextFile(
@@ -39,19 +66,26 @@ function withWorkers(
         `[cometql]\nport = ${ql}\n[admin]\nip = 127.0.0.1\nport = ${admin}\n` +
         `[redis]\nurl = ${redis.url}\n`,
     );
-    const comet = await spawnComet(conf, {
-      env: transport ? { COMET_TRANSPORT: transport } : undefined,
-    });
+    const portTaken = (text: string) =>
+      attempt < 3 && /Address already in use|EADDRINUSE/.test(text);
+    let comet: CometProcess;
+    try {
+      comet = await spawnComet(conf, {
+        env: transport ? { COMET_TRANSPORT: transport } : undefined,
+      });
+    } catch (e) {
+      if (portTaken(String(e))) continue;
+      throw e;
+    }
     try {
       await comet.waitForOutput(new RegExp(`\\(${n} workers ready: pids [\\d, ]+\\)`), 30_000);
-      await fn({ comet, ws, ql, admin, dir }, redis);
+      return { comet, ws, ql, admin, dir };
     } catch (e) {
-      throw new Error(`${(e as Error).stack}\n--- server output ---\n${comet.output()}`);
-    } finally {
       await comet.dispose();
-      await redis.close();
+      if (portTaken(comet.output())) continue;
+      throw e;
     }
-  });
+  }
 }
 
 /** A port p with p + 1 also free (worker 1 serves the admin port + 1). */
