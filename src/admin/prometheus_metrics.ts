@@ -161,6 +161,33 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
     "Pipe subscriptions of open connections.",
     node.pipes.subscriptionCount,
   );
+  const window = node.window.stats();
+  out.single(
+    "comet_recovery_window_messages",
+    "gauge",
+    "Messages kept in the recovery windows of all pipes.",
+    window.messages,
+  );
+  out.single(
+    "comet_recovery_window_bytes",
+    "gauge",
+    "Estimated bytes the recovery windows hold ([recovery] max_bytes bounds it).",
+    window.bytes,
+  );
+  out.single(
+    "comet_recovery_streams",
+    "gauge",
+    "Pipes whose stream position is tracked ([recovery] max_pipes bounds it).",
+    window.pipes,
+  );
+  out.family(
+    "comet_resumed_pipes_total",
+    "counter",
+    "Pipes subscribed by the resume command, by outcome.",
+  );
+  for (const [outcome, n] of Object.entries(node.stats.resumed)) {
+    out.sample("comet_resumed_pipes_total", n, { outcome });
+  }
   out.single(
     "comet_users_online",
     "gauge",

@@ -32,10 +32,11 @@ export interface Broker {
   close(): Promise<void>;
   /**
    * Starts receiving the topic; resolves once messages published from now on will arrive
-   * (rejects with ClusterUnavailableError when that cannot be promised). Counted: a topic
-   * subscribed twice needs two unsubscribes.
+   * (rejects with ClusterUnavailableError when that cannot be promised), with true when this
+   * call made the node start listening (what was published before it did not arrive here).
+   * Counted: a topic subscribed twice needs two unsubscribes.
    */
-  subscribe(topic: string): Promise<void>;
+  subscribe(topic: string): Promise<boolean>;
   unsubscribe(topic: string): void;
   /**
    * Sends the payload to every *other* node subscribed to the topic; resolves with how many

@@ -39,9 +39,10 @@ export class LocalBroker implements Broker {
     return Promise.resolve();
   }
 
-  subscribe(topic: string): Promise<void> {
-    this.topics.set(topic, (this.topics.get(topic) ?? 0) + 1);
-    return Promise.resolve();
+  subscribe(topic: string): Promise<boolean> {
+    const n = this.topics.get(topic) ?? 0;
+    this.topics.set(topic, n + 1);
+    return Promise.resolve(n === 0);
   }
 
   unsubscribe(topic: string): void {

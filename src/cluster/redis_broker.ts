@@ -71,14 +71,15 @@ export class RedisBroker implements Broker {
     );
   }
 
-  subscribe(topic: string): Promise<void> {
+  subscribe(topic: string): Promise<boolean> {
     const n = this.topics.get(topic) ?? 0;
     this.topics.set(topic, n + 1);
-    if (n > 0) return Promise.resolve();
+    if (n > 0) return Promise.resolve(false);
     if (this.sub.status !== "ready") return Promise.reject(unreachable());
     const started = performance.now();
     return this.sub.subscribe(this.settings.prefix + topic).then(() => {
       this.stats.observeRtt(performance.now() - started);
+      return true;
     }, (e) => {
       this.stats.errors++;
       throw unavailable(e);

@@ -89,6 +89,24 @@ export interface Config {
    * `[redis]` url (one node, local engines).
    */
   redis?: RedisConfig;
+  /** The recovery window every pipe keeps for resumed subscriptions (docs/protocol/recovery.md). */
+  recovery: {
+    /** Most messages kept per pipe; 0 turns positions and recovery off. */
+    windowMessages: number;
+    /** Messages older than this many seconds leave the window. */
+    windowSeconds: number;
+    /** Bound on the memory all windows together hold (bodies and events, estimated bytes). */
+    maxBytes: number;
+    /** Most pipes whose position is tracked; beyond it the longest idle ones are forgotten. */
+    maxPipes: number;
+    /** A pipe's position (epoch and offset) is kept this long after its last message. */
+    positionTtlSeconds: number;
+    /**
+     * Where a graceful stop saves the windows, loaded (and removed) at the next start; empty
+     * when `save_on_stop = false` (every restart then starts new epochs).
+     */
+    file: string;
+  };
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
   contentTypes: Record<string, string>;
@@ -139,6 +157,15 @@ const USED: Record<string, Set<string> | "any"> = {
     "history_flush_ms",
   ]),
   redis: new Set(REDIS_KEYS),
+  recovery: new Set([
+    "window_messages",
+    "window_seconds",
+    "max_bytes",
+    "max_pipes",
+    "position_ttl_seconds",
+    "file",
+    "save_on_stop",
+  ]),
   log: "any",
   "content-type": "any",
 };
@@ -246,6 +273,14 @@ export function buildConfig(ini: IniFile): Config {
       queueMaxAgeDays: r.int("retention", "queue_max_age_days", 30, 0, 36500),
       historyFlushMs: r.int("retention", "history_flush_ms", 20, 0, 10000),
     },
+    recovery: {
+      windowMessages: r.int("recovery", "window_messages", 1000, 0, 1000000),
+      windowSeconds: r.int("recovery", "window_seconds", 120, 1, 86400),
+      maxBytes: r.int("recovery", "max_bytes", 64 * 1024 * 1024, 0, 2 ** 40),
+      maxPipes: r.int("recovery", "max_pipes", 100000, 1, 100000000),
+      positionTtlSeconds: r.int("recovery", "position_ttl_seconds", 86400, 1, 365 * 86400),
+      file: "",
+    },
     log: { level: r.int("log", "level", 400, 0, 600), tags: {} },
     contentTypes: {},
     warnings,
@@ -261,6 +296,10 @@ export function buildConfig(ini: IniFile): Config {
     warnings,
   );
   checkWorkers(ini, config);
+  // Beside the SQLite file by default, so a data directory holds everything a restart needs.
+  config.recovery.file = r.bool("recovery", "save_on_stop", true)
+    ? r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"))
+    : "";
   checkPortClashes(ini, config);
   return config;
 }
@@ -405,6 +444,12 @@ function intOf(e: IniEntry, path: string, min: number, max: number): number {
     throw new ConfigError(path, e.line, where, `${n} is out of range ${min}…${max}`);
   }
   return n;
+}
+
+/** `name` in the directory of `path` (relative paths stay relative). */
+function siblingPath(path: string, name: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? name : `${path.slice(0, slash + 1)}${name}`;
 }
 
 function isAddress(s: string): boolean {

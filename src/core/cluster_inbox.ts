@@ -15,6 +15,7 @@ import {
 } from "./messages.ts";
 import type { PipeHistory } from "./pipe_history.ts";
 import type { PipeRegistry } from "./pipe_registry.ts";
+import type { RecoveryWindow } from "./recovery_window.ts";
 import type { Subscriber } from "./subscriber.ts";
 import type { UserAuth } from "./user_auth.ts";
 import type { UserRegistry } from "./user_registry.ts";
@@ -25,6 +26,7 @@ export interface ClusterInbox {
   users: UserRegistry;
   auth: UserAuth;
   history: PipeHistory;
+  window: RecoveryWindow;
   log: Logger;
   deliverQueue(sub: Subscriber): Promise<void>;
   kick(devId: number, userId: number): void;
@@ -37,16 +39,21 @@ export function receiveFromCluster(node: ClusterInbox, payload: string): void {
     return;
   }
   switch (m.kind) {
-    case "pipe":
-      node.pipes.fanout(m.devId, m.pipe, pipeMessage(m.pipe, m.event, m.message, m.time));
+    case "pipe": {
+      // Kept in this node's window too, with this node's positions (docs/protocol/recovery.md).
+      const at = node.window.append(m.devId, m.pipe, m.time, m.event, m.message, 0, false);
+      node.pipes.fanout(m.devId, m.pipe, pipeMessage(m.pipe, m.event, m.message, m.time, at));
       return;
-    case "web":
+    }
+    case "web": {
+      const at = node.window.append(m.devId, m.pipe, m.time, m.event, m.body, m.userId, true);
       node.pipes.fanout(
         m.devId,
         m.pipe,
-        webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time),
+        webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time, at),
       );
       return;
+    }
     case "presence":
       node.pipes.fanout(m.devId, `user_status_${m.userId}`, presenceMessage(m.userId, m.online));
       return;

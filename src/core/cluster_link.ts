@@ -42,9 +42,14 @@ export class ClusterLink {
     if (this.clustered) this.announce(CONTROL_TOPIC, m, "cache invalidation");
   }
 
-  /** Subscribes the node to a topic; a failure is retried by the broker on reconnect. */
-  listen(topic: string): Promise<void> {
-    return this.broker.subscribe(topic).catch((e) => this.failed(`subscribe ${topic}`, e));
+  /**
+   * Subscribes the node to a topic; a failure is retried by the broker on reconnect. `started`
+   * runs once the node listens to a topic it did not listen to before.
+   */
+  listen(topic: string, started?: () => void): Promise<void> {
+    return this.broker.subscribe(topic).then((first) => {
+      if (first) started?.();
+    }, (e) => this.failed(`subscribe ${topic}`, e));
   }
 
   failed(what: string, e: unknown): void {

@@ -24,9 +24,13 @@ import {
   unixNow,
   webPipeMessage,
 } from "./messages.ts";
+import { MemoryRecoveryWindow } from "./memory_recovery_window.ts";
 import { NodeStats } from "./node_stats.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
+import type { RecoveryWindow, StreamPosition } from "./recovery_window.ts";
+import { loadWindowFile, saveWindowFile } from "./recovery_window_file.ts";
+import { resumePipe, type ResumeRequest } from "./stream_resume.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserRegistry } from "./user_registry.ts";
@@ -34,6 +38,12 @@ import { UserRegistry } from "./user_registry.ts";
 /** Queued private messages are read and delivered in batches of this size on connect. */
 const QUEUE_BATCH = 100;
 const SETTINGS_RETRY_MS = 2000;
+
+/** What a browser publish gives the sender's S4: the delivered count and the stream position. */
+export interface BrowserPublish {
+  delivered: number;
+  at: StreamPosition | undefined;
+}
 
 /** The engines that make several nodes one server (issue 12); absent ones are local. */
 export interface ClusterEngines {
@@ -49,6 +59,8 @@ export class CometNode {
   readonly users = new UserRegistry();
   readonly history: PipeHistory;
   readonly auth: UserAuth;
+  /** Positions and recent messages of every pipe, for resumed subscriptions. */
+  readonly window: RecoveryWindow;
   /** Connections whose transport closed; `attach` checks it after every await. */
   private detached = new WeakSet<Subscriber>();
   private settingsRetry: ReturnType<typeof setInterval> | undefined;
@@ -82,6 +94,7 @@ export class CometNode {
       () => this.stats.storageErrors++,
     );
     this.auth = new UserAuth(storage, () => this.config.main.password);
+    this.window = new MemoryRecoveryWindow(config.recovery);
   }
 
   /**
@@ -94,6 +107,7 @@ export class CometNode {
       users: this.users,
       auth: this.auth,
       history: this.history,
+      window: this.window,
       log: this.log,
       deliverQueue: (sub) => this.deliverQueue(sub),
       kick: (devId, userId) => this.kick(devId, userId),
@@ -111,6 +125,9 @@ export class CometNode {
       },
     });
     if (this.clustered) await this.broker.subscribe(CONTROL_TOPIC).catch(() => {});
+    // Several nodes: each start is a new epoch (the file's epochs belong to one process, and
+    // messages other nodes published while this one was down are not in it).
+    if (!this.clustered) await loadWindowFile(this.window, this.config.recovery.file, this.log);
     try {
       await this.history.load();
     } catch (e) {
@@ -133,6 +150,8 @@ export class CometNode {
     await this.link.settle();
     await this.presence.close();
     await this.broker.close();
+    this.window.close();
+    if (!this.clustered) await saveWindowFile(this.window, this.config.recovery.file, this.log);
   }
 
   // ---- browser lifecycle (spec websocket.md §1.3, §5, §6) ----
@@ -220,10 +239,37 @@ export class CometNode {
       // Current subscribers hear about it; the subscriber itself never does.
       if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
       if (this.pipes.subscribe(sub, pipe) && this.clustered) {
-        (listening ??= []).push(this.link.listen(pipeTopic(sub.devId, pipe)));
+        (listening ??= []).push(this.listenToPipe(sub.devId, pipe));
       }
     }
     if (listening !== undefined) return Promise.all(listening).then(() => {});
+  }
+
+  /**
+   * Like `setSubscriptions`, with a stream position per pipe to resume from: each newly
+   * subscribed pipe first gets what it missed, then live messages (docs/protocol/recovery.md §3).
+   * All of it runs synchronously, so no publish can fall between the replay and the live stream.
+   */
+  resumeSubscriptions(sub: Subscriber, wanted: ResumeRequest[]): void | Promise<void> {
+    const fresh = wanted.filter((w) => !sub.pipes.has(w.pipe));
+    const resume = () => {
+      this.setSubscriptions(sub, wanted.map((w) => w.pipe));
+      for (const w of fresh) this.stats.resumed[resumePipe(this.window, sub, w)]++;
+    };
+    if (!this.clustered || fresh.length === 0) return resume();
+    // Several nodes: first listen to the new pipes (a pipe this node starts listening to gets a
+    // new epoch: what other nodes published before did not reach its window), then resume
+    // synchronously as on one node.
+    const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
+    return Promise.all(fresh.map((w) => this.listenToPipe(sub.devId, w.pipe))).then(() => {
+      resume();
+      for (const topic of topics) this.broker.unsubscribe(topic);
+    });
+  }
+
+  /** Listens to a pipe's topic; starting to listen begins a new epoch of the pipe here. */
+  private listenToPipe(devId: number, pipe: string): Promise<void> {
+    return this.link.listen(pipeTopic(devId, pipe), () => this.window.forget(devId, pipe));
   }
 
   // ---- publishing ----
@@ -233,7 +279,9 @@ export class CometNode {
     this.stats.published.cometql++;
     if (!this.clustered) {
       this.history.record(devId, pipe, event, message, 0);
-      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
+      const now = unixNow();
+      const at = this.window.append(devId, pipe, now, event, message, 0, false);
+      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, now, at));
     }
     // Cluster: sent to the other nodes first, then here, so an INSERT that fails (Redis down)
     // was delivered nowhere and stored nowhere. History is stored once, by this node.
@@ -241,40 +289,44 @@ export class CometNode {
     const m: ClusterMessage = { kind: "pipe", devId, pipe, event, message, time };
     return this.link.publish(pipeTopic(devId, pipe), m).then(() => {
       this.history.record(devId, pipe, event, message, 0);
-      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, time));
+      const at = this.window.append(devId, pipe, time, event, message, 0, false);
+      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, time, at));
     });
   }
 
-  /** Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count. */
+  /**
+   * Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count and
+   * the message's stream position (for the sender's S4).
+   */
   publishFromBrowser(
     sub: Subscriber,
     pipe: string,
     event: string,
     body: string,
     anonymous: boolean,
-  ): number | Promise<number> {
+  ): BrowserPublish | Promise<BrowserPublish> {
     this.stats.published.web++;
     const userId = anonymous ? 0 : sub.userId;
-    this.history.record(sub.devId, pipe, event, body, userId);
     const devId = sub.devId;
-    const time = unixNow();
-    const here = this.pipes.fanout(
-      devId,
-      pipe,
-      webPipeMessage(pipe, event, body, userId, time),
-      sub,
-    );
-    if (!this.clustered) return here;
+    this.history.record(devId, pipe, event, body, userId);
+    const now = unixNow();
+    const at = this.window.append(devId, pipe, now, event, body, userId, true);
+    const message = webPipeMessage(pipe, event, body, userId, now, at);
+    const delivered = this.pipes.fanout(devId, pipe, message, sub);
+    if (!this.clustered) return { delivered, at };
     // The report counts every node's subscribers (presence), this node's as actually written.
-    const m: ClusterMessage = { kind: "web", devId, pipe, event, body, userId, time };
+    const m: ClusterMessage = { kind: "web", devId, pipe, event, body, userId, time: now };
     const localCount = this.pipes.count(devId, pipe);
     return Promise.all([
       this.link.publish(pipeTopic(devId, pipe), m),
       this.presence.subscriberCount(devId, pipe),
-    ]).then(([, total]) => here + Math.max(0, total - localCount), (e) => {
-      this.link.failed("web_pipe2", e);
-      return here;
-    });
+    ]).then(
+      ([, total]) => ({ delivered: delivered + Math.max(0, total - localCount), at }),
+      (e) => {
+        this.link.failed("web_pipe2", e);
+        return { delivered, at };
+      },
+    );
   }
 
   /**
@@ -576,6 +628,8 @@ export class CometNode {
 
   /** The link to the other nodes is back: what was missed meanwhile is read from storage. */
   private resync(): void {
+    // Messages published meanwhile never reached this node: every pipe starts a new epoch.
+    this.window.forgetAll();
     this.auth.forgetAllHashes();
     this.history.load().catch((e) => this.log.warn("cluster", `pipe settings not reloaded: ${e}`));
   }

@@ -12,6 +12,7 @@ export type BrowserNode = Pick<
   | "attach"
   | "detach"
   | "setSubscriptions"
+  | "resumeSubscriptions"
   | "publishFromBrowser"
   | "readHistory"
   | "countSubscribersEverywhere"

@@ -41,16 +41,20 @@ export function runCommand(
       if (cmd.close) conn.closeAfterWrite();
       return listening ?? undefined;
     }
+    case "resume":
+      // Subscribes, replays what each pipe missed, then says how it went (recovery.md §3).
+      sendErrors(conn, cmd.errors);
+      return node.resumeSubscriptions(conn, cmd.pipes) ?? undefined;
     case "webPipe": {
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
-      const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
-      if (typeof n === "number") {
-        conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
+      const sent = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
+      if (!(sent instanceof Promise)) {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, sent.delivered, undefined, sent.at));
         return;
       }
       // Several nodes: the report waits for the count of every node's subscribers.
-      return n.then((count) => {
-        conn.send(webPipeAnswer(cmd.pipe, cmd.body, count));
+      return sent.then((s) => {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, s.delivered, undefined, s.at));
       }, failed(node, `web_pipe2 ${cmd.pipe}`));
     }
     case "pipeLog":
