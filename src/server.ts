@@ -31,6 +31,11 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Reported by `/metrics` and `/health`. */
   version?: string;
+  /**
+   * Index of this worker among `[main] workers` (0-based); worker i serves the admin port
+   * `[admin] port + i` (workers_config.ts). Undefined for a single process.
+   */
+  worker?: number;
 }
 
 type Listener = { port: number; close(): Promise<void> };
@@ -68,7 +73,8 @@ export async function startServer(
         version: options.version ?? "dev",
         health: () => ({ listeners: serving, storage: storage.isAvailable() }),
         clientFiles,
-      });
+        worker: options.worker,
+      }, { ...config.admin, port: config.admin.port + (options.worker ?? 0) });
     }
   } catch (e) {
     // A port already in use: release what did start so the caller can report and exit.

@@ -126,3 +126,18 @@ Deno.test("workers: default 1, a count, or auto; more than one needs [redis]", (
     /^test\.conf:3: \[main\] workers: 2 workers need a \[redis\] url: .*only Redis carries/,
   );
 });
+
+Deno.test("workers need fixed client ports and a free admin port range", () => {
+  const redis = "[redis]\nurl = redis://127.0.0.1\n";
+  problemOf(
+    "[main]\nworkers = 2\n[ws]\nport = 0\n" + redis,
+    /^test\.conf:4: \[ws\] port: 0 \(any free port\) cannot be shared by 2 workers/,
+  );
+  problemOf(
+    "[main]\nworkers = 3\n[cometql]\nport = 3307\n[admin]\nport = 3305\n" + redis,
+    /^test\.conf:6: \[admin\] port: worker i serves port 3305 \+ i, so 3 workers use 3305…3307, which includes the port of \[cometql\]/,
+  );
+  problemOf("[main]\nworkers = 3\n[admin]\nport = 65534\n" + redis, /65536 is beyond 65535/);
+  const off = config("[main]\nworkers = 3\n[admin]\nport = 0\n" + redis);
+  assertEquals([off.main.workers, off.admin.port], [3, 0]);
+});

@@ -9,6 +9,7 @@
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
 import { logTagLevels } from "./log_tags.ts";
 import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
+import { checkWorkers } from "./workers_config.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -294,7 +295,7 @@ export function buildConfig(ini: IniFile): Config {
     (key, def, min, max) => r.int("redis", key, def, min, max),
     warnings,
   );
-  checkWorkersNeedRedis(ini, config);
+  checkWorkers(ini, config);
   // Beside the SQLite file by default, so a data directory holds everything a restart needs.
   config.recovery.file = r.bool("recovery", "save_on_stop", true)
     ? r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"))
@@ -338,22 +339,6 @@ function unusedEntryWarnings(ini: IniFile): string[] {
     );
   }
   return warnings;
-}
-
-/**
- * Each worker is a process with its own subscribers; only Redis carries a publish that lands on
- * one worker to the browsers held by the others. Without it, a message would reach some browsers
- * and silently miss the rest, so refuse to start.
- */
-function checkWorkersNeedRedis(ini: IniFile, config: Config): void {
-  if (config.main.workers <= 1 || config.redis !== undefined) return;
-  throw new ConfigError(
-    ini.path,
-    ini.get("main", "workers")?.line ?? 0,
-    "[main] workers",
-    `${config.main.workers} workers need a [redis] url: each worker holds its own browsers, and ` +
-      "only Redis carries a message published on one worker to the browsers of the others",
-  );
 }
 
 /** Two of our listeners on the same port would make the second fail at bind time. */

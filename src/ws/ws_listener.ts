@@ -65,7 +65,7 @@ export async function startWsListener(
     onListenerError(message) {
       log.error("ws", message);
     },
-  });
+  }, { reusePort: node.config.main.workers > 1 }); // the workers share the port
   log.info("ws", `WebSocket/HTTP listening on ${ip}:${listener.port} (${listener.transport})`);
   return listener;
 }
