@@ -59,6 +59,8 @@ export interface Scrape {
   readonly context: MetricsContext;
   readonly memory: Deno.MemoryUsage;
   readonly window: ReturnType<CometNode["window"]["stats"]>;
+  readonly cluster: CometNode["clusterStats"];
+  readonly presence: ReturnType<CometNode["presence"]["size"]>;
 }
 
 /** One metric family: a single unlabelled value, labelled samples, or a latency histogram. */
@@ -229,6 +231,55 @@ export const METRICS: readonly MetricDefinition[] = [
     value: (m) => m.node.users.onlineUsers,
   },
   {
+    name: "comet_cluster_published_total",
+    type: "counter",
+    help:
+      "Messages this node published to the other nodes (one per publish, whatever the subscribers).",
+    value: (m) => m.cluster.published,
+  },
+  {
+    name: "comet_cluster_received_total",
+    type: "counter",
+    help: "Messages received from the other nodes.",
+    value: (m) => m.cluster.received,
+  },
+  {
+    name: "comet_cluster_errors_total",
+    type: "counter",
+    help: "Broker and presence operations that failed (Redis unreachable, timeouts).",
+    value: (m) => m.cluster.errors,
+  },
+  {
+    name: "comet_cluster_disconnects_total",
+    type: "counter",
+    help: "Times the link to Redis was lost.",
+    value: (m) => m.cluster.disconnects,
+  },
+  {
+    name: "comet_cluster_available",
+    type: "gauge",
+    help: "1 when the other nodes can be reached (always 1 without [redis]).",
+    value: (m) => m.node.broker.isAvailable() ? 1 : 0,
+  },
+  {
+    name: "comet_redis_round_trip_seconds",
+    type: "histogram",
+    help: "Round trips to Redis: publishes, subscribes and presence questions.",
+    histogram: (m) => m.cluster.rtt,
+  },
+  {
+    name: "comet_presence_entries",
+    type: "gauge",
+    help: "Subscriptions and connections this node has registered in the cluster presence.",
+    value: (m) => m.presence.entries,
+  },
+  {
+    name: "comet_cluster_nodes",
+    type: "gauge",
+    help: "Live nodes seen at the last presence heartbeat (1 without [redis]).",
+    value: (m) => m.presence.nodes,
+  },
+  {
     name: "comet_storage_available",
     type: "gauge",
     help: "1 when the storage backend answers.",
@@ -279,6 +330,8 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
     context,
     memory: Deno.memoryUsage(),
     window: node.window.stats(),
+    cluster: node.clusterStats,
+    presence: node.presence.size(),
   };
   const out = new Exposition();
   for (const metric of METRICS) {

@@ -64,7 +64,10 @@ export async function startCometqlListener(
     onListenerError(message) {
       log.error("cometql", message);
     },
-  }, { transport: node.config.main.transport });
+  }, {
+    transport: node.config.main.transport,
+    reusePort: node.config.main.workers > 1, // the workers share the port
+  });
   log.info(
     "cometql",
     `CometQL (MySQL protocol) listening on ${ip}:${listener.port} (${listener.transport})`,

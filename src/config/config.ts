@@ -8,7 +8,9 @@
  */
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
 import { logTagLevels } from "./log_tags.ts";
+import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
 import { readTransport, type Transport } from "./transport_config.ts";
+import { checkWorkers } from "./workers_config.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -40,6 +42,11 @@ export interface Config {
     saveUsersLastOnlineTime: boolean;
     /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
+    /**
+     * Worker processes sharing the listening ports (`auto` = one per core); 1 = this process
+     * serves alone. More than one needs `redis`.
+     */
+    workers: number;
     fragmentBufMaxSize: number;
     /** Sockets of both listeners, `libc` or `node` (transport_config.ts). */
     transport: Transport;
@@ -50,8 +57,6 @@ export interface Config {
   ws: ListenerConfig & {
     /** Bytes a connection may have queued unsent before it is dropped (slow consumer). */
     maxBacklog: number;
-    /** Neighbour nodes, `Server=…,Port=…` strings (spec §11.1). */
-    cluster: string[];
   };
   cometql: ListenerConfig & {
     /** Longest accepted COM_QUERY text in bytes. */
@@ -79,6 +84,11 @@ export interface Config {
     /** History rows are written in batches at most this many ms after the publish. */
     historyFlushMs: number;
   };
+  /**
+   * Scale-out (issue 12): several nodes as one server through Redis; undefined without a
+   * `[redis]` url (one node, local engines).
+   */
+  redis?: RedisConfig;
   /** The recovery window every pipe keeps for resumed subscriptions (docs/protocol/recovery.md). */
   recovery: {
     /** Most messages kept per pipe; 0 turns positions and recovery off. */
@@ -112,6 +122,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "send_user_offline_events",
     "save_users_last_online_time",
     "pidfile",
+    "workers",
     "fragment_buf_max_size",
     "transport",
     "dev_index_size",
@@ -128,7 +139,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "query_timeout",
     "connect_timeout",
   ]),
-  ws: new Set(["ip", "port", "max_backlog", "cluster"]),
+  ws: new Set(["ip", "port", "max_backlog"]),
   cometql: new Set([
     "ip",
     "port",
@@ -143,6 +154,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "queue_max_age_days",
     "history_flush_ms",
   ]),
+  redis: new Set(REDIS_KEYS),
   recovery: new Set([
     "window_messages",
     "window_seconds",
@@ -183,9 +195,13 @@ const ORIGINAL_UNUSED: Record<string, Set<string>> = {
   cometql: new Set(SERVICE_KEYS),
 };
 
+/** CppComet's own cluster (spec cometql.md §11) is replaced by the nodes meeting in Redis. */
+const REPLACED_BY_REDIS =
+  "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
+
 /** CppComet sections this server does not implement; their presence is worth one warning. */
 const ORIGINAL_UNSUPPORTED: Record<string, string> = {
-  cometqlproxy: "the CometQL cluster proxy is not implemented",
+  cometqlproxy: REPLACED_BY_REDIS,
   freeswitch: "FreeSWITCH integration is not implemented",
   sip: "FreeSWITCH integration is not implemented",
   statistics: "usage reporting is never sent; see /metrics on the [admin] port",
@@ -222,6 +238,7 @@ export function buildConfig(ini: IniFile): Config {
       sendUserOfflineEvents: r.bool("main", "send_user_offline_events", true),
       saveUsersLastOnlineTime: r.bool("main", "save_users_last_online_time", true),
       pidfile: r.str("main", "pidfile", ""),
+      workers: r.workers(),
       fragmentBufMaxSize: r.int("main", "fragment_buf_max_size", 103840, 1024, 64 * 1024 * 1024),
       transport: readTransport(ini, warnings),
       devIndexSize: r.int("main", "dev_index_size", 100000, 1, 1 << 30),
@@ -242,7 +259,6 @@ export function buildConfig(ini: IniFile): Config {
       ip: r.address("ws", "ip", "0.0.0.0"),
       port: r.int("ws", "port", 8087, 0, 65535),
       maxBacklog: r.int("ws", "max_backlog", 4 * 1024 * 1024, 1024, 1 << 30),
-      cluster: ini.list("ws", "cluster"),
     },
     cometql: {
       ip: r.address("cometql", "ip", "0.0.0.0"),
@@ -279,6 +295,12 @@ export function buildConfig(ini: IniFile): Config {
   for (const e of ini.entries) {
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
   }
+  config.redis = readRedisConfig(
+    ini,
+    (key, def, min, max) => r.int("redis", key, def, min, max),
+    warnings,
+  );
+  checkWorkers(ini, config);
   // Beside the SQLite file by default, so a data directory holds everything a restart needs.
   config.recovery.file = r.bool("recovery", "save_on_stop", true)
     ? r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"))
@@ -304,6 +326,10 @@ function unusedEntryWarnings(ini: IniFile): string[] {
         ? `unknown section [${e.section}] (ignored)`
         : `section [${e.section}] ignored: ${ORIGINAL_UNSUPPORTED[e.section]}`;
       warnings.push(`${ini.path}:${e.line}: ${why}`);
+    } else if (e.section === "ws" && e.key === "cluster") {
+      if (reported.has("ws.cluster")) continue;
+      reported.add("ws.cluster");
+      warnings.push(`${ini.path}:${e.line}: [ws] cluster: ${REPLACED_BY_REDIS}`);
     } else if (ORIGINAL_UNUSED[e.section]?.has(e.key)) {
       const group = ignoredOriginal.get(e.section) ?? { line: e.line, keys: [] };
       group.keys.push(e.key);
@@ -387,6 +413,13 @@ class Reader {
     return e.value.split(",").map((part) =>
       intOf({ ...e, value: part.trim() }, this.ini.path, 0, 2 ** 31 - 1)
     );
+  }
+
+  /** `[main] workers`: a count, or `auto` for one per core. */
+  workers(): number {
+    const e = this.ini.get("main", "workers");
+    if (e?.value.toLowerCase() === "auto") return Math.max(1, navigator.hardwareConcurrency);
+    return e ? intOf(e, this.ini.path, 1, 1024) : 1;
   }
 
   /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */

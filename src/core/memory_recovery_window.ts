@@ -248,7 +248,19 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
   private evictOldest(): void {
     const first = this.streams.values().next();
     if (first.done) return;
-    const stream = first.value;
+    this.drop(first.value);
+  }
+
+  forget(devId: number, pipe: string): void {
+    const stream = this.streams.get(`${devId}:${pipe}`);
+    if (stream !== undefined) this.drop(stream);
+  }
+
+  forgetAll(): void {
+    for (const stream of [...this.streams.values()]) this.drop(stream);
+  }
+
+  private drop(stream: Stream): void {
     while (stream.live > 0) this.dropOldestOf(stream);
     stream.gone = true;
     this.streams.delete(stream.key);

@@ -30,9 +30,17 @@ export class PipeHistory {
 
   /** Loads every pipe setting into memory; publishes then never read settings from storage. */
   async load(): Promise<void> {
+    const settings = new Map<string, number>();
     for (const s of await this.storage.listPipeSettings()) {
-      this.settings.set(`${s.devId}:${s.pipe}`, s.length);
+      settings.set(`${s.devId}:${s.pipe}`, s.length);
     }
+    this.settings = settings;
+  }
+
+  /** Another node changed the pipe's settings (null: deleted); storage is already up to date. */
+  applyLength(devId: number, pipe: string, length: number | null): void {
+    if (length === null) this.settings.delete(`${devId}:${pipe}`);
+    else this.settings.set(`${devId}:${pipe}`, length);
   }
 
   /** The pipes_settings length, or undefined when the pipe has no settings row. */

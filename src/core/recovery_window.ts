@@ -78,6 +78,14 @@ export interface RecoveryWindow {
   position(devId: number, pipe: string): StreamPosition;
   /** The messages after `from`, or why they cannot be given. */
   since(devId: number, pipe: string, from: StreamPosition): Recovery;
+  /**
+   * Forgets the pipe's stream: its next position starts a new epoch. For a node that starts
+   * listening to a pipe other nodes publish to (issue 12): what they published before is not
+   * here, so positions given before must not look continuous.
+   */
+  forget(devId: number, pipe: string): void;
+  /** `forget` for every pipe (the link to the other nodes was down). */
+  forgetAll(): void;
   /** Everything kept, for a graceful stop. */
   snapshot(): WindowSnapshot;
   /** Loads a snapshot saved by a graceful stop (before any publish). */

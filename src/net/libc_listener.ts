@@ -32,6 +32,7 @@ import {
   ONE,
   recv,
   SO_REUSEADDR,
+  SO_REUSEPORT,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
@@ -59,12 +60,23 @@ export interface LibcListener {
   close(): Promise<void>;
 }
 
-export function listenLibc(ip: string, port: number, handlers: ConnectionHandlers): LibcListener {
+/** `reusePort`: SO_REUSEPORT, so the kernel spreads connections over the workers' listeners. */
+export function listenLibc(
+  ip: string,
+  port: number,
+  handlers: ConnectionHandlers,
+  reusePort = false,
+): LibcListener {
   const c = libc!;
   const family = isIP(ip) === 6 ? AF_INET6 : AF_INET;
   const fd = c.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new Error(`socket(): errno ${errno()}`);
   c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4);
+  if (reusePort && c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, ONE, 4) !== 0) {
+    const code = errno();
+    c.close(fd);
+    throw new Error(`setsockopt(SO_REUSEPORT) on ${ip}:${port}: errno ${code}`);
+  }
   const address = encodeAddress(family, ip, port);
   if (c.bind(fd, address, address.length) !== 0 || c.listen(fd, 4096) !== 0) {
     const code = errno();

@@ -22,6 +22,13 @@ export interface ListenOptions {
    * `node` always uses `node:net`.
    */
   transport?: "libc" | "node";
+  /**
+   * Several processes (the workers of `[main] workers`) listen on the same port and the kernel
+   * spreads new connections over them (Linux SO_REUSEPORT; both transports support it). Off for
+   * a single process, so a second server started by mistake fails with EADDRINUSE instead of
+   * silently taking half the connections.
+   */
+  reusePort?: boolean;
 }
 
 /** Listens on ip:port; rejects when the address cannot be bound (`code` as node:net sets it). */
@@ -31,9 +38,10 @@ export function listenTcp(
   handlers: ConnectionHandlers,
   options: ListenOptions = {},
 ): Promise<TcpListener> {
+  const reusePort = options.reusePort ?? false;
   if (options.transport !== "node" && libcSocketsUsable(ip)) {
     try {
-      const listener = listenLibc(ip, port, handlers);
+      const listener = listenLibc(ip, port, handlers, reusePort);
       return Promise.resolve({
         port: listener.port,
         transport: "libc sockets",
@@ -43,13 +51,14 @@ export function listenTcp(
       return Promise.reject(e);
     }
   }
-  return listenNodeNet(ip, port, handlers);
+  return listenNodeNet(ip, port, handlers, reusePort);
 }
 
 function listenNodeNet(
   ip: string,
   port: number,
   handlers: ConnectionHandlers,
+  reusePort: boolean,
 ): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   // One function of each kind for every socket (EventEmitter calls it with `this` = the
@@ -79,7 +88,7 @@ function listenNodeNet(
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, ip, () => {
+    server.listen({ port, host: ip, reusePort }, () => {
       server.off("error", reject);
       server.on("error", (e: Error) => handlers.onListenerError(`listener error: ${e.message}`));
       resolve({

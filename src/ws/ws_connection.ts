@@ -12,7 +12,7 @@
  *   everyone else keeps receiving.
  */
 import { Buffer } from "node:buffer";
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import type { ByteSocket } from "../net/byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
 import type { WireFormat } from "../core/wire_format.ts";
@@ -69,7 +69,7 @@ export class WsConnection implements CommandConnection {
 
   constructor(
     private socket: ByteSocket,
-    private node: CometNode,
+    private node: BrowserNode,
     identity: BrowserIdentity,
   ) {
     this.devId = identity.devId;

@@ -18,7 +18,7 @@
  * current phase (FirstRequest, then WsConnection), kept on the socket itself: no listeners are
  * added or removed per phase, and no closure is made per connection (~200 bytes each, idle).
  */
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import type { Logger } from "../log.ts";
 import type { FlowSocket } from "../net/byte_socket.ts";
 import { listenTcp } from "../net/tcp_listener.ts";
@@ -42,7 +42,7 @@ export interface WsListener {
 type Phased = FlowSocket & PhasedSocket;
 
 export async function startWsListener(
-  node: CometNode,
+  node: BrowserNode,
   log: Logger,
   staticFiles: StaticFiles,
 ): Promise<WsListener> {
@@ -65,7 +65,10 @@ export async function startWsListener(
     onListenerError(message) {
       log.error("ws", message);
     },
-  }, { transport: node.config.main.transport });
+  }, {
+    transport: node.config.main.transport,
+    reusePort: node.config.main.workers > 1, // the workers share the port
+  });
   log.info("ws", `WebSocket/HTTP listening on ${ip}:${listener.port} (${listener.transport})`);
   return listener;
 }

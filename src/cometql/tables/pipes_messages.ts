@@ -39,11 +39,12 @@ export function insertPipeMessage(
   name: string,
   event: string,
   message: string,
-): OkResult | CometqlError {
+): OkResult | CometqlError | Promise<OkResult> {
   const bad = checkPipeMessage(name, event);
   if (bad) return bad;
-  ctx.node.publish(ctx.devId, name, event, message);
-  return OK_EMPTY;
+  const published = ctx.node.publish(ctx.devId, name, event, message);
+  // Several nodes: OK only once the other nodes were reached (a rejection is the error reply).
+  return typeof published === "number" ? OK_EMPTY : published.then(() => OK_EMPTY);
 }
 
 export const pipesMessages: CometqlTable = {
