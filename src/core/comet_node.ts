@@ -6,7 +6,7 @@ import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/bro
 import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
-import type { Presence, PresenceEntry } from "../cluster/presence.ts";
+import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
 import type { ClusterMessage } from "./cluster_messages.ts";
 import { ClusterLink } from "./cluster_link.ts";
 import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
@@ -82,7 +82,7 @@ export class CometNode {
   ) {
     this.broker = engines.broker ?? new LocalBroker();
     this.presence = engines.presence ??
-      new LocalPresence(localStateOf(this.pipes, this.users, () => this.stats.qlOnline));
+      new LocalPresence(this.localState());
     this.link = new ClusterLink(this.broker, log);
     this.clustered = this.link.clustered;
     this.clusterStats = engines.stats ?? new ClusterStats();
@@ -95,6 +95,15 @@ export class CometNode {
     );
     this.auth = new UserAuth(storage, () => this.config.main.password);
     this.window = new MemoryRecoveryWindow(config.recovery);
+  }
+
+  /** The registries and figures as the presence driver reads them. */
+  private localState(): LocalState {
+    return localStateOf(this.pipes, this.users, () => this.stats.qlOnline, () => ({
+      name: this.config.main.nodeName,
+      connections: this.stats.wsOnline,
+      startedAt: this.stats.startedAt,
+    }));
   }
 
   /**
@@ -116,7 +125,7 @@ export class CometNode {
       message: (payload) => receiveFromCluster(inbox, payload),
       reconnected: () => this.resync(),
     });
-    await this.presence.start(localStateOf(this.pipes, this.users, () => this.stats.qlOnline), {
+    await this.presence.start(this.localState(), {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
