@@ -10,9 +10,7 @@
  *   `<p>lock:<dev>:<user>`       the offline queue's lock (SET NX PX)
  *   `<p>node-info`               hash: node id → host and storage (the start-up check)
  *   `<p>n:<node>:ql`             the node's open CometQL connections, renewed by heartbeat
- *   `<p>node-figures`            hash: node id → its name and figures for the dashboard's node
- *                                table, rewritten by its heartbeat and read back in the same
- *                                round trip (so `nodes()` answers from memory)
+ *   `<p>node-figures`            hash: node id → its figures for the node list (redis_node_list.ts)
  * Every cluster-wide answer is one Lua script that reads only nodes whose registration has not
  * expired, so a killed node's users read as offline `nodeTtlMs` after its last heartbeat at the
  * latest. A live node then removes the dead one's keys (one node wins the ZREM) and reports its
@@ -32,6 +30,7 @@ import type {
   PresenceSize,
 } from "./presence.ts";
 import { connectRedis, firstConnect, newNodeId, type RedisSettings } from "./redis_connection.ts";
+import { RedisNodeList } from "./redis_node_list.ts";
 import { CONNECTION_SCRIPT, READ_SCRIPT } from "./redis_presence_scripts.ts";
 import { type NodeIdentity, storageConflict } from "./node_identity.ts";
 
@@ -46,7 +45,6 @@ export class RedisPresence implements Presence {
   private local: LocalState | undefined;
   private events: PresenceEvents | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private liveNodes = 0;
   private entries = 0;
   /** The storage check passed: this node may register. */
   private joined = false;
@@ -56,8 +54,7 @@ export class RedisPresence implements Presence {
   private registered = false;
   private resyncing: Promise<void> | undefined;
   private lockChains = new Map<string, Promise<unknown>>();
-  /** The other live nodes as of the last heartbeat, each with its registration expiry (ms). */
-  private others: { summary: NodeSummary; expires: number }[] = [];
+  private readonly nodeList: RedisNodeList;
 
   constructor(
     private settings: RedisSettings,
@@ -67,6 +64,7 @@ export class RedisPresence implements Presence {
   ) {
     this.p = settings.prefix;
     this.redis = connectRedis(settings, `comet-presence-${this.nodeId}`, true);
+    this.nodeList = new RedisNodeList(this.redis, this.p, this.nodeId);
     this.redis.defineCommand("cometConnection", { numberOfKeys: 4, lua: CONNECTION_SCRIPT });
     this.redis.defineCommand("cometRead", { numberOfKeys: 1, lua: READ_SCRIPT });
     this.redis.on("error", (e: Error) => this.log.debug("cluster", `redis: ${e.message}`));
@@ -190,18 +188,11 @@ export class RedisPresence implements Presence {
   }
 
   size(): PresenceSize {
-    return { entries: this.entries, nodes: this.liveNodes };
+    return { entries: this.entries, nodes: this.nodeList.live };
   }
 
   nodes(): NodeSummary[] {
-    const now = Date.now();
-    const list: NodeSummary[] = [];
-    if (this.local !== undefined) {
-      list.push({ ...this.local.nodeFigures(), id: this.nodeId, self: true, heartbeat: now });
-    }
-    // A node that stopped renewing drops out at its registration expiry, even before a reap.
-    for (const o of this.others) if (o.expires > now) list.push(o.summary);
-    return list;
+    return this.nodeList.nodes(this.local);
   }
 
   // ---- internals ----
@@ -319,7 +310,10 @@ export class RedisPresence implements Presence {
         }
         this.registerAll();
       }
-      await this.publishAndReadNodes(now);
+      if (this.local !== undefined) {
+        const ql = `${this.p}n:${this.nodeId}:ql`;
+        await this.nodeList.publishAndRead(this.local, ql, this.settings.nodeTtlMs, now);
+      }
       const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", now - 1);
       for (const node of dead) {
         if (node !== this.nodeId && await this.redis.zrem(`${this.p}nodes`, node) === 1) {
@@ -329,34 +323,6 @@ export class RedisPresence implements Presence {
     } catch (e) {
       this.writeFailed(e);
     }
-  }
-
-  /**
-   * One round trip: this node's CometQL count and figures out, the live nodes and their
-   * figures back (for `size().nodes` and `nodes()`).
-   */
-  private async publishAndReadNodes(now: number): Promise<void> {
-    if (this.local === undefined) return;
-    const ql = `${this.p}n:${this.nodeId}:ql`;
-    const count = this.local.cometqlConnections();
-    const replies = await this.redis.pipeline()
-      .set(ql, count, "PX", this.settings.nodeTtlMs)
-      .hset(`${this.p}node-figures`, this.nodeId, figuresJson(this.local, now))
-      .zrangebyscore(`${this.p}nodes`, now, "+inf", "WITHSCORES")
-      .hgetall(`${this.p}node-figures`)
-      .exec();
-    const failed = replies?.find(([e]) => e !== null);
-    if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error("pipeline");
-    const live = replies[2][1] as string[];
-    const figures = replies[3][1] as Record<string, string>;
-    this.liveNodes = live.length / 2;
-    const others: typeof this.others = [];
-    for (let i = 0; i < live.length; i += 2) {
-      const id = live[i];
-      if (id === this.nodeId || figures[id] === undefined) continue;
-      others.push({ summary: summaryOf(id, figures[id]), expires: Number(live[i + 1]) });
-    }
-    this.others = others;
   }
 
   /** Writes this node's whole state again (first connect, reconnect, lost registration). */
@@ -391,7 +357,7 @@ export class RedisPresence implements Presence {
       });
       if (keys.size > 0) batch.sadd(this.keysKey(n), ...keys);
       batch.zadd(`${this.p}nodes`, Date.now() + this.settings.nodeTtlMs, n);
-      batch.hset(`${this.p}node-figures`, n, figuresJson(local, Date.now()));
+      batch.hset(this.nodeList.key, n, this.nodeList.figuresOf(local, Date.now()));
       // Changes from now on are written after the snapshot, on the same connection.
       this.registered = true;
       this.entries = entries;
@@ -427,14 +393,14 @@ export class RedisPresence implements Presence {
     for (const [devId, userIds] of lost) this.events?.usersLost(devId, userIds, now);
     await this.removeNodeKeys(node);
     await this.redis.hdel(`${this.p}node-info`, node);
-    await this.redis.hdel(`${this.p}node-figures`, node);
+    await this.redis.hdel(this.nodeList.key, node);
     this.log.info("cluster", `node ${node} stopped renewing its presence: removed`);
   }
 
   private async removeNode(node: string): Promise<void> {
     await this.redis.zrem(`${this.p}nodes`, node);
     await this.redis.hdel(`${this.p}node-info`, node);
-    await this.redis.hdel(`${this.p}node-figures`, node);
+    await this.redis.hdel(this.nodeList.key, node);
     await this.removeNodeKeys(node);
   }
 
@@ -469,18 +435,6 @@ function entriesOf(details: string[]): PresenceEntry[] {
   }
   rows.sort((a, b) => b.seq - a.seq);
   return rows.map((r) => r.entry);
-}
-
-/** This node's figures as published (a short array: read by every node each heartbeat). */
-function figuresJson(local: LocalState, now: number): string {
-  const f = local.nodeFigures();
-  return JSON.stringify([f.name, f.connections, f.authorized, f.users, f.startedAt, now]);
-}
-
-/** Another node's published figures (see `figuresJson`). */
-function summaryOf(id: string, json: string): NodeSummary {
-  const [name, connections, authorized, users, startedAt, heartbeat] = JSON.parse(json);
-  return { id, self: false, name, connections, authorized, users, startedAt, heartbeat };
 }
 
 function escapeRegExp(s: string): string {
