@@ -29,6 +29,9 @@ function listener(pipes: string[], node: { setSubscriptions(s: Subscriber, p: st
       received.push(JSON.parse(m.text(WireFormat.Clean)).data);
       return true;
     },
+    sendConfirmed(m: Outbound) {
+      return Promise.resolve(this.send(m));
+    },
     drop() {},
   };
   node.setSubscriptions(sub, pipes);

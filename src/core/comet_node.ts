@@ -10,21 +10,19 @@ import {
   pipeMessage,
   presenceMessage,
   privateMessage,
-  queuedPrivateMessage,
   serverInfo,
   trackMessage,
   unixNow,
   webPipeMessage,
 } from "./messages.ts";
 import { NodeStats } from "./node_stats.ts";
+import { deliverOfflineQueue } from "./offline_queue_delivery.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserRegistry } from "./user_registry.ts";
 
-/** Queued private messages are read and delivered in batches of this size on connect. */
-const QUEUE_BATCH = 100;
 const SETTINGS_RETRY_MS = 2000;
 
 export class CometNode {
@@ -312,20 +310,10 @@ export class CometNode {
     return next;
   }
 
-  /** Sends the queue oldest first; removes exactly what was written (compat.md point 2). */
+  /** Sends the queue; removes only what the kernel took whole (offline_queue_delivery.ts). */
   private async deliverQueueTo(sub: Subscriber): Promise<void> {
     try {
-      while (!this.detached.has(sub)) {
-        const batch = await this.storage.readQueue(sub.devId, sub.userId, QUEUE_BATCH);
-        if (batch.length === 0 || this.detached.has(sub)) return;
-        const written: string[] = [];
-        for (const m of batch) {
-          if (!sub.send(queuedPrivateMessage(m.event, m.message, m.time))) break;
-          written.push(m.id);
-        }
-        if (written.length > 0) await this.storage.deleteQueued(sub.devId, written);
-        if (written.length < batch.length) return;
-      }
+      await deliverOfflineQueue(this.storage, sub, () => this.detached.has(sub));
     } catch (e) {
       this.stats.storageErrors++;
       this.log.error("core", `offline queue of user ${sub.userId} not delivered: ${e}`);

@@ -10,6 +10,10 @@
  *   (flush_scheduler.ts);
  * - past `[ws] max_backlog` unsent bytes the socket is destroyed (slow consumer, bare TCP drop);
  *   everyone else keeps receiving.
+ *
+ * Confirmed writes (`sendConfirmed`, the offline queue only): the frame goes the same way, and
+ * the flush that carries it asks the socket to call back once the kernel has taken the whole
+ * write; the core deletes a queued message only then (issue 13). Fan-out frames never pay for it.
  */
 import { Buffer } from "node:buffer";
 import type { CometNode } from "../core/comet_node.ts";
@@ -66,6 +70,12 @@ export class WsConnection implements CommandConnection {
   private busy = false;
   /** False once dropped or closed: nothing more is written. */
   private open = true;
+  /** Confirmations of frames in the current batch, waiting for its flush (usually null). */
+  private toConfirm: ((written: boolean) => void)[] | null = null;
+  /** Confirmations of flushed writes the kernel has not taken whole yet, one group per write. */
+  private confirming: ((written: boolean) => void)[][] | null = null;
+  /** The socket's write callback for confirmed flushes, made on first use. */
+  private onConfirmedWrite: ((error?: Error | null) => void) | null = null;
 
   constructor(
     private socket: ByteSocket,
@@ -118,6 +128,7 @@ export class WsConnection implements CommandConnection {
     this.single = null;
     this.batch = null;
     this.waiting = null;
+    this.settleConfirmations();
     this.node.stats.wsOnline--;
     this.node.stats.wsDisconnectsTotal++;
     this.node.detach(this);
@@ -146,6 +157,18 @@ export class WsConnection implements CommandConnection {
     }
     this.node.stats.wsMessagesOut++;
     return this.write(frame);
+  }
+
+  /**
+   * `send` for a frame that must not be lost (offline queue): true once the kernel has taken the
+   * whole frame, false when the connection closes or is dropped first.
+   */
+  sendConfirmed(message: Outbound): Promise<boolean> {
+    if (!this.send(message)) return Promise.resolve(false);
+    const confirmed = new Promise<boolean>((resolve) => (this.toConfirm ??= []).push(resolve));
+    // A write of its own, so the kernel taking this frame is seen frame by frame, not per batch.
+    this.flush();
+    return confirmed;
   }
 
   /** Bare TCP drop, no Close frame (spec §2.3): the original client reconnects. */
@@ -225,9 +248,32 @@ export class WsConnection implements CommandConnection {
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (!this.open) return;
-    this.socket.write(batch === null ? single : Buffer.concat(batch, bytes));
+    const data = batch === null ? single : Buffer.concat(batch, bytes);
+    if (this.toConfirm === null) this.socket.write(data);
+    else this.writeConfirmed(data);
     this.unsent = this.socket.writableLength;
     if (this.unsent > this.node.config.ws.maxBacklog) this.dropSlowConsumer();
+  }
+
+  /** Writes a batch holding confirmed frames; they are settled when the kernel took it whole. */
+  private writeConfirmed(data: Uint8Array): void {
+    (this.confirming ??= []).push(this.toConfirm!);
+    this.toConfirm = null;
+    this.onConfirmedWrite ??= (error) => {
+      if (error) return; // onClose settles what is left
+      const group = this.confirming?.shift();
+      if (this.confirming?.length === 0) this.confirming = null;
+      if (group !== undefined) { for (const resolve of group) resolve(true); }
+    };
+    this.socket.write(data, this.onConfirmedWrite);
+  }
+
+  /** The connection is gone: confirmed frames not yet taken by the kernel never will be. */
+  private settleConfirmations(): void {
+    const waiting = [...(this.confirming ?? []).flat(), ...(this.toConfirm ?? [])];
+    this.confirming = null;
+    this.toConfirm = null;
+    for (const resolve of waiting) resolve(false);
   }
 
   private dropSlowConsumer(): false {
