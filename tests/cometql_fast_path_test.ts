@@ -164,7 +164,7 @@ Deno.test("the hot INSERT path answers as the normal path, or declines", async (
       continue;
     }
     assertEquals(normalResults.length, 1, sql);
-    assertEquals(replyBytes(fastResult), replyBytes(normalResults[0]), sql);
+    assertEquals(replyBytes(fastResult as StatementResult), replyBytes(normalResults[0]), sql);
     assertEquals(fast.published, normal.published, sql);
     assertEquals(fast.session.node.stats.qlQueries, normal.session.node.stats.qlQueries, sql);
     assertEquals(
@@ -205,7 +205,7 @@ Deno.test("a publish that throws becomes ERR 500 on both paths", async () => {
       throw new Error("boom");
     };
     const result = fast
-      ? runPipeInsert(session, sql, sql.length)!
+      ? runPipeInsert(session, sql, sql.length) as StatementResult
       : (await runQuery(session, sql, sql.length))[0];
     replies.push(replyBytes(result));
   }

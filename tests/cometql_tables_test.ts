@@ -33,6 +33,9 @@ function fakeBrowser(devId: number, extra: Partial<Subscriber> = {}): FakeBrowse
       sub.received.push(JSON.parse(message.text(WireFormat.Clean)));
       return true;
     },
+    sendConfirmed(message: Outbound) {
+      return Promise.resolve(sub.send(message));
+    },
     drop() {
       sub.dropped = true;
     },

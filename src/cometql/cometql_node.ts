@@ -11,6 +11,7 @@ export type CometqlNode = Pick<
   | "stats"
   | "log"
   | "publish"
+  | "publishStored"
   | "sendPrivate"
   | "countSubscribers"
   | "authorizedConnections"

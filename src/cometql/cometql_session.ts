@@ -184,6 +184,7 @@ export class CometqlSession implements SessionContext {
         if (!this.authenticated) return this.replyOne(Errors.accessDenied, STATUS, false);
         const text = decodeUtf8(payload.subarray(1));
         const hot = runPipeInsert(this, text, payload.length - 1);
+        if (hot instanceof Promise) return hot.then((r) => this.replyOne(r, STATUS, false));
         if (hot !== undefined) return this.replyOne(hot, STATUS, false);
         return this.query(text, payload.length - 1);
       }

@@ -71,7 +71,7 @@ export function runPipeInsert(
   session: SessionContext,
   text: string,
   byteLength: number,
-): StatementResult | undefined {
+): StatementResult | Promise<StatementResult> | undefined {
   if (byteLength > session.node.config.cometql.maxQuerySize) return undefined;
   const insert = parsePipeInsert(text);
   if (insert === undefined) return undefined;

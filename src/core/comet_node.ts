@@ -141,6 +141,27 @@ export class CometNode {
     return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
   }
 
+  /**
+   * `publish` with `[retention] history_sync` (issue 13): a message for a pipe with history is
+   * stored first, then fanned out, and the promise resolves (the publisher is answered) only
+   * then; a storage failure rejects and nothing was delivered. Without the option, or for a
+   * pipe without history, it is `publish`.
+   */
+  publishStored(
+    devId: number,
+    pipe: string,
+    event: string,
+    message: string,
+  ): number | Promise<number> {
+    if (!this.config.retention.historySync) return this.publish(devId, pipe, event, message);
+    const stored = this.history.recordStored(devId, pipe, event, message, 0);
+    if (stored === undefined) return this.publish(devId, pipe, event, message);
+    return stored.then(() => {
+      this.stats.published.cometql++;
+      return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message));
+    });
+  }
+
   /** Browser `web_pipe2` (S3): every subscriber but the sender; returns the delivered count. */
   publishFromBrowser(
     sub: Subscriber,

@@ -3,6 +3,10 @@
  * batched writer that stores them off the delivery path. A publish only appends to an in-memory
  * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
  * waits for everything pending.
+ *
+ * With `[retention] history_sync` a CometQL publish uses `recordStored` instead: the entry is
+ * written at the end of the current event-loop turn (together with whatever else was recorded in
+ * it) and the publisher is answered once it is stored (issue 13, point 2).
  */
 import { newMessageId } from "./message_id.ts";
 import type { Logger } from "../log.ts";
@@ -17,6 +21,8 @@ export class PipeHistory {
   private pending: HistoryEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** The write that `recordStored` entries of this turn wait for, until it starts. */
+  private turnWrite: Promise<void> | undefined;
 
   constructor(
     private storage: Storage,
@@ -75,6 +81,26 @@ export class PipeHistory {
     }
   }
 
+  /**
+   * `record`, then the promise that the entry is stored (rejects with the storage error), or
+   * undefined for a pipe without history (nothing to store).
+   */
+  recordStored(
+    devId: number,
+    pipe: string,
+    event: string,
+    message: string,
+    userId: number,
+  ): Promise<void> | undefined {
+    if (this.keep(devId, pipe) <= 0) return undefined;
+    this.record(devId, pipe, event, message, userId);
+    this.turnWrite ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      this.turnWrite = undefined;
+      return this.write();
+    });
+    return this.turnWrite;
+  }
+
   /** Waits until everything recorded so far is stored. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {
@@ -90,16 +116,19 @@ export class PipeHistory {
     return this.storage.readHistory(devId, pipe, limit);
   }
 
-  /** Chains one storage write of the current batch after the previous one (keeps order). */
-  private write(): void {
-    if (this.pending.length === 0) return;
+  /**
+   * Chains one storage write of the current batch after the previous one (keeps order); returns
+   * that write (rejecting on failure, which is also counted and logged here).
+   */
+  private write(): Promise<void> {
+    if (this.pending.length === 0) return this.writing;
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.writing.then(() =>
-      this.storage.appendHistory(batch, this.keep).catch((e) => {
-        this.onError();
-        this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
-      })
-    );
+    const stored = this.writing.then(() => this.storage.appendHistory(batch, this.keep));
+    this.writing = stored.catch((e) => {
+      this.onError();
+      this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
+    });
+    return stored;
   }
 }

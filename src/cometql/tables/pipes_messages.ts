@@ -20,11 +20,16 @@ export function insertPipeMessage(
   name: string,
   event: string,
   message: string,
-): OkResult | CometqlError {
+): OkResult | CometqlError | Promise<OkResult | CometqlError> {
   const bad = checkPipeName(name) ?? checkEventName(event);
   if (bad) return bad;
-  ctx.node.publish(ctx.devId, name, event, message);
-  return OK_EMPTY;
+  const published = ctx.node.publishStored(ctx.devId, name, event, message);
+  if (typeof published === "number") return OK_EMPTY;
+  // `[retention] history_sync`: answered once stored; a failed write is an ERR, not an OK.
+  return published.then(
+    () => OK_EMPTY,
+    (e: unknown) => Errors.storage((e as Error)?.message ?? String(e)),
+  );
 }
 
 export const pipesMessages: CometqlTable = {
