@@ -13,7 +13,12 @@ import type { Statement } from "./statement.ts";
 import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
 import { deleteFromTable, insertIntoTable, selectFromTable } from "./table_statements.ts";
 import { insertPipeMessage } from "./tables/pipes_messages.ts";
+import { findTable } from "./tables/table_catalog.ts";
 import { selectDatabase } from "./tenant_selection.ts";
+
+function knownTable(name: string): string {
+  return findTable(name)?.name ?? "other";
+}
 
 /** Texts of at most this many bytes are "too short" (spec §2.7). */
 const MIN_QUERY_BYTES = 4;
@@ -42,14 +47,16 @@ export async function runQuery(
   }
   if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];
   if (byteLength > session.node.config.cometql.maxQuerySize) return [Errors.dataTooLong];
-  const parsed = parseQuery(text);
+  const maxDepth = session.node.config.limits.sqlMaxDepth;
+  const parsed = parseQuery(text, maxDepth);
   const results: StatementResult[] = [];
   for (const stmt of parsed.statements) {
     const result = await executeStatement(session, stmt);
     results.push(result);
     if (result.kind === "error") return results;
   }
-  if (parsed.syntaxError) results.push(Errors.syntax);
+  if (parsed.tooDeep) results.push(Errors.nestingTooDeep(maxDepth));
+  else if (parsed.syntaxError) results.push(Errors.syntax);
   else if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
   return results;
 }
@@ -131,14 +138,18 @@ function dispatch(
   }
 }
 
-/** Label for the per-type query counters (`insert:pipes_messages`, `show`, …). */
+/**
+ * Label for the per-type query counters (`insert:pipes_messages`, `show`, …). Only from a fixed
+ * set: a table name that is not in the catalogue counts as `other`, or every typo would become
+ * a permanent `/metrics` series (issue 13, point 4).
+ */
 function queryType(stmt: Statement): string {
   switch (stmt.kind) {
     case "insert":
     case "delete":
-      return `${stmt.kind}:${stmt.table}`;
+      return `${stmt.kind}:${knownTable(stmt.table)}`;
     case "select":
-      return stmt.from === undefined ? "select" : `select:${stmt.from}`;
+      return stmt.from === undefined ? "select" : `select:${knownTable(stmt.from)}`;
     default:
       return stmt.kind;
   }

@@ -22,7 +22,15 @@ export interface ParsedQuery {
   readonly syntaxError: boolean;
   /** Offsets of the `?` placeholders in the text (prepared statements splice values there). */
   readonly params: readonly number[];
+  /** The syntax error is nesting deeper than the parser follows (`[limits] sql_max_depth`). */
+  readonly tooDeep?: boolean;
 }
+
+/** Nesting followed when the caller gives no limit (`[limits] sql_max_depth` default). */
+export const DEFAULT_MAX_DEPTH = 128;
+
+/** Thrown past the nesting limit: a recursive-descent parser must not overflow the stack. */
+class TooDeep extends ParseError {}
 
 /** Words that end an expression list, so they are never read as an implicit alias. */
 const CLAUSE_WORDS = new Set([
@@ -62,7 +70,7 @@ const NILADIC = new Set([
   "UTC_TIMESTAMP",
 ]);
 
-export function parseQuery(sql: string): ParsedQuery {
+export function parseQuery(sql: string, maxDepth = DEFAULT_MAX_DEPTH): ParsedQuery {
   let tokens: Token[];
   try {
     tokens = tokenize(sql);
@@ -73,6 +81,7 @@ export function parseQuery(sql: string): ParsedQuery {
   const params: number[] = [];
   for (const t of tokens) if (t.type === TokenType.Param) params.push(t.start);
   const parser = new Parser(sql, tokens);
+  parser.maxDepth = maxDepth;
   const statements: Statement[] = [];
   try {
     for (;;) {
@@ -82,6 +91,7 @@ export function parseQuery(sql: string): ParsedQuery {
       if (!parser.atEnd() && !parser.acceptPunct(";")) parser.fail();
     }
   } catch (e) {
+    if (e instanceof TooDeep) return { statements, syntaxError: true, params, tooDeep: true };
     if (e instanceof ParseError) return { statements, syntaxError: true, params };
     throw e;
   }
@@ -89,6 +99,10 @@ export function parseQuery(sql: string): ParsedQuery {
 }
 
 class Parser extends TokenCursor {
+  maxDepth = DEFAULT_MAX_DEPTH;
+  /** Unary operators and parentheses open around the current expression. */
+  private depth = 0;
+
   statement(): Statement {
     const t = this.next();
     if (t.type !== TokenType.Word) this.fail();
@@ -185,10 +199,16 @@ class Parser extends TokenCursor {
     }
   }
 
+  /** Every nesting level (parenthesis, call, unary operator) passes here once. */
   private unary(): Expr {
-    if (this.acceptPunct("-")) return { kind: "unary", op: "-", arg: this.unary() };
-    if (this.acceptPunct("+")) return { kind: "unary", op: "+", arg: this.unary() };
-    return this.primary();
+    if (++this.depth > this.maxDepth) throw new TooDeep("nested too deeply");
+    try {
+      if (this.acceptPunct("-")) return { kind: "unary", op: "-", arg: this.unary() };
+      if (this.acceptPunct("+")) return { kind: "unary", op: "+", arg: this.unary() };
+      return this.primary();
+    } finally {
+      this.depth--;
+    }
   }
 
   private primary(): Expr {

@@ -59,8 +59,13 @@ export const pipesMessages: CometqlTable = {
     const names = pipeNames(where);
     if (names === undefined) return Errors.selectWithoutKey;
     const result: Cell[][] = [];
+    // Checked per pipe, so a query over many pipes stops before it holds them all.
+    const max = ctx.node.config.limits.cometqlResultMaxBytes;
+    let bytes = 0;
     for (const name of names) {
+      if (bytes > max) return Errors.resultTooLarge(max);
       for (const m of await ctx.node.readHistory(ctx.devId, name, HISTORY_ROWS)) {
+        bytes += m.message.length + m.id.length + m.pipe.length + m.event.length;
         result.push([
           m.id,
           String(m.time),
