@@ -81,7 +81,7 @@ export function readLimits(int: LimitReader): LimitsConfig {
     wsUnfinishedTotalMax: int("ws_unfinished_total_max", 64 * MIB, 64 * 1024, 1 << 30),
     wsMaxConnections: int("ws_max_connections", 0, 0, 100_000_000),
     wsMaxConnectionsPerIp: int("ws_max_connections_per_ip", 0, 0, 100_000_000),
-    fdReserve: int("fd_reserve", 64, 0, 1_000_000),
+    fdReserve: int("fd_reserve", 128, 0, 1_000_000),
     wsPendingTotalMax: int("ws_pending_total_max", 256 * MIB, 64 * 1024, 64 * 1024 * MIB),
     staticPendingMax: int("static_pending_max", 256 * 1024, 4096, 1 << 30),
   };
