@@ -3,6 +3,8 @@
  *   CometServerApi.js  classic script (IIFE) defining the original globals (`cometApi`, …)
  *   comet_api.mjs      ES module with the same API as named exports
  *   comet_api.d.ts     TypeScript declarations of comet_api.mjs
+ *   dashboard.js       the admin dashboard's script (client/dashboard/, uPlot bundled in),
+ *                      served by the admin port
  *
  * Usage: deno run -A client/build.ts [--minify] [--force]
  * Idempotent: dist/ is rewritten from scratch, and skipped (in a few ms) when neither the sources,
@@ -12,11 +14,12 @@
 
 const clientDir = new URL(".", import.meta.url).pathname;
 const srcDir = `${clientDir}src/`;
+const dashboardDir = `${clientDir}dashboard/`;
 const distDir = `${clientDir}dist/`;
 const minify = Deno.args.includes("--minify");
 const force = Deno.args.includes("--force");
 const STAMP = `${distDir}.build-stamp`;
-const OUTPUTS = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts"];
+const OUTPUTS = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts", "dashboard.js"];
 
 /**
  * Browser libraries only: `deno bundle --declaration` type-checks, and the DOM library conflicts
@@ -55,9 +58,11 @@ async function inputStamp(): Promise<string> {
     String(minify),
     await Deno.readTextFile(new URL(import.meta.url)),
   ];
-  const names = [];
-  for await (const entry of Deno.readDir(srcDir)) if (entry.isFile) names.push(entry.name);
-  for (const name of names.sort()) parts.push(name, await Deno.readTextFile(`${srcDir}${name}`));
+  for (const dir of [srcDir, dashboardDir]) {
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) if (entry.isFile) names.push(entry.name);
+    for (const name of names.sort()) parts.push(name, await Deno.readTextFile(`${dir}${name}`));
+  }
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\0")));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -92,7 +97,12 @@ async function build(): Promise<void> {
   const tmp = await Deno.makeTempDir({ prefix: "comet_client_build_" });
   try {
     const config = `${tmp}/browser.json`;
-    await Deno.writeTextFile(config, JSON.stringify(BROWSER_CONFIG));
+    // The project's import map comes along (the dashboard imports uPlot by its bare name).
+    const project = JSON.parse(await Deno.readTextFile(`${clientDir}../deno.json`));
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ ...BROWSER_CONFIG, imports: project.imports }),
+    );
     await Deno.remove(distDir, { recursive: true }).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
@@ -107,6 +117,16 @@ async function build(): Promise<void> {
         `${srcDir}classic.ts`,
         "-o",
         `${distDir}CometServerApi.js`,
+      ]),
+      // The dashboard imports uPlot's stylesheet as text (a raw import).
+      bundle([
+        "--config",
+        config,
+        "--unstable-raw-imports",
+        "--format=iife",
+        `${dashboardDir}dashboard.ts`,
+        "-o",
+        `${distDir}dashboard.js`,
       ]),
       bundle([
         "--config",
@@ -127,7 +147,7 @@ async function build(): Promise<void> {
     await Deno.remove(tmp, { recursive: true });
   }
   const ms = Math.round(performance.now() - started);
-  console.log(`client/dist: CometServerApi.js, comet_api.mjs, comet_api.d.ts (${ms} ms)`);
+  console.log(`client/dist: ${OUTPUTS.join(", ")} (${ms} ms)`);
 }
 
 if (import.meta.main) await build();

@@ -1,10 +1,11 @@
 /**
- * The built browser client library (client/dist, made by `deno task build:client`), served by the
- * WebSocket port at `/CometServerApi.js`, `/comet_api.mjs` and `/comet_api.d.ts`. Files are read
+ * The built browser files (client/dist, made by `deno task build:client`): the client library,
+ * served by the WebSocket port at `/CometServerApi.js`, `/comet_api.mjs` and `/comet_api.d.ts`,
+ * and the admin dashboard's script, served by the admin port at `/dashboard.js`. Files are read
  * once at start; `deno compile --include client/dist` embeds them in the binary.
  */
 
-const NAMES = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts"];
+const NAMES = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts", "dashboard.js"];
 
 export interface ClientFiles {
   clientScript(name: string): Uint8Array | undefined;

@@ -63,6 +63,7 @@ export async function startServer(
       admin = startAdminListener(node, log, {
         version: options.version ?? "dev",
         health: () => ({ listeners: serving, storage: storage.isAvailable() }),
+        clientFiles,
       });
     }
   } catch (e) {

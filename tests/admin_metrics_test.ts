@@ -142,6 +142,7 @@ Deno.test("/metrics is Prometheus text and its counters move when messages flow"
     for (let i = 0; i < 3; i++) assertEquals((await browser.client.nextJson()).data, `m${i}`);
     await backend.query("SELECT * FROM pipes_messages WHERE name = 'metrics_room'");
     await backend.query("SELECT * FROM no_such_table").catch(() => {});
+    await backend.execute("SELECT ? AS prepared", [1]); // COM_STMT_PREPARE + COM_STMT_EXECUTE
 
     const after = await scrape(server.adminPort);
     const published = (e: Exposition) =>
@@ -158,6 +159,10 @@ Deno.test("/metrics is Prometheus text and its counters move when messages flow"
     assert.ok(queries.reduce((n, s) => n + s.value, 0) >= 6, JSON.stringify(queries));
     assert.ok(queries.every((s) => s.labels.type !== undefined));
     assert.ok(valueOf(after, "comet_cometql_errors_total") >= 1);
+    const prepared = (e: Exposition, command: string) =>
+      valueOf(e, "comet_cometql_prepared_commands_total", { command });
+    assertEquals(prepared(after, "prepare") - prepared(before, "prepare"), 1);
+    assertEquals(prepared(after, "execute") - prepared(before, "execute"), 1);
     // History was written (5 ms batches) and read: storage operations were timed.
     assert.ok(
       valueOf(after, "comet_storage_operation_duration_seconds_count") >

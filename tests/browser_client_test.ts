@@ -17,6 +17,7 @@ import {
   startPhpServer,
   waitInPage,
 } from "./helpers/browser.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 /** What the test page records for each delivery. */
 interface Received {
@@ -198,7 +199,10 @@ Deno.test({
           cometApi.web_pipe_send("web_hist", "e", { n: 1 });
           cometApi.web_pipe_send("web_hist", "e", "it's \\");
         });
-        await new Promise((r) => setTimeout(r, 300)); // history_flush_ms = 5 in the test config
+        await waitFor(
+          async () => (await server.node.readHistory(0, "web_hist")).length === 2,
+          "both messages in the history",
+        );
         await b.evaluate(() => cometApi.get_pipe_log("web_hist", record("hist")));
         const got = await received(b, "hist", 2);
         assert.deepEqual(got.map((g) => [g.data, g.info.history]), [[{ n: 1 }, true], [

@@ -251,7 +251,7 @@ Deno.test({
         await authorized(u1.page, true);
         await privateMessage(1, "notice", "live 2");
         await received(u1.page, "msg", 1);
-        await sleep(200);
+        await sleep(200); // proves that no copy arrives: there is no event to wait for
         assert.deepEqual((await tagged(u1.page, "msg")).map((g) => g.data), ["live 2"]);
       });
 
@@ -382,7 +382,7 @@ Deno.test({
         ]);
         const report = await received(u1.page, "report", 1);
         assert.equal((report[0].data as { number_messages: number }).number_messages, 2);
-        await sleep(200);
+        await sleep(200); // proves that nothing more arrives: there is no event to wait for
         assert.equal((await tagged(anon.page, "wa")).length, 2, "the anonymous one never arrives");
         assert.equal((await tagged(u2.page, "wa")).length, 1);
       });

@@ -1,10 +1,10 @@
 /**
  * The single-file build (`deno task bundle` → dist/cpp_comet.js) runs on its own: started from
  * another directory with only its config, it serves browsers and CometQL, finds the client library
- * next to itself, and stops cleanly on SIGTERM.
+ * next to itself (and the dashboard script), serves the HTTP API, and stops cleanly on SIGTERM.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
-import { MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
+import { freePort, MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
 import { connectCometql } from "./helpers/cometql_connection.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
 import { testConf } from "./helpers/test_conf.ts";
@@ -30,8 +30,12 @@ Deno.test({
       // the lookup, not the client build).
       await Deno.mkdir(`${dir}/client/dist`, { recursive: true });
       await Deno.writeTextFile(`${dir}/client/dist/CometServerApi.js`, "/* bundle smoke */\n");
+      await Deno.writeTextFile(`${dir}/client/dist/dashboard.js`, "/* dashboard smoke */\n");
       await Deno.mkdir(`${dir}/data`);
-      await Deno.writeTextFile(`${dir}/comet.conf`, testConf(`${dir}/data`, PASSWORD));
+      await Deno.writeTextFile(
+        `${dir}/comet.conf`,
+        testConf(`${dir}/data`, PASSWORD, `[admin]\nip = 127.0.0.1\nport = ${freePort()}\n`),
+      );
 
       const comet = await spawnComet(`${dir}/comet.conf`, { script: bundle, cwd: dir });
       try {
@@ -55,6 +59,16 @@ Deno.test({
           "hello",
           "from the bundle",
         ]);
+        // The HTTP API (ajv and all) works in the bundle, and the dashboard script is found.
+        const published = await fetch(`http://127.0.0.1:${comet.adminPort}/api/publish`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${PASSWORD}` },
+          body: JSON.stringify({ pipe: "bundle_room", event: "http", message: "over HTTP" }),
+        });
+        assertEquals(await published.json(), { ok: true, published: 1 });
+        assertEquals((await client.nextJson()).data, "over HTTP");
+        const dashboard = await fetch(`http://127.0.0.1:${comet.adminPort}/dashboard.js`);
+        assert.match(await dashboard.text(), /dashboard smoke/);
         await backend.end();
         await client.close();
 

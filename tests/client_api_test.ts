@@ -199,6 +199,7 @@ Deno.test("reconnect: after a bare TCP drop, with the full list again; not after
     net.last.accept();
     assert.deepEqual(net.last.sent, ["subscription\nweb_a\ntrack_b", "web_pipe2\nweb_a\ne\n*\n1"]);
     net.last.drop(1000, true);
+    // Proves that nothing happens: a reconnect would have come within the 100 ms minimum delay.
     await new Promise((r) => setTimeout(r, 250));
     assert.equal(net.sockets.length, 2);
   } finally {
@@ -211,7 +212,9 @@ Deno.test("reconnect: a clean 1001 is followed by a reconnect; a clean 1008 or 4
     const { net, api, socket } = connected({ reconnect_delay: 1 });
     try {
       socket.drop(code, true);
-      await new Promise((r) => setTimeout(r, 250)); // > the 100 ms minimum delay
+      if (reconnects) await waitFor(() => net.sockets.length === 2, `reconnect after ${code}`);
+      // Proves that nothing happens: a reconnect would come within the 100 ms minimum delay.
+      else await new Promise((r) => setTimeout(r, 250));
       assert.equal(net.sockets.length, reconnects ? 2 : 1, `close code ${code}`);
     } finally {
       api.stop();
@@ -228,6 +231,7 @@ Deno.test("restart: reconnects at once with the new key; stop: no reconnect", as
   net.last.accept();
   api.stop();
   assert.equal(net.last.closedWith, 1000);
+  // Proves that nothing happens: stop() must not reconnect.
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(net.sockets.length, 2);
 });

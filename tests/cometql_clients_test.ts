@@ -5,38 +5,12 @@
  */
 import mysql2 from "mysql2/promise";
 import mysqlOld from "mysql";
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
 import { runMysqlCli, runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { pipeListener } from "./helpers/fake_subscriber.ts";
 
 /** A stand-in browser subscribed to `pipes`, recording the `data` of every message. */
-function listener(pipes: string[], node: { setSubscriptions(s: Subscriber, p: string[]): void }) {
-  const received: unknown[] = [];
-  const sub: Subscriber = {
-    id: 800_000 + Math.floor(Math.random() * 100_000),
-    devId: 0,
-    userId: 0,
-    uuid: "",
-    format: WireFormat.Clean,
-    userAgent: "",
-    ip: "",
-    origin: "",
-    language: "",
-    pipes: new Set(),
-    send(m: Outbound) {
-      received.push(JSON.parse(m.text(WireFormat.Clean)).data);
-      return true;
-    },
-    sendConfirmed(m: Outbound) {
-      return Promise.resolve(this.send(m));
-    },
-    drop() {},
-  };
-  node.setSubscriptions(sub, pipes);
-  return { received, stop: () => node.setSubscriptions(sub, []) };
-}
 
 /** The message every client publishes: quotes, apostrophes, backslashes, newline, non-ASCII. */
 const TRICKY = `{"name":"O'Brien","text":"say \\"hi\\" \\\\ C:\\\\path\nлиния ✓ 😀"}`;
@@ -80,11 +54,11 @@ Deno.test("real MySQL clients", async (t) => {
       assert(status.stdout.includes("Current database:\tCometQL_v1"));
       const denied = await runMysqlCli(port, "select 1", [], "wrong");
       assertEquals(denied.code, 1);
-      assert(denied.stderr.includes("ERROR 16 (HY000): Authentication failure"), denied.stderr);
+      assert(denied.stderr.includes("ERROR 16 (28000): Authentication failure"), denied.stderr);
     });
 
     await t.step("PHP mysqli: the tutorial's code with mysqli_real_escape_string", async () => {
-      const sub = listener(["simplechat"], server.node);
+      const sub = pipeListener(server.node, ["simplechat"]);
       const out = await runPhp(`
         $comet = mysqli_connect("127.0.0.1", "root", "CometQLPassword", "CometQL_v1", ${port});
         $msg = mysqli_real_escape_string($comet, ${JSON.stringify(TRICKY)});
@@ -99,8 +73,8 @@ Deno.test("real MySQL clients", async (t) => {
         mysqli_query($comet, "select * from nope");
         echo "|", mysqli_errno($comet), "|", mysqli_error($comet), "|", mysqli_sqlstate($comet);
       `);
-      assertEquals(out, "ok|15|Table doesn't exist|HY000");
-      assertEquals(sub.received, [TRICKY, TRICKY]);
+      assertEquals(out, "ok|15|Table doesn't exist|42S02");
+      assertEquals(sub.data(), [TRICKY, TRICKY]);
       sub.stop();
     });
 
@@ -115,13 +89,18 @@ Deno.test("real MySQL clients", async (t) => {
         $s = mysqli_prepare($c, "select id, hash from users_auth where id = ?");
         mysqli_stmt_bind_param($s, "i", $id);
         mysqli_stmt_execute($s);
-        echo json_encode(mysqli_fetch_all(mysqli_stmt_get_result($s), MYSQLI_ASSOC));
+        echo json_encode(mysqli_fetch_all(mysqli_stmt_get_result($s), MYSQLI_ASSOC)), ";";
+        // Column lengths as the client library reads them: the stored sizes, not 16 MiB each.
+        $meta = mysqli_stmt_result_metadata(mysqli_prepare($c, "select * from users_auth where id = ?"));
+        foreach (mysqli_fetch_fields($meta) as $f) echo $f->name, "=", $f->length, " ";
       `);
-      assertEquals(out, '1,31;[{"id":"31","hash":"hash31"}]');
+      assertEquals(out, '1,31;[{"id":"31","hash":"hash31"}];id=11 hash=128 ');
     });
 
     await t.step("PHP PDO: emulated prepares (default) and native prepares", async () => {
-      const sub = listener(["pdo_pipe"], server.node);
+      const sub = pipeListener(server.node, ["pdo_pipe"]);
+      const stats = server.node.stats;
+      const [prepares, executes] = [stats.qlStmtPrepares, stats.qlStmtExecutes];
       const out = await runPhp(`
         $dsn = "mysql:host=127.0.0.1;port=${port};dbname=CometQL_v1";
         $pdo = new PDO($dsn, "root", "CometQLPassword", [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION]);
@@ -138,14 +117,19 @@ Deno.test("real MySQL clients", async (t) => {
       `);
       assertEquals(
         out,
-        '[{"name":"pdo_pipe","users":"1"}]|SQLSTATE[HY000]: General error: 3 Syntax error in query',
+        '[{"name":"pdo_pipe","users":"1"}]|SQLSTATE[42000]: Syntax error or access violation: 3 ' +
+          "Syntax error in query",
       );
-      assertEquals(sub.received, [TRICKY, TRICKY]);
+      assertEquals(sub.data(), [TRICKY, TRICKY]);
+      // The native PDO really prepared on the server (PDO falls back to emulation silently when
+      // it cannot parse the server version): two COM_STMT_PREPARE, two COM_STMT_EXECUTE. The
+      // emulating PDO sent none.
+      assertEquals([stats.qlStmtPrepares - prepares, stats.qlStmtExecutes - executes], [2, 2]);
       sub.stop();
     });
 
     await t.step("npm mysql2: query() with placeholders and execute()", async () => {
-      const sub = listener(["m2pipe"], server.node);
+      const sub = pipeListener(server.node, ["m2pipe"]);
       const c = await mysql2.createConnection({
         host: "127.0.0.1",
         port,
@@ -164,13 +148,26 @@ Deno.test("real MySQL clients", async (t) => {
           "e",
           TRICKY,
         ]);
-        assertEquals(sub.received, [TRICKY, TRICKY]);
+        assertEquals(sub.data(), [TRICKY, TRICKY]);
         const [rows] = await c.execute("select name, users from pipes where name = ?", ["m2pipe"]);
         assertEquals<unknown>(rows, [{ name: "m2pipe", users: "1" }]);
         const [consts] = await c.execute("select ? as n, ? as s, ? as z", [5, "x", null]);
         assertEquals<unknown>(consts, [{ n: 5, s: "x", z: null }]);
-        const [multi] = await c.query("select 1 as a; select 'b' as b");
+        // No multipleStatements: several statements are a syntax error and nothing runs.
+        let multiCode = 0;
+        await c.query("select 1 as a; select 'b' as b").catch((e) => multiCode = e.errno);
+        assertEquals(multiCode, 3);
+        const m = await mysql2.createConnection({
+          host: "127.0.0.1",
+          port,
+          user: "root",
+          password: server.password,
+          database: "CometQL_v1",
+          multipleStatements: true,
+        });
+        const [multi] = await m.query("select 1 as a; select 'b' as b");
         assertEquals<unknown>(multi, [[{ a: 1 }], [{ b: "b" }]]);
+        await m.end();
         let code = 0;
         await c.query("select * from pipes").catch((e) => code = e.errno);
         assertEquals(code, 13);

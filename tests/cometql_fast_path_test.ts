@@ -20,8 +20,16 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 const MAX_QUERY_SIZE = 9000;
 
 /** A node whose publishes are recorded instead of fanned out. */
-function recordingSession(): { session: SessionContext; published: string[][] } {
-  const config = buildConfig(parseIni(`[cometql]\nmax_query_size = ${MAX_QUERY_SIZE}\n`, "t.conf"));
+function recordingSession(
+  verbatimBackslashes = false,
+): { session: SessionContext; published: string[][] } {
+  const config = buildConfig(
+    parseIni(
+      `[cometql]\nmax_query_size = ${MAX_QUERY_SIZE}\n` +
+        `verbatim_backslashes = ${verbatimBackslashes}\n`,
+      "t.conf",
+    ),
+  );
   const storage = new Proxy({} as Storage, {
     get: (_, key) => key === "description" ? "none" : () => Promise.resolve(undefined),
   });
@@ -39,6 +47,7 @@ function recordingSession(): { session: SessionContext; published: string[][] } 
     user: "root",
     host: "127.0.0.1",
     lastInsertId: 0,
+    multiStatements: true,
   };
   return { session, published };
 }
@@ -150,29 +159,57 @@ const STATEMENTS: [string, boolean][] = [
   [TOO_LONG, false],
 ];
 
-Deno.test("the hot INSERT path answers as the normal path, or declines", async () => {
-  for (const [sql, expectFast] of STATEMENTS) {
-    const fast = recordingSession();
-    const normal = recordingSession();
-    const bytes = encodeUtf8(sql).length;
-    const fastResult = runPipeInsert(fast.session, sql, bytes);
-    const normalResults = await runQuery(normal.session, sql, bytes);
-    assertEquals(fastResult !== undefined, expectFast, `fast path taken: ${sql}`);
-    if (fastResult === undefined) {
-      assertEquals(fast.published.length, 0, sql);
-      assertEquals(fast.session.node.stats.qlQueries, 0, sql);
-      continue;
-    }
-    assertEquals(normalResults.length, 1, sql);
-    assertEquals(replyBytes(fastResult as StatementResult), replyBytes(normalResults[0]), sql);
-    assertEquals(fast.published, normal.published, sql);
-    assertEquals(fast.session.node.stats.qlQueries, normal.session.node.stats.qlQueries, sql);
-    assertEquals(
-      [...fast.session.node.stats.qlQueriesByType],
-      [...normal.session.node.stats.qlQueriesByType],
-      sql,
-    );
-    assertEquals(fast.session.lastInsertId, normal.session.lastInsertId, sql);
+for (const verbatim of [false, true]) {
+  Deno.test(
+    `the hot INSERT path answers as the normal path, or declines (verbatim_backslashes = ${verbatim})`,
+    async () => {
+      for (const [sql, expectFast] of STATEMENTS) {
+        const fast = recordingSession(verbatim);
+        const normal = recordingSession(verbatim);
+        const bytes = encodeUtf8(sql).length;
+        const fastResult = runPipeInsert(fast.session, sql, bytes);
+        const normalResults = await runQuery(normal.session, sql, bytes);
+        if (!verbatim) {
+          assertEquals(fastResult !== undefined, expectFast, `fast path taken: ${sql}`);
+        }
+        if (normalResults.some((r) => r.kind === "error" && r.code === 3)) {
+          // A syntax error anywhere: nothing ran, nothing was published (parse before execute).
+          assertEquals(normalResults.length, 1, sql);
+          assertEquals(normal.published.length, 0, sql);
+        }
+        if (fastResult === undefined) {
+          assertEquals(fast.published.length, 0, sql);
+          assertEquals(fast.session.node.stats.qlQueries, 0, sql);
+          continue;
+        }
+        assertEquals(normalResults.length, 1, sql);
+        assertEquals(replyBytes(fastResult as StatementResult), replyBytes(normalResults[0]), sql);
+        assertEquals(fast.published, normal.published, sql);
+        assertEquals(fast.session.node.stats.qlQueries, normal.session.node.stats.qlQueries, sql);
+        assertEquals(
+          [...fast.session.node.stats.qlQueriesByType],
+          [...normal.session.node.stats.qlQueriesByType],
+          sql,
+        );
+        assertEquals(fast.session.lastInsertId, normal.session.lastInsertId, sql);
+      }
+    },
+  );
+}
+
+Deno.test("trailing junk after the hot INSERT publishes nothing, on either path", async () => {
+  for (
+    const sql of [
+      "INSERT INTO pipes_messages (name, event, message) VALUES ('abc', 'e', 'm') garbage",
+      "INSERT INTO pipes_messages (name, event, message) VALUES ('abc', 'e', 'm'); selec 1",
+      "INSERT INTO pipes_messages (name, event, message) VALUES ('abc', 'e', 'm'), ('abd', 'e',",
+    ]
+  ) {
+    const { session, published } = recordingSession();
+    assertEquals(runPipeInsert(session, sql, sql.length), undefined, sql);
+    const results = await runQuery(session, sql, sql.length);
+    assertEquals(results.map((r) => r.kind === "error" && r.code), [3], sql);
+    assertEquals(published, [], sql);
   }
 });
 
@@ -194,6 +231,22 @@ Deno.test("the hot INSERT path reads values as the lexer does", () => {
     read("INSERT INTO pipes_messages (name, event, message) VALUES ('abc', 'e', '\\%\\_\\x')"),
     ["abc", "e", "\\%\\_x"],
   );
+});
+
+Deno.test("verbatim_backslashes: literals keep backslashes, as CppComet kept them", async () => {
+  const sql = "INSERT INTO pipes_messages (name, event, message) VALUES " +
+    `('abc', 'e', '{"t":"say \\"hi\\" \\u00e9 it\\'s a''b \\\\'), ('abd', 'e', 'x')`;
+  // Both rows: the normal path (two rows); then one row through the hot path.
+  const { session, published } = recordingSession(true);
+  assertEquals((await runQuery(session, sql, sql.length)).map((r) => r.kind), ["ok"]);
+  assertEquals(published.map((p) => p[3]), [`{"t":"say \\"hi\\" \\u00e9 it\\'s a\\'b \\\\`, "x"]);
+  const one = "INSERT INTO pipes_messages (name, event, message) VALUES ('abc', 'e', '\\u00e9\\n')";
+  const hot = recordingSession(true);
+  assertEquals((runPipeInsert(hot.session, one, one.length) as StatementResult).kind, "ok");
+  assertEquals(hot.published.map((p) => p[3]), ["\\u00e9\\n"]);
+  const mysql = recordingSession(false);
+  assertEquals((runPipeInsert(mysql.session, one, one.length) as StatementResult).kind, "ok");
+  assertEquals(mysql.published.map((p) => p[3]), ["u00e9\n"]);
 });
 
 Deno.test("a publish that throws becomes ERR 500 on both paths", async () => {

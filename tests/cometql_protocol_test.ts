@@ -3,7 +3,7 @@
  * checked byte by byte with a raw client.
  */
 import { clearDeliveryBacklog, raiseDeliveryBacklog } from "../src/core/delivery_pressure.ts";
-import { RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
+import { expectedSqlState, RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
@@ -11,7 +11,7 @@ const AUTOCOMMIT = 0x0002;
 const MORE_RESULTS = 0x0008;
 
 function assertErr(reply: Reply | undefined, code: number, message: string): void {
-  assertEquals(reply, { kind: "err", code, sqlState: "HY000", message });
+  assertEquals(reply, { kind: "err", code, sqlState: expectedSqlState(code, message), message });
 }
 
 function assertOk(reply: Reply | undefined): asserts reply is Reply & { kind: "ok" } {
@@ -32,7 +32,8 @@ Deno.test("CometQL wire protocol", async (t) => {
       async () => {
         const c = await RawMysqlClient.open(port);
         const h = c.handshake;
-        assertEquals(h.version, "CppComet community 4.09 (AGPL license)");
+        // compat.md point 2: a MySQL version number first (clients parse it), then the product.
+        assertEquals(h.version, "5.7.0-CppComet community 4.09 (AGPL license)");
         assertEquals(h.plugin, "mysql_native_password");
         assertEquals(h.status, AUTOCOMMIT);
         assertEquals(h.capabilities & 0x0800, 0, "SSL must not be advertised");
@@ -159,6 +160,7 @@ Deno.test("CometQL wire protocol", async (t) => {
         raiseDeliveryBacklog();
         try {
           await c.writeRaw(new Uint8Array(packets));
+          // Proves that nothing runs while backlogged: there is no event to wait for.
           await new Promise((resolve) => setTimeout(resolve, 50));
           assertEquals(server.node.stats.qlQueries, before, "ran while backlogged");
         } finally {
@@ -208,8 +210,35 @@ Deno.test("CometQL wire protocol", async (t) => {
         ]);
         const stopped = await c.query("select 1; select * from nope; select 2");
         assertEquals(stopped.map((r) => r.kind), ["rows", "err"]);
+        // The whole text parses before anything runs: a syntax error anywhere, one ERR only.
+        const before = server.node.stats.qlQueries;
         const syntax = await c.query("select 1; selec 2");
-        assertErr(syntax[1], 3, "Syntax error in query");
+        assertEquals(syntax.length, 1);
+        assertErr(syntax[0], 3, "Syntax error in query");
+        assertEquals(server.node.stats.qlQueries, before, "a statement ran");
+        c.close();
+      },
+    );
+
+    await t.step(
+      "without CLIENT_MULTI_STATEMENTS several statements are a syntax error; COM_SET_OPTION",
+      async () => {
+        const c = await login({ multiStatements: false });
+        const before = server.node.stats.qlQueries;
+        const refused = await c.query("select 1; select 2");
+        assertEquals(refused.length, 1);
+        assertErr(refused[0], 3, "Syntax error in query");
+        assertEquals(server.node.stats.qlQueries, before, "a statement ran");
+        // One statement with trailing `;` (or `;;;`) is still one statement.
+        const one = await c.query("select 1;;;");
+        assertEquals(one.map((r) => r.kind), ["rows"]);
+        // MYSQL_OPTION_MULTI_STATEMENTS_ON (0), as mysqli_multi_query sends it, then OFF (1).
+        await c.command(0x1b, new Uint8Array([0, 0]));
+        assertEquals((await c.readReply()).kind, "eof");
+        assertEquals((await c.query("select 1; select 2")).map((r) => r.kind), ["rows", "rows"]);
+        await c.command(0x1b, new Uint8Array([1, 0]));
+        assertEquals((await c.readReply()).kind, "eof");
+        assertErr((await c.query("select 1; select 2"))[0], 3, "Syntax error in query");
         c.close();
       },
     );

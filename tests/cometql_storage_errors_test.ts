@@ -34,6 +34,7 @@ Deno.test("storage failures become ERR 500 `Storage unavailable: …`", async ()
     user: "root",
     host: "127.0.0.1",
     lastInsertId: 0,
+    multiStatements: true,
   };
   const run = async (sql: string) => (await runQuery(session, sql, sql.length))[0];
   const unavailable = cometqlError(500, "Storage unavailable: database is down");

@@ -3,46 +3,13 @@
  * connection to an in-process server. Browser connections are stood in for by fake subscribers
  * registered with the core.
  */
-import type { Outbound } from "../src/core/outbound.ts";
-import { type Subscriber, WireFormat } from "../src/core/subscriber.ts";
-import { RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
+import { expectedSqlState, RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { fakeSubscriber } from "./helpers/fake_subscriber.ts";
 
-interface FakeBrowser extends Subscriber {
-  received: Record<string, unknown>[];
-  dropped: boolean;
-}
-
-let nextId = 900_000;
-function fakeBrowser(devId: number, extra: Partial<Subscriber> = {}): FakeBrowser {
-  const sub: FakeBrowser = {
-    id: nextId++,
-    devId,
-    userId: 0,
-    uuid: "uuid-of-browser",
-    format: WireFormat.Clean,
-    userAgent: "TestAgent/1.0",
-    ip: "10.1.2.3",
-    origin: "https://example.test",
-    language: "en",
-    pipes: new Set<string>(),
-    received: [],
-    dropped: false,
-    send(message: Outbound) {
-      sub.received.push(JSON.parse(message.text(WireFormat.Clean)));
-      return true;
-    },
-    sendConfirmed(message: Outbound) {
-      return Promise.resolve(sub.send(message));
-    },
-    drop() {
-      sub.dropped = true;
-    },
-    ...extra,
-  };
-  return sub;
-}
+/** Browsers are stood in for by fake subscribers registered with the core. */
+const fakeBrowser = fakeSubscriber;
 
 Deno.test("CometQL tables and errors", async (t) => {
   const server = await startTestServer();
@@ -63,7 +30,7 @@ Deno.test("CometQL tables and errors", async (t) => {
   const errOf = async (sql: string) => {
     const r = await q(sql);
     assert(r.kind === "err", `${sql}: ${JSON.stringify(r)}`);
-    assertEquals(r.sqlState, "HY000");
+    assertEquals(r.sqlState, expectedSqlState(r.code, r.message));
     return [r.code, r.message];
   };
   try {
@@ -367,6 +334,94 @@ Deno.test("CometQL tables and errors", async (t) => {
       ]);
     });
 
+    await t.step("too-long values are ERR 11 (22001) before storage is touched", async () => {
+      // varbinary(600): 650 bytes is refused as input, not reported as a storage outage.
+      const listed = (await rowsOf("select * from revoked_tokens")).length;
+      const r = await q(`insert into revoked_tokens (token) values ('${"t".repeat(650)}')`);
+      assertEquals(r, { kind: "err", code: 11, sqlState: "22001", message: "Token is too long" });
+      // 600 bytes of UTF-8 is the limit, not 600 characters.
+      assertEquals(
+        (await errOf(`insert into revoked_tokens values ('${"é".repeat(301)}')`))[0],
+        11,
+      );
+      assertEquals(await okOf(`insert into revoked_tokens values ('${"é".repeat(300)}')`), [1, 1]);
+      assertEquals((await rowsOf("select * from revoked_tokens")).length, listed + 1);
+      await okOf(`delete from revoked_tokens where token = '${"é".repeat(300)}'`);
+      for (
+        const [sql, message] of [
+          [`insert into users_auth values (3, '${"a".repeat(33)}')`, "Hash string is too long"],
+          [
+            `insert into pipes_messages (name, event, message) values ('${
+              "p".repeat(65)
+            }', 'e', 'm')`,
+            "Channel name is too long",
+          ],
+          [
+            `insert into users_messages (id, event, message) values (3, '${"e".repeat(65)}', 'm')`,
+            "Channel event_name is too long",
+          ],
+          [
+            `insert into pipes_settings (name, length) values ('${"p".repeat(65)}', 5)`,
+            "Channel name is too long",
+          ],
+        ]
+      ) {
+        const e = await q(sql);
+        assertEquals(e, { kind: "err", code: 11, sqlState: "22001", message }, sql);
+      }
+    });
+
+    await t.step("user ids beyond the stored int are refused before storage", async () => {
+      for (
+        const sql of [
+          "insert into users_auth (id, hash) values (2147483648, 'h')",
+          "insert into users_data (id, data) values (4294967297, 'd')",
+          "insert into users_messages (id, event, message) values (2147483648, 'e', 'm')",
+        ]
+      ) {
+        assertEquals(await errOf(sql), [12, "The id field must be at most 2147483647"], sql);
+      }
+      assertEquals(await okOf("insert into users_auth (id, hash) values (2147483647, 'h')"), [
+        1,
+        2147483647,
+      ]);
+      assertEquals(await rowsOf("select * from users_auth where id = 4294967297"), []);
+    });
+
+    await t.step("a multi-row INSERT with one bad row changes nothing", async () => {
+      const r = await q(
+        `insert into users_auth (id, hash) values (41, 'good41'), (42, '${"a".repeat(40)}')`,
+      );
+      assert(r.kind === "err" && r.code === 11, JSON.stringify(r));
+      assertEquals(await rowsOf("select * from users_auth where id = 41"), []);
+      const sub = fakeBrowser(0);
+      node.setSubscriptions(sub, ["rowpipe"]);
+      const bad = await q(
+        "insert into pipes_messages (name, event, message) values ('rowpipe', 'e', 'one'), ('x', 'e', 'two')",
+      );
+      assert(bad.kind === "err" && bad.code === 17, JSON.stringify(bad));
+      assertEquals(sub.received, []);
+      node.setSubscriptions(sub, []);
+    });
+
+    await t.step("column definitions carry the stored column's size in bytes", async () => {
+      await okOf("insert into users_auth (id, hash) values (43, 'h43')");
+      const auth = await q("select * from users_auth where id = 43");
+      assert(auth.kind === "rows");
+      // int(11) → 11, varchar(32) in utf8mb4 → 128.
+      assertEquals(auth.columns.map((c) => [c.name, c.length]), [["id", 11], ["hash", 128]]);
+      const history = await q("select * from pipes_messages where name = 'nothing_here'");
+      assert(history.kind === "rows");
+      assertEquals(history.columns.map((c) => c.length), [144, 11, 256, 11, 256, 16777215, 11]);
+      const tokens = await q("select token from revoked_tokens");
+      assert(tokens.kind === "rows");
+      assertEquals(tokens.columns[0].length, 600);
+      // Computed values: the longest value sent, in bytes.
+      const computed = await q("select 'abc' as a, 'ééé' as b");
+      assert(computed.kind === "rows");
+      assertEquals(computed.columns.map((c) => c.length), [3, 6]);
+    });
+
     await t.step("video-call tables answer clearly; dialogs does not exist", async () => {
       assertEquals((await errOf("select * from conference where name = 'x'"))[0], 10);
       assertEquals(await errOf("insert into conference_members (name) values ('x')"), [
@@ -514,9 +569,17 @@ Deno.test("CometQL tables and errors", async (t) => {
         "server_online",
         "messages",
       ]);
-      for (const flag of ["ram", "avg", "uptime"]) {
-        assertEquals((await rowsOf(`show ${flag} status`))[0], ["flag", flag]);
-      }
+      // spec §12.3: only FILESYSTEM starts with a `flag` row; scripts read the others by position.
+      assertEquals((await rowsOf("show avg status")).map((r) => r[0]), [
+        "load_avg_1",
+        "load_avg_2",
+        "load_avg_3",
+        "running_processes",
+        "total_processes",
+      ]);
+      assertEquals((await rowsOf("show uptime status")).map((r) => r[0]), ["os_uptime", "os_idle"]);
+      assertEquals((await rowsOf("show ram status"))[0][0], "MemTotal");
+      assertEquals((await rowsOf("show filesystem status"))[0][0], "flag");
       assertEquals((await rowsOf("show processlist")).map((r) => r[0]), ["cometql", "ws"]);
     });
   } finally {

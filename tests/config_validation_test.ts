@@ -123,7 +123,7 @@ Deno.test("original log tags map onto our subsystems, the most verbose winning",
 Deno.test("defaults without a file section: embedded storage, admin on loopback", () => {
   const c = config("");
   assertEquals(c.db.host, "");
-  assertEquals(c.admin, { ip: "127.0.0.1", port: 8089 });
+  assertEquals(c.admin, { ip: "127.0.0.1", port: 8089, apiKey: "" });
   assertEquals(c.main.pidfile, "");
   assertEquals(c.main.password, "password");
   assertEquals(c.warnings, []);
@@ -165,6 +165,26 @@ Deno.test("out-of-range values and bad addresses are errors", () => {
   problemOf("[main]\ndev_index_size = 0\n", /\[main\] dev_index_size: 0 is out of range/);
   problemOf("[ws]\nip = BOOL_TRUE x\n", /^test\.conf:2: \[ws\] ip: not an IP address/);
   problemOf("[cometql]\nip = 300.1.1.1\n", /\[cometql\] ip: not an IP address/);
+});
+
+Deno.test("verbatim_backslashes: off by default; server-wide or a list of dev_ids", () => {
+  const d = config("");
+  assertEquals([d.cometql.verbatimBackslashes, [...d.cometql.verbatimBackslashesDevIds]], [
+    false,
+    [],
+  ]);
+  const c = config(
+    "[cometql]\nverbatim_backslashes = true\nverbatim_backslashes_dev_ids = 15, 20 ; legacy\n",
+  );
+  assertEquals([c.cometql.verbatimBackslashes, [...c.cometql.verbatimBackslashesDevIds]], [
+    true,
+    [15, 20],
+  ]);
+  assertEquals(c.warnings, []);
+  problemOf(
+    "[cometql]\nverbatim_backslashes_dev_ids = 15, x\n",
+    /^test\.conf:2: \[cometql\] verbatim_backslashes_dev_ids: not an integer: "x"$/,
+  );
 });
 
 Deno.test("malformed lines are errors naming the line, never quoting its text", () => {

@@ -10,6 +10,7 @@ import { connectCometql } from "./helpers/cometql_connection.ts";
 import { RawMysqlClient } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import type { FlowSocket } from "../src/net/byte_socket.ts";
 import { libcSocketsUsable, listenLibc } from "../src/net/libc_sockets.ts";
 
@@ -31,8 +32,13 @@ for (const transport of ["libc", "node"]) {
         await client.sendText("subscription\nweb_backlog");
         await client.barrier();
         client.pauseReading();
+        const observed = t.node.stats.deliveryLatency.count;
         for (let i = 0; i < MESSAGES; i++) t.node.publish(0, "web_backlog", "n", `${i}:${BODY}`);
-        await new Promise((r) => setTimeout(r, 50)); // the fan-out pass runs, the kernel fills up
+        // The fan-out passes have written every message (the kernel is full, the rest is backlog).
+        await waitFor(
+          () => t.node.stats.deliveryLatency.count >= observed + MESSAGES,
+          "the fan-out passes ran",
+        );
         client.resumeReading();
         for (let i = 0; i < MESSAGES; i++) {
           const data = (await client.nextJson(10_000)).data as string;
@@ -144,8 +150,9 @@ for (const transport of ["libc", "node"]) {
         const packet = new Uint8Array(4 + select.length);
         new DataView(packet.buffer).setUint32(0, select.length, true); // length, seq 0
         packet.set(select, 4);
+        const queries = t.node.stats.qlQueries;
         await client.writeRaw(new Uint8Array([...packet, ...packet, ...packet, ...packet]));
-        await new Promise((r) => setTimeout(r, 200));
+        await waitFor(() => t.node.stats.qlQueries >= queries + 4, "all four SELECTs ran");
         for (let k = 0; k < 4; k++) {
           const reply = await client.readReply();
           assert(reply.kind === "rows", `reply ${k}: ${reply.kind}`);

@@ -8,6 +8,7 @@ import { assert, assertEquals } from "./helpers/assert.ts";
 import { createMariadb, dbIni } from "./helpers/mariadb.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 Deno.test("server on MySQL: starts while it is down, keeps delivering, recovers", async () => {
   const db = await createMariadb(); // installed and stopped: an outage from the start
@@ -19,7 +20,7 @@ Deno.test("server on MySQL: starts while it is down, keeps delivering, recovers"
   try {
     assertEquals(server.node.storage.isAvailable(), false);
     await client.sendText("subscription\nlive_pipe");
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => server.node.countSubscribers(0, "live_pipe") === 1, "subscribed");
 
     // Live delivery does not need storage.
     await ql.query(

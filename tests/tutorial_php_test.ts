@@ -7,6 +7,7 @@ import { assertEquals } from "./helpers/assert.ts";
 import { runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 const NAME = 'Zoë "the tester" O\'Brien';
 const TEXT =
@@ -22,8 +23,7 @@ Deno.test("tutorial: PHP json_encode + mysqli_real_escape_string → every subsc
       await client.sendText("subscription\nsimplechat");
       subscribers.push(client);
     }
-    // Let the subscriptions land before publishing.
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => server.node.countSubscribers(0, "simplechat") === 2, "both subscribed");
     const php = `
       $host = "127.0.0.1"; $password = "${server.password}";
       $comet = mysqli_connect($host, "root", $password, "CometQL_v1", ${server.qlPort});
@@ -61,7 +61,7 @@ Deno.test("tutorial: the mysql CLI publishes; the subscriber gets the pipe, even
   const { client } = await WsTestClient.connect(server.wsPort, wsPath({ v: "4.08" }));
   try {
     await client.sendText("subscription\nsimplechat");
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => server.node.countSubscribers(0, "simplechat") === 1, "subscribed");
     const out = await new Deno.Command("mysql", {
       args: [
         "-h127.0.0.1",

@@ -6,7 +6,8 @@
 import { assertEquals } from "./helpers/assert.ts";
 import { prng } from "./helpers/prng.ts";
 import { startTestServer } from "./helpers/server.ts";
-import { buildFrame, delay, wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { buildFrame, wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 const COMMANDS = [
   "subscription\nweb_a\ntrack_b",
@@ -25,7 +26,7 @@ Deno.test("WebSocket port survives random and mutated input", async () => {
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
   const { client: watcher } = await WsTestClient.connect(server.wsPort, wsPath({ v: "4.08" }));
   await watcher.sendText("subscription\nfuzz_watch");
-  await delay(50);
+  await waitFor(() => server.node.countSubscribers(0, "fuzz_watch") === 1, "fuzz_watch subscribed");
   try {
     // 1. Garbage where the HTTP request should be, and mutated upgrade requests.
     for (let i = 0; i < 60; i++) {

@@ -103,6 +103,7 @@ Deno.test("§1.1: requests in several segments; oversized requests are dropped",
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: t.wsPort });
     for (const part of ["GET /in", "fo HTTP/1.1\r\nHost:", " x\r\n", "\r\n"]) {
       await conn.write(new TextEncoder().encode(part));
+      // Not a wait for a result: the pause makes each segment arrive in a read of its own.
       await new Promise((r) => setTimeout(r, 5));
     }
     const buf = new Uint8Array(4096);

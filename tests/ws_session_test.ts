@@ -5,7 +5,8 @@
 import { SignJWT } from "jose";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { type TestServer, withTestServer } from "./helpers/server.ts";
-import { delay, wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 /** spec websocket.md §4.2 (S1): the `server` field of serverInfo, as the original sends it. */
 const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
@@ -204,7 +205,7 @@ Deno.test("§6: private messages queued while offline arrive in order on the nex
     assertEquals(await t.node.sendPrivate(0, 9, "notice", "live"), 1);
     assertEquals(await client.nextJson(), { data: "live", event: "notice", pipe: "msg" });
     await client.close();
-    await delay(50);
+    await waitFor(() => t.node.authorizedConnections(0) === 0, "user 9 went offline");
     // everything was delivered once: a reconnect gets nothing more
     const second = await WsTestClient.connect(t.wsPort, wsPath({ key: "hash9", userId: 9 }));
     await second.client.expectNoFrame(150);
@@ -374,7 +375,7 @@ Deno.test("counters: connects, disconnects, online, frames in, messages out, lat
     assertEquals(s.wsMessagesOut, 3, "serverInfo, the barrier reply and the message");
     assert(s.deliveryLatency.count >= 3, "publish → written latency is observed");
     await client.close();
-    await delay(50);
+    await waitFor(() => s.wsDisconnectsTotal === 1, "the disconnect counted");
     assertEquals([s.wsOnline, s.wsConnectsTotal, s.wsDisconnectsTotal], [0, 1, 1]);
   }));
 
@@ -391,7 +392,9 @@ Deno.test("latency: a message framed for two wire formats is observed once", () 
     const before = s.deliveryLatency.count;
     t.node.publish(0, "web_mixed", "e", "x");
     for (const c of clients) assertEquals((await c.nextJson()).data, "x");
-    await delay(20); // the pass that wrote both frames has finished
+    // Observed when the pass that wrote both frames ends; a count per format would show up there
+    // at the same moment, so waiting for the first observation is enough.
+    await waitFor(() => s.deliveryLatency.count > before, "the pass observed the latency");
     assertEquals(s.deliveryLatency.count - before, 1);
     for (const c of clients) await c.close();
   }));

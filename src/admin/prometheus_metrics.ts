@@ -145,6 +145,13 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
   for (const [type, n] of [...s.qlQueriesByType].sort(([a], [b]) => a.localeCompare(b))) {
     out.sample("comet_cometql_queries_total", n, { type });
   }
+  out.family(
+    "comet_cometql_prepared_commands_total",
+    "counter",
+    "COM_STMT_PREPARE and COM_STMT_EXECUTE packets handled (server-side prepared statements).",
+  );
+  out.sample("comet_cometql_prepared_commands_total", s.qlStmtPrepares, { command: "prepare" });
+  out.sample("comet_cometql_prepared_commands_total", s.qlStmtExecutes, { command: "execute" });
   out.single(
     "comet_cometql_errors_total",
     "counter",

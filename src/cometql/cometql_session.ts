@@ -13,7 +13,7 @@ import {
   writeAuthSwitch,
   writeHandshake,
 } from "./handshake.ts";
-import { Command, ServerStatus } from "./mysql_constants.ts";
+import { Capability, Command, ServerStatus } from "./mysql_constants.ts";
 import type { Packet } from "./packet_reader.ts";
 import {
   appendLongData,
@@ -49,6 +49,7 @@ export class CometqlSession implements SessionContext {
   database: string | null = null;
   user = "";
   lastInsertId = 0;
+  multiStatements = false;
   /** Replies waiting to be written; the listener flushes after each batch of packets. */
   readonly out = new WireWriter();
   /** Set when the connection must be closed once `out` is flushed. */
@@ -149,6 +150,7 @@ export class CometqlSession implements SessionContext {
     if (devId === undefined || !passwordOk) return this.fail(Errors.authFailure);
     this.devId = devId;
     this.user = response.user;
+    this.multiStatements = (response.capabilities & Capability.MULTI_STATEMENTS) !== 0;
     // MySQL treats an empty database name as none (mysqljs always sends one, spec §2.3).
     if (response.database) {
       const err = selectDatabase(this, response.database);
@@ -198,15 +200,17 @@ export class CometqlSession implements SessionContext {
           return this.out.packet(encodeUtf8("Server is up (log in for statistics)"));
         }
         return this.out.packet(encodeUtf8(this.statistics()));
-      case Command.SET_OPTION: // MySQL answers EOF
-        return writeEof(this.out, STATUS);
+      case Command.SET_OPTION: // mysqli_multi_query turns multi-statements on and off; EOF
+        return this.setOption(payload);
       case Command.RESET_CONNECTION:
         this.statements.clear();
         this.lastInsertId = 0;
         return writeOk(this.out, OK_EMPTY, STATUS);
       case Command.STMT_PREPARE:
+        this.node.stats.qlStmtPrepares++;
         return this.prepare(payload);
       case Command.STMT_EXECUTE:
+        this.node.stats.qlStmtExecutes++;
         return this.execute(payload);
       case Command.STMT_SEND_LONG_DATA: // no reply
         return appendLongData(this.statements, payload, this.node.config.limits.cometqlLongDataMax);
@@ -229,6 +233,15 @@ export class CometqlSession implements SessionContext {
     }
   }
 
+  /** COM_SET_OPTION: option 0 MULTI_STATEMENTS_ON, 1 MULTI_STATEMENTS_OFF (MySQL answers EOF). */
+  private setOption(payload: Uint8Array): void {
+    if (payload.length < 3) throw new MalformedPacket("option");
+    const option = payload[1] | (payload[2] << 8);
+    if (option > 1) return writeErr(this.out, Errors.unknownCommand);
+    this.multiStatements = option === 0;
+    writeEof(this.out, STATUS);
+  }
+
   private async query(text: string, byteLength: number): Promise<void> {
     this.reply(await runQuery(this, text, byteLength), false);
   }
@@ -241,7 +254,7 @@ export class CometqlSession implements SessionContext {
     const stmt = await prepareStatement(this, id, decodeUtf8(payload.subarray(1)));
     if (isCometqlError(stmt)) return this.reply([stmt], true);
     this.statements.set(id, stmt);
-    writePrepareOk(this.out, stmt, STATUS);
+    writePrepareOk(this.out, stmt, STATUS, this.node.config.cometql.maxQuerySize);
   }
 
   private async execute(payload: Uint8Array): Promise<void> {
@@ -253,7 +266,7 @@ export class CometqlSession implements SessionContext {
     );
     if (text === undefined) return this.reply([Errors.unknownStatement], true);
     if (typeof text !== "string") return this.reply([text], true);
-    this.reply(await runQuery(this, text, encodeUtf8(text).length), true);
+    this.reply(await runQuery(this, text, encodeUtf8(text).length, true), true);
   }
 
   /** One reply per result; all but the last carry SERVER_MORE_RESULTS_EXISTS. */

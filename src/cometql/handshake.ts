@@ -3,7 +3,6 @@
  * and the AuthSwitchRequest we add for clients that start with another plugin (MySQL 8's
  * caching_sha2_password) — compat.md point 2.
  */
-import { SERVER_NAME } from "../core/messages.ts";
 import {
   AUTH_PLUGIN,
   Capability,
@@ -11,6 +10,7 @@ import {
   SERVER_CAPABILITIES,
   ServerStatus,
 } from "./mysql_constants.ts";
+import { HANDSHAKE_VERSION } from "./server_variables.ts";
 import { encodeUtf8, MalformedPacket, PayloadReader, type WireWriter } from "./wire_buffer.ts";
 
 export const SCRAMBLE_LENGTH = 20;
@@ -29,7 +29,7 @@ export function makeScramble(): Uint8Array {
 export function writeHandshake(w: WireWriter, connectionId: number, scramble: Uint8Array): void {
   w.beginPacket();
   w.u8(0x0a);
-  w.textNul(SERVER_NAME);
+  w.textNul(HANDSHAKE_VERSION);
   w.u32(connectionId);
   w.raw(scramble.subarray(0, 8));
   w.u8(0);

@@ -7,7 +7,8 @@
  * other tables or columns, quoted names, NULL or numbers, several rows or statements, `INSERT
  * IGNORE`, `REPLACE`, `VALUE` — gives `undefined`, and the caller runs the normal path (lexer →
  * parser → table_statements.ts). What it accepts, the normal path reads the same way: the same
- * character classes as sql_lexer.ts, the same string unescaping (`readString`), the same
+ * character classes as sql_lexer.ts, the same string reading (`readString`, in the same
+ * backslash mode), the same
  * case-insensitive keyword and column matching. tests/cometql_fast_path_test.ts checks both
  * paths give the same bytes on a table of statements.
  */
@@ -33,7 +34,10 @@ const NAME = 0, EVENT = 1, MESSAGE = 2;
  * Reads `text` as the hot INSERT, or returns undefined. Allocates only the three values and the
  * result; values without escapes are slices of `text`, as the lexer makes them.
  */
-export function parsePipeInsert(text: string): PipeInsert | undefined {
+export function parsePipeInsert(
+  text: string,
+  verbatimBackslashes = false,
+): PipeInsert | undefined {
   const n = text.length;
   let i = skipSpaces(text, 0);
   i = keyword(text, i, "INSERT");
@@ -81,7 +85,7 @@ export function parsePipeInsert(text: string): PipeInsert | undefined {
     } else {
       let read: [string, number];
       try {
-        read = readString(text, i, quote);
+        read = readString(text, i, quote, verbatimBackslashes);
       } catch (e) {
         if (e instanceof LexError) return undefined;
         throw e;

@@ -39,7 +39,7 @@ export async function prepareStatement(
   sql: string,
 ): Promise<PreparedStatement | CometqlError> {
   const maxDepth = session.node.config.limits.sqlMaxDepth;
-  const parsed = parseQuery(sql, maxDepth);
+  const parsed = parseQuery(sql, false, maxDepth);
   if (parsed.tooDeep) return Errors.nestingTooDeep(maxDepth);
   if (parsed.syntaxError) return Errors.syntax;
   if (parsed.statements.length > 1) return Errors.multiStatementPrepare;
@@ -71,8 +71,17 @@ async function describeColumns(session: SessionContext, stmt: Statement): Promis
   return [];
 }
 
-/** COM_STMT_PREPARE_OK, then parameter and column definitions, each block closed by EOF. */
-export function writePrepareOk(w: WireWriter, stmt: PreparedStatement, status: number): void {
+/**
+ * COM_STMT_PREPARE_OK, then parameter and column definitions, each block closed by EOF. A
+ * computed column's values are not known yet: its length is `maxValueBytes`, the longest query
+ * (no bound value can be longer than the query text that carries it).
+ */
+export function writePrepareOk(
+  w: WireWriter,
+  stmt: PreparedStatement,
+  status: number,
+  maxValueBytes: number,
+): void {
   w.beginPacket();
   w.u8(0x00);
   w.u32(stmt.id);
@@ -82,11 +91,11 @@ export function writePrepareOk(w: WireWriter, stmt: PreparedStatement, status: n
   w.u16(0); // warnings
   w.endPacket();
   if (stmt.params.length > 0) {
-    for (let i = 0; i < stmt.params.length; i++) writeColumn(w, textColumn("?"));
+    for (let i = 0; i < stmt.params.length; i++) writeColumn(w, textColumn("?"), 0);
     writeEof(w, status);
   }
   if (stmt.columns.length > 0) {
-    for (const c of stmt.columns) writeColumn(w, c);
+    for (const c of stmt.columns) writeColumn(w, c, maxValueBytes);
     writeEof(w, status);
   }
 }

@@ -1,6 +1,9 @@
 /**
- * COM_QUERY text → one result per statement (spec §3; compat.md point 2: multi-statement queries
- * get one result each, MySQL stops at the first error).
+ * COM_QUERY text → one result per statement (spec §3; compat.md point 2). The whole text is
+ * parsed before anything runs: a syntax error anywhere — trailing junk included — answers ERR 3
+ * and nothing has been executed, published or deleted (MySQL does the same; spec §3.1's original
+ * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
+ * gets its result and the first failing one ends the list.
  */
 import { StorageError } from "../storage/storage.ts";
 import { Errors } from "./cometql_error.ts";
@@ -27,19 +30,32 @@ const MIN_QUERY_BYTES = 4;
 const CLUSTER_PREFIX = "cometqlcluster_v1 set dev_id=";
 
 /**
+ * Whether string literals from this session's tenant keep their backslashes (the opt-in legacy
+ * `[cometql] verbatim_backslashes`, server-wide or for the listed dev_ids). Asked per query: the
+ * tenant can change with `USE db_N` or the cluster prefix.
+ */
+export function verbatimBackslashes(session: SessionContext): boolean {
+  const cometql = session.node.config.cometql;
+  return cometql.verbatimBackslashes || cometql.verbatimBackslashesDevIds.has(session.devId);
+}
+
+/**
  * Runs a whole query text. `byteLength` is the size of the text on the wire (the limits of
- * spec §2.7 are in bytes).
+ * spec §2.7 are in bytes). `boundValues`: the text is a prepared statement with its values
+ * spliced in MySQL's escaping (prepared_statements.ts), so it is read the MySQL way whatever
+ * the legacy backslash option says — bound values arrive exactly as bound.
  */
 export async function runQuery(
   session: SessionContext,
   text: string,
   byteLength: number,
+  boundValues = false,
 ): Promise<StatementResult[]> {
   if (text.startsWith(CLUSTER_PREFIX)) {
     const m = /^(\d{1,15});/.exec(text.slice(CLUSTER_PREFIX.length));
     const devId = m ? Number(m[1]) : -1;
     if (!m || devId >= session.node.config.main.devIndexSize) {
-      return [{ kind: "error", code: 16, message: "Invalid dev_id value" }];
+      return [Errors.invalidDevId];
     }
     session.devId = devId;
     session.fromCluster = true;
@@ -48,16 +64,18 @@ export async function runQuery(
   if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];
   if (byteLength > session.node.config.cometql.maxQuerySize) return [Errors.dataTooLong];
   const maxDepth = session.node.config.limits.sqlMaxDepth;
-  const parsed = parseQuery(text, maxDepth);
+  const parsed = parseQuery(text, !boundValues && verbatimBackslashes(session), maxDepth);
+  if (parsed.tooDeep) return [Errors.nestingTooDeep(maxDepth)];
+  if (parsed.syntaxError) return [Errors.syntax];
+  // Without the capability MySQL answers a parse error (ER_PARSE_ERROR, 42000) and runs nothing.
+  if (parsed.statements.length > 1 && !session.multiStatements) return [Errors.syntax];
   const results: StatementResult[] = [];
   for (const stmt of parsed.statements) {
     const result = await executeStatement(session, stmt);
     results.push(result);
     if (result.kind === "error") return results;
   }
-  if (parsed.tooDeep) results.push(Errors.nestingTooDeep(maxDepth));
-  else if (parsed.syntaxError) results.push(Errors.syntax);
-  else if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
+  if (results.length === 0) results.push(OK_EMPTY); // only `;`, blanks or comments
   return results;
 }
 
@@ -80,7 +98,7 @@ export function runPipeInsert(
   byteLength: number,
 ): StatementResult | Promise<StatementResult> | undefined {
   if (byteLength > session.node.config.cometql.maxQuerySize) return undefined;
-  const insert = parsePipeInsert(text);
+  const insert = parsePipeInsert(text, verbatimBackslashes(session));
   if (insert === undefined) return undefined;
   session.node.stats.countQuery(INSERT_PIPES_MESSAGES);
   if (insert.kind === "columnCount") return Errors.columnsList;

@@ -19,12 +19,16 @@ export function writeOk(w: WireWriter, ok: OkResult, status: number): void {
   w.endPacket();
 }
 
-/** `ff`, errno = the CometQL code, `#HY000`, message (spec §2.6). */
+/**
+ * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (spec §2.6; the SQLSTATE per error
+ * class instead of the original's constant `HY000`, compat.md point 2).
+ */
 export function writeErr(w: WireWriter, err: CometqlError): void {
   w.beginPacket();
   w.u8(0xff);
   w.u16(err.code);
-  w.text("#HY000");
+  w.text("#");
+  w.text(err.sqlState);
   w.text(err.message);
   w.endPacket();
 }
@@ -37,8 +41,11 @@ export function writeEof(w: WireWriter, status: number): void {
   w.endPacket();
 }
 
-/** Protocol::ColumnDefinition41. */
-export function writeColumn(w: WireWriter, column: ResultColumn): void {
+/**
+ * Protocol::ColumnDefinition41. The length is the column's own (table columns: the stored
+ * size), else `fallbackLength` (computed values: the longest one sent).
+ */
+export function writeColumn(w: WireWriter, column: ResultColumn, fallbackLength: number): void {
   const numeric = column.type === ColumnType.LongLong || column.type === ColumnType.NewDecimal;
   w.beginPacket();
   w.lenencText("def");
@@ -49,7 +56,7 @@ export function writeColumn(w: WireWriter, column: ResultColumn): void {
   w.lenencText(column.table === "" ? "" : column.name);
   w.u8(0x0c); // length of the fixed-length fields
   w.u16(numeric ? CHARSET_BINARY : CHARSET_UTF8MB4);
-  w.u32(numeric ? 21 : 0xffffff); // display length
+  w.u32(numeric ? 21 : column.length ?? fallbackLength);
   w.u8(column.type);
   // Table columns are never NULL; the flag also keeps the mysql CLI from widening them for "NULL".
   w.u16((numeric ? ColumnFlag.BINARY : 0) | (column.table === "" ? 0 : ColumnFlag.NOT_NULL));
@@ -62,8 +69,37 @@ function writeColumns(w: WireWriter, result: RowsResult, status: number): void {
   w.beginPacket();
   w.lenenc(result.columns.length);
   w.endPacket();
-  for (const c of result.columns) writeColumn(w, c);
+  for (let i = 0; i < result.columns.length; i++) {
+    const c = result.columns[i];
+    writeColumn(w, c, c.length ?? longestValue(result, i));
+  }
   writeEof(w, status);
+}
+
+/** Bytes of the longest value in column `i` (UTF-8), for computed columns. */
+function longestValue(result: RowsResult, i: number): number {
+  let longest = 0;
+  for (const row of result.rows) {
+    const cell = row[i];
+    if (cell !== null && cell.length * 3 > longest) {
+      longest = Math.max(longest, utf8Length(cell));
+    }
+  }
+  return longest;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Text-protocol result set (COM_QUERY). */

@@ -92,7 +92,7 @@ function globalStatus(stats: NodeStats): Pair[] {
 /** spec §12.3 RAM: `/proc/meminfo` names without the colon, numbers without the unit. */
 async function ramStatus(): Promise<Pair[]> {
   const text = await Deno.readTextFile("/proc/meminfo");
-  const pairs: Pair[] = [["flag", "ram"]];
+  const pairs: Pair[] = []; // no `flag` row: only FILESYSTEM has one (spec §12.3)
   for (const line of text.split("\n").slice(0, 34)) {
     const m = /^([^:]+):\s+(\d+)/.exec(line);
     if (m) pairs.push([m[1], m[2]]);
@@ -105,7 +105,6 @@ async function avgStatus(): Promise<Pair[]> {
   const [l1, l5, l15, procs] = (await Deno.readTextFile("/proc/loadavg")).trim().split(/\s+/);
   const [running, total] = procs.split("/");
   return [
-    ["flag", "avg"],
     ["load_avg_1", fixed2(Number(l1))],
     ["load_avg_2", fixed2(Number(l5))],
     ["load_avg_3", fixed2(Number(l15))],
@@ -118,7 +117,6 @@ async function avgStatus(): Promise<Pair[]> {
 async function uptimeStatus(): Promise<Pair[]> {
   const [up, idle] = (await Deno.readTextFile("/proc/uptime")).trim().split(/\s+/);
   return [
-    ["flag", "uptime"],
     ["os_uptime", Number(up).toFixed(6)],
     ["os_idle", Number(idle).toFixed(6)],
   ];

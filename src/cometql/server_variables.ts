@@ -10,6 +10,13 @@ import type { SessionContext } from "./session_context.ts";
 export const VERSION_COMMENT = `${SERVER_NAME}(comet-server.com, support@comet-server.com)`;
 /** What `VERSION()` and `@@version` report: MySQL-5.7-compatible syntax and protocol. */
 export const VERSION = "5.7.0-CppComet";
+/**
+ * The handshake's server version (spec §2.2 sent `CppComet community 4.09 (AGPL license)`):
+ * starts with the MySQL version `VERSION()` reports, because client libraries parse the leading
+ * number (PyMySQL, mysql-connector-python, DBD::MariaDB, PDO's native prepares); the product
+ * name follows it (compat.md point 2).
+ */
+export const HANDSHAKE_VERSION = `5.7.0-${SERVER_NAME}`;
 
 export interface VariableValue {
   readonly numeric: boolean;

@@ -19,6 +19,11 @@ export interface SessionContext {
    * messages are delivered locally only and never queued (spec §7.5).
    */
   fromCluster?: boolean;
+  /**
+   * The client set CLIENT_MULTI_STATEMENTS at login or turned it on with COM_SET_OPTION: only
+   * then may one COM_QUERY hold several statements (compat.md point 2, as MySQL).
+   */
+  multiStatements: boolean;
   /** Insert id of the last successful INSERT (LAST_INSERT_ID()). */
   lastInsertId: number;
 }

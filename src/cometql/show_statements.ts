@@ -1,9 +1,9 @@
 /** SHOW … and DESCRIBE (spec §6.1–§6.5, §6.9), widened to what clients and GUI tools send. */
-import { Errors, isCometqlError } from "./cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
 import { processlistRows, statusRows } from "./server_status.ts";
 import { allVariables } from "./server_variables.ts";
 import type { SessionContext } from "./session_context.ts";
-import type { ShowStatement } from "./statement.ts";
+import type { Condition, ShowFilter, ShowStatement } from "./statement.ts";
 import { type Cell, type StatementResult, textRows } from "./statement_result.ts";
 import { findTable, LISTED_TABLES } from "./tables/table_catalog.ts";
 import { API_DATABASE } from "./tenant_selection.ts";
@@ -27,9 +27,58 @@ function escapeRegex(c: string): string {
   return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
 }
 
-function filtered(pairs: Cell[][], like: string | undefined): Cell[][] {
-  const match = likeMatcher(like);
-  return pairs.filter((row) => match(row[0] ?? ""));
+/**
+ * The rows a SHOW keeps: LIKE matches the first column; WHERE is MySQL's condition list over the
+ * result's columns (AND binds tighter than OR; names and values compare case-insensitively, as
+ * MySQL's SHOW results do). A column the result lacks is ERR 14 (42S22), as in MySQL.
+ */
+function filtered(
+  columns: readonly string[],
+  data: Cell[][],
+  filter: ShowFilter,
+): StatementResult {
+  if (filter.where !== undefined) {
+    const test = whereTest(columns, filter.where);
+    if (isCometqlError(test)) return test;
+    return textRows(columns, data.filter(test));
+  }
+  const match = likeMatcher(filter.like);
+  return textRows(columns, data.filter((row) => match(row[0] ?? "")));
+}
+
+function whereTest(
+  columns: readonly string[],
+  conditions: readonly Condition[],
+): ((row: Cell[]) => boolean) | CometqlError {
+  // OR of groups of ANDed tests.
+  const groups: ((row: Cell[]) => boolean)[][] = [];
+  for (const c of conditions) {
+    const index = columns.findIndex((name) => name.toLowerCase() === c.column.toLowerCase());
+    if (index < 0) return Errors.notAColumn;
+    const test = valueTest(c);
+    if (isCometqlError(test)) return test;
+    const one = (row: Cell[]) => test(row[index] ?? "");
+    if (c.or || groups.length === 0) groups.push([one]);
+    else groups[groups.length - 1].push(one);
+  }
+  return (row) => groups.some((group) => group.every((t) => t(row)));
+}
+
+function valueTest(c: Condition): ((value: string) => boolean) | CometqlError {
+  const wanted = c.values.map((v) => v.text.toLowerCase());
+  switch (c.op) {
+    case "=":
+    case "<=>":
+    case "IN":
+      return (value) => wanted.includes(value.toLowerCase());
+    case "!=":
+    case "<>":
+      return (value) => !wanted.includes(value.toLowerCase());
+    case "LIKE":
+      return likeMatcher(c.values[0]?.text);
+    default:
+      return Errors.operatorNotImplemented(c.op);
+  }
 }
 
 const TABLE_STATUS_COLUMNS = [
@@ -59,9 +108,9 @@ export async function show(
 ): Promise<StatementResult> {
   switch (stmt.what) {
     case "databases":
-      return textRows(["Database"], filtered([[API_DATABASE]], stmt.like));
+      return filtered(["Database"], [[API_DATABASE]], stmt);
     case "tables": // column `Tables`, as the original (spec §6.2)
-      return textRows(["Tables"], filtered(LISTED_TABLES.map((t) => [t.name]), stmt.like));
+      return filtered(["Tables"], LISTED_TABLES.map((t) => [t.name]), stmt);
     case "table_status": {
       const data = LISTED_TABLES.map((t) => [
         t.name,
@@ -78,7 +127,7 @@ export async function show(
         "",
         t.comment,
       ]);
-      return textRows(TABLE_STATUS_COLUMNS, filtered(data, stmt.like));
+      return filtered(TABLE_STATUS_COLUMNS, data, stmt);
     }
     case "columns": {
       const table = findTable(stmt.table);
@@ -91,20 +140,17 @@ export async function show(
         null,
         "",
       ]);
-      return textRows(
-        ["Field", "Type", "Null", "Key", "Default", "Extra"],
-        filtered(data, stmt.like),
-      );
+      return filtered(["Field", "Type", "Null", "Key", "Default", "Extra"], data, stmt);
     }
     case "variables": {
       // spec §6.5: the OS-status flags have no variables.
       const data = stmt.flag === "session" || stmt.flag === "global" ? allVariables(session) : [];
-      return textRows(["Variable_name", "Value"], filtered(data, stmt.like));
+      return filtered(["Variable_name", "Value"], data, stmt);
     }
     case "status": {
       const pairs = await statusRows(session, stmt.flag);
       if (isCometqlError(pairs)) return pairs;
-      return textRows(["Variable_name", "Value"], filtered(pairs, stmt.like));
+      return filtered(["Variable_name", "Value"], pairs, stmt);
     }
     case "processlist":
       return textRows(

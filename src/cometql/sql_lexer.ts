@@ -78,7 +78,11 @@ function unescapeChar(c: string): string {
   }
 }
 
-export function tokenize(sql: string): Token[] {
+/**
+ * `verbatimBackslashes`: the opt-in legacy reading of string literals (see `readString`), for
+ * code written against CppComet that never escaped its values.
+ */
+export function tokenize(sql: string, verbatimBackslashes = false): Token[] {
   const tokens: Token[] = [];
   const n = sql.length;
   let i = 0;
@@ -130,7 +134,7 @@ export function tokenize(sql: string): Token[] {
     }
     // Literals and names.
     if (c === 39 /* ' */ || c === 34 /* " */) {
-      const [value, end] = readString(sql, i, c);
+      const [value, end] = readString(sql, i, c, verbatimBackslashes);
       push(TokenType.String, value, start, end);
       i = end;
       continue;
@@ -218,8 +222,18 @@ function readNumber(sql: string, i: number): number {
   return i;
 }
 
-/** A quoted string starting at `i`; returns the unescaped value and the offset after it. */
-export function readString(sql: string, i: number, quote: number): [string, number] {
+/**
+ * A quoted string starting at `i`; returns the value and the offset after it. By default the
+ * value is unescaped as MySQL does. With `verbatimBackslashes` it is read as CppComet read it
+ * (spec §4.3): a backslash and the character after it are kept as they are (so `\'` does not
+ * end the string and arrives as `\'`), and a doubled quote arrives as backslash + quote.
+ */
+export function readString(
+  sql: string,
+  i: number,
+  quote: number,
+  verbatimBackslashes = false,
+): [string, number] {
   const n = sql.length;
   let j = i + 1;
   let out = "";
@@ -228,6 +242,10 @@ export function readString(sql: string, i: number, quote: number): [string, numb
     const c = sql.charCodeAt(j);
     if (c === 92 /* \ */) {
       if (j + 1 >= n) break;
+      if (verbatimBackslashes) {
+        j += 2;
+        continue;
+      }
       out += sql.slice(runStart, j) + unescapeChar(sql[j + 1]);
       j += 2;
       runStart = j;
@@ -235,7 +253,9 @@ export function readString(sql: string, i: number, quote: number): [string, numb
     }
     if (c === quote) {
       if (sql.charCodeAt(j + 1) === quote) {
-        out += sql.slice(runStart, j + 1);
+        out += verbatimBackslashes
+          ? sql.slice(runStart, j) + "\\" + sql[j]
+          : sql.slice(runStart, j + 1);
         j += 2;
         runStart = j;
         continue;

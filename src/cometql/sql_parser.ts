@@ -11,6 +11,7 @@ import type {
   Limit,
   Literal,
   SelectItem,
+  ShowFilter,
   Statement,
   StatusFlag,
 } from "./statement.ts";
@@ -70,10 +71,18 @@ const NILADIC = new Set([
   "UTC_TIMESTAMP",
 ]);
 
-export function parseQuery(sql: string, maxDepth = DEFAULT_MAX_DEPTH): ParsedQuery {
+/**
+ * `verbatimBackslashes`: string literals read as CppComet read them (sql_lexer.ts); `maxDepth`:
+ * `[limits] sql_max_depth`.
+ */
+export function parseQuery(
+  sql: string,
+  verbatimBackslashes = false,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): ParsedQuery {
   let tokens: Token[];
   try {
-    tokens = tokenize(sql);
+    tokens = tokenize(sql, verbatimBackslashes);
   } catch (e) {
     if (e instanceof LexError) return { statements: [], syntaxError: true, params: [] };
     throw e;
@@ -343,16 +352,16 @@ class Parser extends TokenCursor {
   private show(): Statement {
     this.acceptKeyword("FULL");
     if (this.acceptKeyword("DATABASES") || this.acceptKeyword("SCHEMAS")) {
-      return { kind: "show", what: "databases", like: this.like() };
+      return { kind: "show", what: "databases", ...this.showFilter() };
     }
     if (this.acceptKeyword("TABLES")) {
       this.fromDatabase();
-      return { kind: "show", what: "tables", like: this.like() };
+      return { kind: "show", what: "tables", ...this.showFilter() };
     }
     if (this.isKeyword("TABLE") && this.isKeyword("STATUS", 1)) {
       this.pos += 2;
       this.fromDatabase();
-      return { kind: "show", what: "table_status", like: this.like() };
+      return { kind: "show", what: "table_status", ...this.showFilter() };
     }
     if (this.acceptKeyword("PROCESSLIST")) return { kind: "show", what: "processlist" };
     if (this.acceptKeyword("WARNINGS") || this.acceptKeyword("ERRORS")) {
@@ -363,7 +372,7 @@ class Parser extends TokenCursor {
       if (!this.acceptKeyword("FROM")) this.expectKeyword("IN");
       const table = this.tableName();
       this.fromDatabase();
-      return { kind: "show", what: "columns", table, like: this.like() };
+      return { kind: "show", what: "columns", table, ...this.showFilter() };
     }
     let flag: StatusFlag = "session";
     const t = this.peek();
@@ -372,10 +381,10 @@ class Parser extends TokenCursor {
       this.pos++;
     }
     if (this.acceptKeyword("STATUS")) {
-      return { kind: "show", what: "status", flag, like: this.like() };
+      return { kind: "show", what: "status", flag, ...this.showFilter() };
     }
     if (this.acceptKeyword("VARIABLES")) {
-      return { kind: "show", what: "variables", flag, like: this.like() };
+      return { kind: "show", what: "variables", flag, ...this.showFilter() };
     }
     this.fail();
   }
@@ -384,12 +393,16 @@ class Parser extends TokenCursor {
     if (this.acceptKeyword("FROM") || this.acceptKeyword("IN")) this.name();
   }
 
-  /** `LIKE 'pattern'`; a quoted word is a pattern here (the original refused it, spec §4.1). */
-  private like(): string | undefined {
-    if (!this.acceptKeyword("LIKE")) return undefined;
+  /**
+   * `LIKE 'pattern'` (a quoted word is a pattern here; the original refused it, spec §4.1) or,
+   * as MySQL allows, `WHERE conditions` on the result's columns.
+   */
+  private showFilter(): ShowFilter {
+    if (this.acceptKeyword("WHERE")) return { where: this.conditions() };
+    if (!this.acceptKeyword("LIKE")) return {};
     const t = this.next();
     if (t.type !== TokenType.String) this.fail();
-    return t.text;
+    return { like: t.text };
   }
 
   /** spec §6.8: every SET is answered OK and changes nothing; we only require some content. */

@@ -70,30 +70,34 @@ export interface DeleteStatement {
 
 export type StatusFlag = "session" | "global" | "filesystem" | "ram" | "avg" | "uptime";
 
+/** `LIKE 'pattern'` or `WHERE conditions` on the first column (or any, for WHERE). */
+export interface ShowFilter {
+  readonly like?: string;
+  /** `SHOW VARIABLES WHERE Variable_name = 'x'` (old JDBC drivers send it at connect). */
+  readonly where?: readonly Condition[];
+}
+
 export type ShowStatement =
-  | { readonly kind: "show"; readonly what: "databases"; readonly like?: string }
-  | { readonly kind: "show"; readonly what: "tables"; readonly like?: string }
-  | { readonly kind: "show"; readonly what: "table_status"; readonly like?: string }
+  | ({ readonly kind: "show"; readonly what: "databases" } & ShowFilter)
+  | ({ readonly kind: "show"; readonly what: "tables" } & ShowFilter)
+  | ({ readonly kind: "show"; readonly what: "table_status" } & ShowFilter)
   | { readonly kind: "show"; readonly what: "processlist" }
   | { readonly kind: "show"; readonly what: "warnings" }
-  | {
+  | ({
     readonly kind: "show";
     readonly what: "status";
     readonly flag: StatusFlag;
-    readonly like?: string;
-  }
-  | {
+  } & ShowFilter)
+  | ({
     readonly kind: "show";
     readonly what: "variables";
     readonly flag: StatusFlag;
-    readonly like?: string;
-  }
-  | {
+  } & ShowFilter)
+  | ({
     readonly kind: "show";
     readonly what: "columns";
     readonly table: string;
-    readonly like?: string;
-  };
+  } & ShowFilter);
 
 export type Statement =
   | SelectStatement

@@ -20,6 +20,11 @@ export interface ResultColumn {
   readonly type: ColumnType;
   /** Table the column belongs to, "" for computed values. */
   readonly table: string;
+  /**
+   * Column length in the column definition: the most bytes a value can take (a table column's
+   * stored size). Undefined for computed values: the encoder then uses the longest value sent.
+   */
+  readonly length?: number;
 }
 
 export interface RowsResult {
@@ -36,8 +41,8 @@ export function ok(affectedRows: number, insertId: number): OkResult {
   return { kind: "ok", affectedRows, insertId };
 }
 
-export function textColumn(name: string, table = ""): ResultColumn {
-  return { name, type: ColumnType.VarString, table };
+export function textColumn(name: string, table = "", length?: number): ResultColumn {
+  return { name, type: ColumnType.VarString, table, length };
 }
 
 export function rows(columns: readonly ResultColumn[], data: Cell[][]): RowsResult {

@@ -14,10 +14,12 @@ import {
 } from "./statement_result.ts";
 import type {
   CometqlTable,
+  InsertRow,
   TableColumn,
   TableContext,
   WhereValues,
 } from "./tables/cometql_table.ts";
+import { columnByteLength } from "./tables/cometql_table.ts";
 import { findTable } from "./tables/table_catalog.ts";
 import { applyLimit } from "./result_limit.ts";
 
@@ -97,7 +99,7 @@ function pickColumns(
 ): { columns: ResultColumn[]; indexes: number[] } | CometqlError {
   if (stmt.items.length === 1 && stmt.items[0].expr.kind === "star") {
     return {
-      columns: table.columns.map((c) => textColumn(c.name, table.name)),
+      columns: table.columns.map((c) => textColumn(c.name, table.name, columnByteLength(c))),
       indexes: table.columns.map((_, i) => i),
     };
   }
@@ -111,15 +113,16 @@ function pickColumns(
     const index = table.columns.indexOf(column);
     if (indexes.includes(index)) return Errors.selectColumnTwice;
     indexes.push(index);
-    columns.push(textColumn(item.alias ?? item.expr.name, table.name));
+    columns.push(textColumn(item.alias ?? item.expr.name, table.name, columnByteLength(column)));
   }
   return { columns, indexes };
 }
 
 /**
  * spec §7: with a column list, names and values equally many (14), names exist (14) and are
- * unique (13); without, exactly one value per column (14). Rows run in order; the first error
- * stops the statement (earlier rows stay done, as with MySQL's non-transactional tables).
+ * unique (13); without, exactly one value per column (14). Every row is validated before the
+ * first runs (`checkInsert`), so a refused value changes nothing; then rows run in order, and
+ * only a storage failure can stop the statement midway (earlier rows stay done).
  * Affected rows add up; the insert id is the first row's (MySQL's LAST_INSERT_ID rule).
  */
 export async function insertIntoTable(
@@ -131,16 +134,21 @@ export async function insertIntoTable(
   if (table.insert === undefined) return table.refuses?.insert ?? Errors.readOnly(table.name);
   const names = insertColumnNames(table, stmt);
   if (isCometqlError(names)) return names;
-  let affected = 0;
-  let insertId = 0;
-  for (let r = 0; r < stmt.rows.length; r++) {
-    const values = stmt.rows[r];
+  const rowMaps: InsertRow[] = [];
+  for (const values of stmt.rows) {
     if (values.length !== names.length) return Errors.columnsList;
     const row = new Map<string, string | null>();
     for (let i = 0; i < names.length; i++) {
       row.set(names[i], values[i].type === "null" ? null : values[i].text);
     }
-    const result = await table.insert(ctx, row);
+    const bad = table.checkInsert?.(row);
+    if (bad) return bad;
+    rowMaps.push(row);
+  }
+  let affected = 0;
+  let insertId = 0;
+  for (let r = 0; r < rowMaps.length; r++) {
+    const result = await table.insert(ctx, rowMaps[r]);
     if (isCometqlError(result)) return result;
     affected += result.affectedRows;
     if (r === 0) insertId = result.insertId;

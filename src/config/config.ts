@@ -57,9 +57,19 @@ export interface Config {
   cometql: ListenerConfig & {
     /** Longest accepted COM_QUERY text in bytes. */
     maxQuerySize: number;
+    /**
+     * Legacy option: string literals keep their backslashes, as CppComet kept them (for code
+     * that never escaped its values). Off: MySQL's unescaping (compat.md point 2).
+     */
+    verbatimBackslashes: boolean;
+    /** Tenants (dev_id) that get `verbatimBackslashes` while it is off for the server. */
+    verbatimBackslashesDevIds: ReadonlySet<number>;
   };
-  /** Prometheus `/metrics` and `/health`; port 0 = off. */
-  admin: ListenerConfig;
+  /** Prometheus `/metrics` and `/health`, the HTTP API and the dashboard; port 0 = off. */
+  admin: ListenerConfig & {
+    /** Bearer key of the HTTP API and the dashboard; empty = `[main] password`. */
+    apiKey: string;
+  };
   retention: {
     /** Most messages kept for a `trust_*` pipe (the original kept them forever). */
     trustHistoryLength: number;
@@ -108,8 +118,14 @@ const USED: Record<string, Set<string> | "any"> = {
     "connect_timeout",
   ]),
   ws: new Set(["ip", "port", "max_backlog", "cluster"]),
-  cometql: new Set(["ip", "port", "max_query_size"]),
-  admin: new Set(["ip", "port"]),
+  cometql: new Set([
+    "ip",
+    "port",
+    "max_query_size",
+    "verbatim_backslashes",
+    "verbatim_backslashes_dev_ids",
+  ]),
+  admin: new Set(["ip", "port", "api_key"]),
   retention: new Set([
     "trust_history_length",
     "queue_max_per_user",
@@ -207,10 +223,13 @@ export function buildConfig(ini: IniFile): Config {
       ip: r.address("cometql", "ip", "0.0.0.0"),
       port: r.int("cometql", "port", 3307, 0, 65535),
       maxQuerySize: r.int("cometql", "max_query_size", 1024 * 1024, 9000, 16 * 1024 * 1024 - 1),
+      verbatimBackslashes: r.bool("cometql", "verbatim_backslashes", false),
+      verbatimBackslashesDevIds: new Set(r.intList("cometql", "verbatim_backslashes_dev_ids")),
     },
     admin: {
       ip: r.address("admin", "ip", "127.0.0.1"),
       port: r.int("admin", "port", 8089, 0, 65535),
+      apiKey: r.str("admin", "api_key", ""),
     },
     retention: {
       trustHistoryLength: r.int("retention", "trust_history_length", 10000, 1, 10000000),
@@ -324,6 +343,15 @@ class Reader {
   int(section: string, key: string, def: number, min: number, max: number): number {
     const e = this.ini.get(section, key);
     return e ? intOf(e, this.ini.path, min, max) : def;
+  }
+
+  /** Comma-separated non-negative integers (`15, 20`); absent or empty → none. */
+  intList(section: string, key: string): number[] {
+    const e = this.ini.get(section, key);
+    if (!e || e.value.trim() === "") return [];
+    return e.value.split(",").map((part) =>
+      intOf({ ...e, value: part.trim() }, this.ini.path, 0, 2 ** 31 - 1)
+    );
   }
 
   /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */

@@ -1,6 +1,6 @@
 /**
  * What a SIGHUP reload can apply to a running server, and what needs a restart. Reloadable:
- * log levels, `[main] password` and the user online/offline/last-time switches — values read at
+ * log levels, `[main] password`, `[admin] api_key` and the user online/offline/last-time switches — values read at
  * use time. Listeners, storage and buffers are fixed at start.
  */
 import type { Config } from "./config.ts";
@@ -16,6 +16,7 @@ const RELOADABLE = new Set([
   "log.level",
   "log.tags",
   "main.password",
+  "admin.apiKey",
   "main.sendUserOnlineEvents",
   "main.sendUserOfflineEvents",
   "main.saveUsersLastOnlineTime",
@@ -46,6 +47,7 @@ export function applyReloadable(running: Config, next: Config): void {
   running.log.level = next.log.level;
   running.log.tags = { ...next.log.tags };
   running.main.password = next.main.password;
+  running.admin.apiKey = next.admin.apiKey;
   running.main.sendUserOnlineEvents = next.main.sendUserOnlineEvents;
   running.main.sendUserOfflineEvents = next.main.sendUserOfflineEvents;
   running.main.saveUsersLastOnlineTime = next.main.saveUsersLastOnlineTime;

@@ -46,6 +46,12 @@ export class NodeStats {
   qlQueries = 0;
   qlErrors = 0;
   readonly qlQueriesByType = new Map<string, number>();
+  /**
+   * Server-side prepared statements handled: COM_STMT_PREPARE and COM_STMT_EXECUTE packets (a
+   * client that silently falls back to emulated prepares sends none).
+   */
+  qlStmtPrepares = 0;
+  qlStmtExecutes = 0;
   /** Messages published, by source: `cometql`, `web` (browser `web_pipe2`), `private`. */
   readonly published = { cometql: 0, web: 0, private: 0, presence: 0 };
   privateQueued = 0;

@@ -23,6 +23,8 @@ export class PipeHistory {
   private writing: Promise<void> = Promise.resolve();
   /** The write that `recordStored` entries of this turn wait for, until it starts. */
   private turnWrite: Promise<void> | undefined;
+  /** Entries handed to storage whose write has not settled yet. */
+  private inFlight = 0;
 
   constructor(
     private storage: Storage,
@@ -101,6 +103,11 @@ export class PipeHistory {
     return this.turnWrite;
   }
 
+  /** History entries accepted but not yet written (waiting for the batch, or being written). */
+  get pendingWrites(): number {
+    return this.pending.length + this.inFlight;
+  }
+
   /** Waits until everything recorded so far is stored. */
   async flush(): Promise<void> {
     if (this.timer !== undefined) {
@@ -124,7 +131,9 @@ export class PipeHistory {
     if (this.pending.length === 0) return this.writing;
     const batch = this.pending;
     this.pending = [];
-    const stored = this.writing.then(() => this.storage.appendHistory(batch, this.keep));
+    this.inFlight += batch.length;
+    const stored = this.writing.then(() => this.storage.appendHistory(batch, this.keep))
+      .finally(() => this.inFlight -= batch.length);
     this.writing = stored.catch((e) => {
       this.onError();
       this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);

@@ -3,12 +3,15 @@
  * one Outbound (encoded once per wire format) is handed to every subscriber.
  */
 import type { Outbound } from "./outbound.ts";
+import type { PipeTraffic } from "./pipe_traffic.ts";
 import type { Subscriber } from "./subscriber.ts";
 
 export class PipeRegistry {
   /** `${devId}:${pipe}` → subscribers in subscription order (oldest first). */
   private pipes = new Map<string, Set<Subscriber>>();
   private subscriptions = 0;
+  /** Set while the admin dashboard samples messages per pipe; undefined costs nothing. */
+  traffic: PipeTraffic | undefined;
 
   subscribe(sub: Subscriber, pipe: string): void {
     const key = `${sub.devId}:${pipe}`;
@@ -50,13 +53,27 @@ export class PipeRegistry {
    * handler; deleting from a Set while iterating it is safe.
    */
   fanout(devId: number, pipe: string, message: Outbound, except?: Subscriber): number {
-    const set = this.pipes.get(`${devId}:${pipe}`);
+    const key = `${devId}:${pipe}`;
+    this.traffic?.count(key);
+    const set = this.pipes.get(key);
     if (!set) return 0;
     let delivered = 0;
     for (const sub of set) {
       if (sub !== except && sub.send(message)) delivered++;
     }
     return delivered;
+  }
+
+  /** Tenant, pipe and subscriber count of every pipe with subscribers (dashboard). */
+  *subscriberCounts(): Generator<{ devId: number; pipe: string; subscribers: number }> {
+    for (const [key, set] of this.pipes) {
+      const colon = key.indexOf(":");
+      yield {
+        devId: Number(key.slice(0, colon)),
+        pipe: key.slice(colon + 1),
+        subscribers: set.size,
+      };
+    }
   }
 
   get pipeCount(): number {

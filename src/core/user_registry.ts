@@ -71,6 +71,13 @@ export class UserRegistry {
     return this.perTenant.get(devId) ?? 0;
   }
 
+  /** Authorized connections of every tenant on this node. */
+  get connectionTotal(): number {
+    let total = 0;
+    for (const n of this.perTenant.values()) total += n;
+    return total;
+  }
+
   get onlineUsers(): number {
     return this.users.size;
   }

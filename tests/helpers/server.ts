@@ -7,13 +7,24 @@ import { parseIni } from "../../src/config/ini.ts";
 import type { CometNode } from "../../src/core/comet_node.ts";
 import { Logger } from "../../src/log.ts";
 import { startServer } from "../../src/server.ts";
+import { freePort } from "./comet_process.ts";
 import { testConf } from "./test_conf.ts";
 
 export const TEST_PASSWORD = "CometQLPassword";
 
+/**
+ * `extraIni` that turns the admin port (HTTP API, dashboard, metrics) on, on a free port (port 0
+ * means "off" in `[admin]`, so an ephemeral one cannot be asked for).
+ */
+export function adminOn(): string {
+  return `[admin]\nip = 127.0.0.1\nport = ${freePort()}\n`;
+}
+
 export interface TestServer {
   wsPort: number;
   qlPort: number;
+  /** 0 unless `extraIni` turned the admin port on (see `adminOn`). */
+  adminPort: number;
   password: string;
   node: CometNode;
   config: Config;
@@ -38,6 +49,7 @@ export async function startTestServer(
   return {
     wsPort: server.wsPort,
     qlPort: server.qlPort,
+    adminPort: server.adminPort,
     password: TEST_PASSWORD,
     node: server.node,
     config,

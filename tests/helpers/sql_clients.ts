@@ -12,7 +12,7 @@ export type Reply =
   | { kind: "eof"; status: number; warnings: number }
   | {
     kind: "rows";
-    columns: { name: string; type: number }[];
+    columns: { name: string; type: number; length: number }[];
     rows: (string | null)[][];
     /** Status of the final EOF. */
     status: number;
@@ -53,6 +53,8 @@ export interface LoginOptions {
   plugin?: string;
   /** Raw auth response to send instead of the native-password token. */
   authResponse?: Uint8Array;
+  /** Set CLIENT_MULTI_STATEMENTS (default true, as the mysql CLI does). */
+  multiStatements?: boolean;
 }
 
 /** A MySQL client with no library in between. */
@@ -112,7 +114,8 @@ export class RawMysqlClient {
 
   async sendLogin(options: LoginOptions): Promise<Reply> {
     const password = options.password ?? "CometQLPassword";
-    const flags = 0x0200 | 0x8000 | 0x80000 | 0x10000 | 0x20000 |
+    const flags = 0x0200 | 0x8000 | 0x80000 | 0x20000 |
+      (options.multiStatements === false ? 0 : 0x10000) |
       (options.database !== undefined ? 0x8 : 0);
     const auth = options.authResponse ?? nativePasswordToken(password, this.handshake.scramble);
     const body = [
@@ -198,7 +201,7 @@ export class RawMysqlClient {
     if (p[0] === 0x00 || p[0] === 0xff || (p[0] === 0xfe && p.length < 9)) return parseSimple(p);
     const r = new Reader(p);
     const count = r.lenenc();
-    const columns: { name: string; type: number }[] = [];
+    const columns: { name: string; type: number; length: number }[] = [];
     for (let i = 0; i < count; i++) {
       const c = new Reader((await this.readPacket()).payload);
       c.str();
@@ -207,8 +210,9 @@ export class RawMysqlClient {
       c.str();
       const name = c.str();
       c.str();
-      c.pos += 7;
-      columns.push({ name, type: c.bytes[c.pos] });
+      c.pos += 3; // length of the fixed fields, character set
+      const length = c.u16() + c.u16() * 0x10000;
+      columns.push({ name, type: c.bytes[c.pos], length });
     }
     await this.readPacket(); // EOF
     const rows: (string | null)[][] = [];
@@ -333,5 +337,54 @@ export async function runPhp(code: string): Promise<string> {
   }).output();
   const stderr = td.decode(out.stderr);
   if (out.code !== 0) throw new Error(`php exited with ${out.code}: ${stderr}`);
+  return td.decode(out.stdout);
+}
+
+/**
+ * The SQLSTATE MySQL sends for each class of CometQL error (docs/cometql.md, "Errors and
+ * SQLSTATE"), written out here from MySQL's own error list rather than imported from the server.
+ */
+export function expectedSqlState(code: number, message: string): string {
+  const byMessage: Record<string, string> = {
+    "Unknown command": "08S01",
+    "Malformed packet": "08S01",
+    "Error in columns list": "21S01",
+    "The id field must be non-negative": "22003",
+    "The id field must be at most 2147483647": "22003",
+    "Select database failure": "42000",
+    "Unknown prepared statement handler": "HY000",
+    "Data is too short": "42000",
+    "Prepared statements hold one statement only": "42000",
+  };
+  if (byMessage[message]) return byMessage[message];
+  if (/^field `.*` is required$/.test(message)) return "23000";
+  if (/^Each column in the .* used only once$/.test(message)) return "42000";
+  if (message.startsWith("Unknown system variable")) return "HY000";
+  if (/^FUNCTION .* does not exist$/.test(message)) return "42000";
+  const byCode: Record<number, string> = {
+    2: "42000",
+    3: "42000",
+    11: "22001",
+    14: "42S22",
+    15: "42S02",
+    16: "28000",
+    403: "28000",
+  };
+  return byCode[code] ?? "HY000";
+}
+
+/**
+ * Runs a Python 3 script (the `python3` on PATH, where .ci/run installs PyMySQL and
+ * mysql-connector-python) with `args`; resolves with its standard output.
+ */
+export async function runPython(code: string, args: string[] = []): Promise<string> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const stderr = td.decode(out.stderr);
+  if (out.code !== 0) throw new Error(`python3 exited with ${out.code}: ${stderr}`);
   return td.decode(out.stdout);
 }

@@ -134,7 +134,7 @@ export class WsTestClient {
     }
   }
 
-  /** Asserts that no frame arrives within `ms`. */
+  /** Asserts that no frame arrives within `ms` (a fixed wait: it proves that nothing comes). */
   async expectNoFrame(ms = 150): Promise<void> {
     await delay(ms);
     if (this.frames.length > 0) throw new Error(`unexpected frame: ${this.frames[0].text}`);

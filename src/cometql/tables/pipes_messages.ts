@@ -5,11 +5,30 @@
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
-import type { CometqlTable, TableContext } from "./cometql_table.ts";
-import { checkEventName, checkPipeName, isPipeName, pipeNames, required } from "./table_values.ts";
+import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
+import type { CometqlTable, InsertRow, TableContext } from "./cometql_table.ts";
+import {
+  checkEventName,
+  checkPipeName,
+  errorOfRow,
+  isPipeName,
+  pipeNames,
+  requiredColumns,
+} from "./table_values.ts";
 
 /** Most history rows per pipe that a SELECT shows (spec §7.1). */
 const HISTORY_ROWS = 99;
+
+/** spec §7.1: pipe name, then event name (11, 17, 12); the message has no limit of its own. */
+function checkPipeMessage(name: string, event: string): CometqlError | undefined {
+  return checkPipeName(name) ?? checkEventName(event);
+}
+
+function messageRow(row: InsertRow): [string, string, string] | CometqlError {
+  const values = requiredColumns(row, ["name", "event", "message"]);
+  if (isCometqlError(values)) return values;
+  return checkPipeMessage(values[0], values[1]) ?? values;
+}
 
 /**
  * One row of the INSERT once its three values are known; shared with the parser-free hot path
@@ -21,7 +40,7 @@ export function insertPipeMessage(
   event: string,
   message: string,
 ): OkResult | CometqlError | Promise<OkResult | CometqlError> {
-  const bad = checkPipeName(name) ?? checkEventName(event);
+  const bad = checkPipeMessage(name, event);
   if (bad) return bad;
   const published = ctx.node.publishStored(ctx.devId, name, event, message);
   if (typeof published === "number") return OK_EMPTY;
@@ -41,18 +60,16 @@ export const pipesMessages: CometqlTable = {
     { name: "name", sqlType: "varchar(64)", key: true },
     { name: "index", sqlType: "int(11)" },
     { name: "event", sqlType: "varchar(64)" },
-    { name: "message", sqlType: "text" },
+    { name: "message", sqlType: "text", maxBytes: MEDIUMTEXT_BYTES },
     { name: "user_id", sqlType: "int(11)" },
   ],
 
+  checkInsert: errorOfRow(messageRow),
+
   insert(ctx, row) {
-    const name = required(row, "name");
-    if (isCometqlError(name)) return name;
-    const event = required(row, "event");
-    if (isCometqlError(event)) return event;
-    const message = required(row, "message");
-    if (isCometqlError(message)) return message;
-    return insertPipeMessage(ctx, name, event, message);
+    const values = messageRow(row);
+    if (isCometqlError(values)) return values;
+    return insertPipeMessage(ctx, values[0], values[1], values[2]);
   },
 
   async select(ctx, where) {

@@ -1,9 +1,23 @@
 /** `pipes_settings` (spec §7.4): how many messages of a pipe's history are kept. */
 import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
-import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
-import { checkPipeName, deleteEach, lenientInt, pipeNames, required } from "./table_values.ts";
+import type { CometqlTable, InsertRow } from "./cometql_table.ts";
+import {
+  checkPipeName,
+  deleteEach,
+  errorOfRow,
+  lenientInt,
+  pipeNames,
+  requiredColumns,
+} from "./table_values.ts";
+
+/** The pipe name of an INSERT row: present (12), then a valid name (11, 17, 12). */
+function pipeNameOf(row: InsertRow): string | CometqlError {
+  const values = requiredColumns(row, ["name"]);
+  if (isCometqlError(values)) return values;
+  return checkPipeName(values[0]) ?? values[0];
+}
 
 export const pipesSettings: CometqlTable = {
   name: "pipes_settings",
@@ -13,11 +27,11 @@ export const pipesSettings: CometqlTable = {
     { name: "length", sqlType: "int(11)" },
   ],
 
+  checkInsert: errorOfRow(pipeNameOf),
+
   async insert(ctx, row) {
-    const name = required(row, "name");
+    const name = pipeNameOf(row);
     if (isCometqlError(name)) return name;
-    const bad = checkPipeName(name);
-    if (bad) return bad;
     const raw = row.get("length");
     const parsed = raw == null ? 0 : lenientInt(raw);
     // spec §7.4: the length is clamped to 0…1000.

@@ -2,18 +2,38 @@
  * `revoked_tokens` (spec §7.9): JWTs that may no longer log in. INSERT also logs the token's
  * user out when the token verifies (the core does that).
  */
-import { Errors, isCometqlError } from "../cometql_error.ts";
+import { MAX_TOKEN_BYTES } from "../../storage/storage.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
-import { required } from "./table_values.ts";
+import type { CometqlTable, InsertRow } from "./cometql_table.ts";
+import { errorOfRow, requiredColumns } from "./table_values.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * The token of an INSERT row, or the error: missing (12), or longer than the stored column
+ * (`varbinary(600)`, spec §9.1) — ERR 11 decided here, before storage is asked (a storage error
+ * would read as an outage and invite retries).
+ */
+function tokenOf(row: InsertRow): string | CometqlError {
+  const values = requiredColumns(row, ["token"]);
+  if (isCometqlError(values)) return values;
+  const [token] = values;
+  if (token.length > MAX_TOKEN_BYTES / 3 && encoder.encode(token).length > MAX_TOKEN_BYTES) {
+    return Errors.tokenTooLong;
+  }
+  return token;
+}
 
 export const revokedTokens: CometqlTable = {
   name: "revoked_tokens",
   comment: "Revoked JWT tokens",
-  columns: [{ name: "token", sqlType: "varbinary(600)", key: true }],
+  columns: [{ name: "token", sqlType: `varbinary(${MAX_TOKEN_BYTES})`, key: true }],
+
+  checkInsert: errorOfRow(tokenOf),
 
   async insert(ctx, row) {
-    const token = required(row, "token");
+    const token = tokenOf(row);
     if (isCometqlError(token)) return token;
     await ctx.node.revokeToken(ctx.devId, token);
     return ok(1, 1);

@@ -2,7 +2,7 @@
  * Value checks shared by the tables (spec §7 "validation vocabulary", §4.3 integer rule), and the
  * key-value loops that several tables run the same way (spec §5.3).
  */
-import { type CometqlError, Errors } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
 import type { InsertRow, WhereValues } from "./cometql_table.ts";
 
@@ -46,21 +46,60 @@ export function lenientInt(text: string): number {
   return Number.isSafeInteger(n) ? n : NaN;
 }
 
-/** The value of a required INSERT column, or ERR 12 ``field `x` is required``. */
-export function required(row: InsertRow, column: string): string | CometqlError {
-  const v = row.get(column);
-  return v === undefined || v === null ? Errors.required(column) : v;
+/**
+ * The values of an INSERT row's required columns, in the order asked, or ERR 12
+ * ``field `x` is required`` for the first one missing or NULL (the tables list their columns in
+ * the order docs/protocol/cometql.md §7 checks them).
+ */
+export function requiredColumns<const C extends readonly string[]>(
+  row: InsertRow,
+  columns: C,
+): { -readonly [K in keyof C]: string } | CometqlError {
+  const values: string[] = [];
+  for (const column of columns) {
+    const v = row.get(column);
+    if (v === undefined || v === null) return Errors.required(column);
+    values.push(v);
+  }
+  return values as { -readonly [K in keyof C]: string };
 }
+
+/**
+ * `checkInsert` for a table whose INSERT starts by turning the row into values: the error that
+ * conversion gives, or undefined. Keeps `checkInsert` and `insert` on the same checks.
+ */
+export function errorOfRow<T>(
+  toValues: (row: InsertRow) => T | CometqlError,
+): (row: InsertRow) => CometqlError | undefined {
+  return (row) => {
+    const values = toValues(row);
+    return isCometqlError(values) ? values : undefined;
+  };
+}
+
+/**
+ * Largest user id: the storage columns are `int` (db.sql). Larger ids are refused here, before
+ * storage is asked (the original wrapped them at 2^31; a storage error would read as an outage).
+ */
+export const MAX_USER_ID = 2147483647;
 
 /** A user id for INSERT: > 0, else ERR 12 `The id field must be non-negative` (sic, spec §7.7). */
 export function positiveId(text: string): number | CometqlError {
   const id = lenientInt(text);
+  if (id > MAX_USER_ID) return Errors.idTooLarge;
   return id > 0 ? id : Errors.idNegative;
 }
 
-/** Key values of `id` converted to user ids; invalid (≤ 0) ones skipped (spec §7.7). */
+/** A user id for INSERT that may be 0 (spec §7.5): ≥ 0 and at most MAX_USER_ID. */
+export function nonNegativeId(text: string): number | CometqlError {
+  const id = lenientInt(text);
+  if (id > MAX_USER_ID) return Errors.idTooLarge;
+  return id >= 0 ? id : Errors.idNegative;
+}
+
+/** Key values of `id` converted to user ids; invalid (≤ 0 or too large) ones skipped (§7.7). */
 export function positiveIds(where: WhereValues): number[] | undefined {
-  return where.get("id")?.map(lenientInt).filter((id) => id > 0);
+  return where.get("id")?.map(lenientInt).filter((id) => id > 0 && id <= MAX_USER_ID);
 }
 
 /** Valid pipe names among the key values (others are skipped silently, spec §5.3). */
@@ -68,9 +107,9 @@ export function pipeNames(where: WhereValues): string[] | undefined {
   return where.get("name")?.filter(isPipeName);
 }
 
-/** Key values of `id` as user ids ≥ 0 (0 allowed); negative ones skipped (spec §7.5, §7.6). */
+/** Key values of `id` as user ids ≥ 0 (0 allowed); others skipped (spec §7.5, §7.6). */
 export function nonNegativeIds(where: WhereValues): number[] | undefined {
-  return where.get("id")?.map(lenientInt).filter((id) => id >= 0);
+  return where.get("id")?.map(lenientInt).filter((id) => id >= 0 && id <= MAX_USER_ID);
 }
 
 /**

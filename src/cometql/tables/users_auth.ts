@@ -2,10 +2,17 @@
  * `users_auth` (spec §7.7): the hash a browser authenticates with. DELETE also disconnects the
  * user's live connections (the core does that).
  */
-import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
-import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
+import type { CometqlTable, InsertRow } from "./cometql_table.ts";
+import {
+  deleteEach,
+  errorOfRow,
+  positiveId,
+  positiveIds,
+  requiredColumns,
+  storedTextRows,
+} from "./table_values.ts";
 
 const MAX_HASH = 32;
 
@@ -20,6 +27,19 @@ function isHashChars(s: string): boolean {
   return true;
 }
 
+/** spec §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
+function authRow(row: InsertRow): { userId: number; hash: string } | CometqlError {
+  const values = requiredColumns(row, ["id", "hash"]);
+  if (isCometqlError(values)) return values;
+  const [idText, hash] = values;
+  const userId = positiveId(idText);
+  if (isCometqlError(userId)) return userId;
+  // spec §7.7: the character check comes before the length check.
+  if (!isHashChars(hash)) return Errors.hashChars;
+  if (hash.length > MAX_HASH) return Errors.hashTooLong;
+  return { userId, hash };
+}
+
 export const usersAuth: CometqlTable = {
   name: "users_auth",
   comment: "Authentication hashes of users",
@@ -28,18 +48,13 @@ export const usersAuth: CometqlTable = {
     { name: "hash", sqlType: "varchar(32)" },
   ],
 
+  checkInsert: errorOfRow(authRow),
+
   async insert(ctx, row) {
-    const idText = required(row, "id");
-    if (isCometqlError(idText)) return idText;
-    const hash = required(row, "hash");
-    if (isCometqlError(hash)) return hash;
-    const userId = positiveId(idText);
-    if (isCometqlError(userId)) return userId;
-    // spec §7.7: the character check comes before the length check.
-    if (!isHashChars(hash)) return Errors.hashChars;
-    if (hash.length > MAX_HASH) return Errors.hashTooLong;
-    await ctx.node.setAuthHash(ctx.devId, userId, hash);
-    return ok(1, userId);
+    const values = authRow(row);
+    if (isCometqlError(values)) return values;
+    await ctx.node.setAuthHash(ctx.devId, values.userId, values.hash);
+    return ok(1, values.userId);
   },
 
   select(ctx, where) {

@@ -1,26 +1,45 @@
 /** `users_data` (spec §7.8): one stored text per user, readable by the user's browser. */
-import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
-import { deleteEach, positiveId, positiveIds, required, storedTextRows } from "./table_values.ts";
+import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
+import type { CometqlTable, InsertRow } from "./cometql_table.ts";
+import {
+  deleteEach,
+  errorOfRow,
+  positiveId,
+  positiveIds,
+  requiredColumns,
+  storedTextRows,
+} from "./table_values.ts";
+
+/**
+ * id and data present, id > 0. No length check: data is stored as mediumtext (16 MiB), larger
+ * than any query `[cometql] max_query_size` admits.
+ */
+function dataRow(row: InsertRow): { userId: number; data: string } | CometqlError {
+  const values = requiredColumns(row, ["id", "data"]);
+  if (isCometqlError(values)) return values;
+  const [idText, data] = values;
+  const userId = positiveId(idText);
+  if (isCometqlError(userId)) return userId;
+  return { userId, data };
+}
 
 export const usersData: CometqlTable = {
   name: "users_data",
   comment: "Text stored per user",
   columns: [
     { name: "id", sqlType: "int(11)", key: true },
-    { name: "data", sqlType: "text" },
+    { name: "data", sqlType: "text", maxBytes: MEDIUMTEXT_BYTES },
   ],
 
+  checkInsert: errorOfRow(dataRow),
+
   async insert(ctx, row) {
-    const idText = required(row, "id");
-    if (isCometqlError(idText)) return idText;
-    const data = required(row, "data");
-    if (isCometqlError(data)) return data;
-    const userId = positiveId(idText);
-    if (isCometqlError(userId)) return userId;
-    await ctx.node.storage.setUserData(ctx.devId, userId, data);
-    return ok(1, userId);
+    const values = dataRow(row);
+    if (isCometqlError(values)) return values;
+    await ctx.node.storage.setUserData(ctx.devId, values.userId, values.data);
+    return ok(1, values.userId);
   },
 
   select(ctx, where) {

@@ -3,16 +3,31 @@
  * connections or queues it (the core resolves once it is stored); SELECT shows the queue; DELETE
  * empties it.
  */
-import { Errors, isCometqlError } from "../cometql_error.ts";
+import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok } from "../statement_result.ts";
-import type { CometqlTable } from "./cometql_table.ts";
+import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
+import type { CometqlTable, InsertRow } from "./cometql_table.ts";
 import {
   checkEventName,
   deleteEach,
-  lenientInt,
+  errorOfRow,
+  nonNegativeId,
   nonNegativeIds,
-  required,
+  requiredColumns,
 } from "./table_values.ts";
+
+/** spec §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12). */
+function messageRow(
+  row: InsertRow,
+): { userId: number; event: string; message: string } | CometqlError {
+  const values = requiredColumns(row, ["id", "event", "message"]);
+  if (isCometqlError(values)) return values;
+  const [idText, event, message] = values;
+  // spec §7.5: id 0 is allowed, only negative ids are refused.
+  const userId = nonNegativeId(idText);
+  if (isCometqlError(userId)) return userId;
+  return checkEventName(event) ?? { userId, event, message };
+}
 
 export const usersMessages: CometqlTable = {
   name: "users_messages",
@@ -21,25 +36,18 @@ export const usersMessages: CometqlTable = {
     { name: "id", sqlType: "int(11)", key: true },
     { name: "index", sqlType: "varchar(36)" },
     { name: "event", sqlType: "varchar(64)" },
-    { name: "message", sqlType: "text" },
+    { name: "message", sqlType: "text", maxBytes: MEDIUMTEXT_BYTES },
   ],
 
+  checkInsert: errorOfRow(messageRow),
+
   async insert(ctx, row) {
-    const idText = required(row, "id");
-    if (isCometqlError(idText)) return idText;
-    const event = required(row, "event");
-    if (isCometqlError(event)) return event;
-    const message = required(row, "message");
-    if (isCometqlError(message)) return message;
-    // spec §7.5: id 0 is allowed, only negative ids are refused.
-    const userId = lenientInt(idText);
-    if (!(userId >= 0)) return Errors.idNegative;
-    const bad = checkEventName(event);
-    if (bad) return bad;
-    await ctx.node.sendPrivate(ctx.devId, userId, event, message, {
+    const values = messageRow(row);
+    if (isCometqlError(values)) return values;
+    await ctx.node.sendPrivate(ctx.devId, values.userId, values.event, values.message, {
       queue: !ctx.fromCluster,
     });
-    return ok(0, userId);
+    return ok(0, values.userId);
   },
 
   async select(ctx, where) {
