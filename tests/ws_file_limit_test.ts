@@ -92,7 +92,9 @@ for (const transport of ["libc", "node"]) {
       );
       assert(lines.length <= 2, `EMFILE logged ${lines.length} times:\n${lines.join("\n")}`);
       for (const conn of idle.splice(0, 100)) conn.close();
-      await cometqlWorks(proc.qlPort); // with descriptors free again, both ports accept
+      // With descriptors free again, both ports accept. Not on node:net, where Deno's server may
+      // have stopped accepting for good (see the test above; README, Limits).
+      if (transport === "libc") await cometqlWorks(proc.qlPort);
       for (const conn of idle) conn.close();
     } finally {
       await proc.dispose();
