@@ -9,6 +9,9 @@ import { type Config, loadConfig } from "./src/config/config.ts";
 import { ConfigError } from "./src/config/ini.ts";
 import { Logger } from "./src/log.ts";
 import { type RunningServer, startServer } from "./src/server.ts";
+import { workerCommand } from "./src/workers/worker_command.ts";
+import { announceReady, watchSupervisor, workerIndex } from "./src/workers/worker_role.ts";
+import { WorkerSupervisor } from "./src/workers/worker_supervisor.ts";
 
 export const VERSION = "5.0.0";
 
@@ -56,15 +59,23 @@ async function readConfig(command: ConfigCommand): Promise<Config | number> {
 
 async function run(config: Config): Promise<number | "running"> {
   const log = new Logger(config.log.level, config.log.tags);
-  for (const w of config.warnings) log.warn("config", w);
-  log.info("main", `cpp_comet ${VERSION} starting with ${config.path} (pid ${Deno.pid})`);
-  const pidfile = config.main.pidfile;
+  const worker = workerIndex(config.main.workers);
+  if (config.main.workers > 1 && worker === undefined) return await supervise(config, log);
+  // A worker's warnings were already logged once by the supervisor.
+  if (worker === undefined) { for (const w of config.warnings) log.warn("config", w); }
+  log.info(
+    "main",
+    `cpp_comet ${VERSION} starting with ${config.path} (pid ${Deno.pid}` +
+      (worker === undefined ? ")" : `, worker ${worker} of ${config.main.workers})`),
+  );
+  // The pidfile is the supervisor's when there are workers.
+  const pidfile = worker === undefined ? config.main.pidfile : "";
   // Before the start, which may wait for storage: an early SIGHUP or SIGTERM must not kill the
   // process with the signal's default action.
-  const signals = listenForSignals(log, config.path, pidfile);
+  const signals = listenForSignals(log, config.path, pidfile, worker !== undefined);
   let server: RunningServer;
   try {
-    server = await startServer(config, log, { version: VERSION });
+    server = await startServer(config, log, { version: VERSION, worker });
   } catch (e) {
     log.critical("main", `cannot start: ${(e as Error).message ?? e}`);
     return EXIT_FAILURE;
@@ -84,6 +95,76 @@ async function run(config: Config): Promise<number | "running"> {
       (server.adminPort ? `, admin ${config.admin.ip}:${server.adminPort}` : ""),
   );
   signals.started(server);
+  if (worker !== undefined) announceReady();
+  return "running";
+}
+
+/**
+ * `[main] workers = N`: this process starts N workers sharing the ports, restarts the ones that
+ * die, forwards SIGHUP, and stops them all on SIGTERM/SIGINT (exit 0 when each stopped cleanly).
+ */
+async function supervise(config: Config, log: Logger): Promise<number | "running"> {
+  for (const w of config.warnings) log.warn("config", w);
+  const n = config.main.workers;
+  log.info(
+    "main",
+    `cpp_comet ${VERSION} starting ${n} workers with ${config.path} (pid ${Deno.pid})`,
+  );
+  const command = workerCommand();
+  if ("problem" in command) {
+    log.critical("main", `cannot start workers: ${command.problem}`);
+    return EXIT_FAILURE;
+  }
+  const pidfile = config.main.pidfile;
+  const supervisor = new WorkerSupervisor({ count: n, command, log });
+  let stopSignal: string | undefined;
+  const exit = (code: number): never => {
+    removePidfile(pidfile);
+    Deno.exit(code);
+  };
+  const stop = async (signal: string) => {
+    if (stopSignal !== undefined) {
+      log.warn("main", `${signal} again: killing the workers and exiting now`);
+      supervisor.kill();
+      exit(EXIT_FAILURE);
+    }
+    stopSignal = signal;
+    log.info("main", `${signal}: stopping ${n} workers`);
+    const code = await supervisor.stop();
+    log.info("main", code === 0 ? "stopped" : "stopped; a worker did not stop cleanly");
+    exit(code);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGHUP", () => {
+    log.info("main", "SIGHUP: each worker reloads the config file");
+    supervisor.signal("SIGHUP");
+  });
+  try {
+    await supervisor.start();
+  } catch (e) {
+    if (stopSignal !== undefined) return "running"; // the stop in progress exits
+    log.critical("main", `cannot start: ${(e as Error).message}`);
+    return EXIT_FAILURE;
+  }
+  if (pidfile) {
+    try {
+      Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
+    } catch (e) {
+      log.critical("main", `cannot write pidfile ${pidfile}: ${(e as Error).message}`);
+      await supervisor.stop();
+      return EXIT_FAILURE;
+    }
+  }
+  const { ws, cometql, admin } = config;
+  const adminPorts = admin.port === 0
+    ? ""
+    : `, admin ${admin.ip}:${admin.port}…${admin.port + n - 1}`;
+  log.info(
+    "main",
+    `listening: ws ${ws.ip}:${ws.port}, cometql ${cometql.ip}:${cometql.port}${adminPorts} ` +
+      `(${n} workers ready: pids ${supervisor.pids().join(", ")})`,
+  );
   return "running";
 }
 
@@ -91,7 +172,7 @@ async function run(config: Config): Promise<number | "running"> {
  * SIGTERM/SIGINT: graceful stop, exit 0 (1 if it takes longer than SHUTDOWN_TIMEOUT_MS; a
  * second signal exits at once, as in the original). SIGHUP: reload the config file.
  */
-function listenForSignals(log: Logger, confPath: string, pidfile: string) {
+function listenForSignals(log: Logger, confPath: string, pidfile: string, isWorker: boolean) {
   let server: RunningServer | undefined;
   let stopSignal: string | undefined;
   const exit = (code: number): never => {
@@ -110,6 +191,9 @@ function listenForSignals(log: Logger, confPath: string, pidfile: string) {
   };
   const stop = (signal: string) => {
     if (stopSignal !== undefined) {
+      // A worker's stop is timed by its supervisor, and a service manager may signal the whole
+      // group as well as the supervisor: a repeated signal must not cut the flush short.
+      if (isWorker) return;
       log.warn("main", `${signal} again: exiting now`);
       exit(EXIT_FAILURE);
     }
@@ -121,7 +205,10 @@ function listenForSignals(log: Logger, confPath: string, pidfile: string) {
     }
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  // Ctrl-C in a terminal reaches every process of the group; a worker waits for the supervisor's
+  // SIGTERM instead.
+  Deno.addSignalListener("SIGINT", () => isWorker || stop("SIGINT"));
+  if (isWorker) watchSupervisor(() => stop("supervisor gone"));
   Deno.addSignalListener("SIGHUP", async () => {
     if (server === undefined || stopSignal !== undefined) {
       log.warn("main", "SIGHUP while starting or stopping: ignored");

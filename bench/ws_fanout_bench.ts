@@ -6,6 +6,12 @@
  *
  *   deno run -A bench/ws_fanout_bench.ts [--subs=1000] [--seconds=5] [--publishers=4]
  *       [--rate=0 (msg/s in total, 0 = as fast as the server answers)] [--size=100] [--no-pin]
+ *       [--redis] [--nodes=1|2]
+ *
+ * Scale-out (README "Scaling out"): `--redis` starts a private redis-server and gives the server
+ * a `[redis]` section (one node, every publish also goes through Redis); `--nodes=2` (implies
+ * `--redis`) starts two servers on it: the publishers write to node A, the subscribers sit on
+ * node B, so every frame crossed Redis. Both servers are pinned to CPU 0, Redis is not pinned.
  *
  * The server runs in a child process (this file with --serve=CONF), pinned to CPU 0 while this
  * process (the clients) is pinned to CPU 1 when `taskset` exists, as shared/tools/wsload does.
@@ -13,6 +19,7 @@
 import { Buffer } from "node:buffer";
 import net from "node:net";
 import mysql from "mysql2/promise";
+import { startRedis, type TestRedis } from "../tests/helpers/redis_server.ts";
 
 const arg = (name: string, def: number) =>
   Number(Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? def);
@@ -50,6 +57,10 @@ async function bench(): Promise<void> {
   const rate = arg("rate", 0);
   const size = arg("size", 100);
   const pin = !Deno.args.includes("--no-pin") && await hasTaskset();
+  const nodes = Math.min(Math.max(arg("nodes", 1), 1), 2);
+  const redis: TestRedis | undefined = Deno.args.includes("--redis") || nodes > 1
+    ? await startRedis()
+    : undefined;
 
   const dir = await Deno.makeTempDir({ prefix: "comet-bench-" });
   const conf = `${dir}/comet.conf`;
@@ -57,29 +68,22 @@ async function bench(): Promise<void> {
     conf,
     `[main]\npassword = ${PASSWORD}\nnode_name = bench\n[db]\nfile = ${dir}/comet.sqlite\n` +
       `[ws]\nip = 127.0.0.1\nport = 0\n[cometql]\nip = 127.0.0.1\nport = 0\n` +
-      `[admin]\nip = 127.0.0.1\nport = 0\n[log]\nlevel = 300\n`,
+      `[admin]\nip = 127.0.0.1\nport = 0\n[log]\nlevel = 300\n` +
+      (redis ? `[redis]\nurl = ${redis.url}\n` : ""),
   );
-  const self = new URL(import.meta.url).pathname;
-  const denoArgs = [
-    "run",
-    "-A",
-    "--v8-flags=--expose-gc,--max-semi-space-size=2",
-    self,
-    `--serve=${conf}`,
-  ];
-  const child = new Deno.Command(pin ? "taskset" : Deno.execPath(), {
-    args: pin ? ["-c", "0", Deno.execPath(), ...denoArgs] : denoArgs,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const servers = [];
+  for (let i = 0; i < nodes; i++) servers.push(spawnServer(conf, pin));
   if (pin) {
     await new Deno.Command("taskset", { args: ["-p", "-c", "1", String(Deno.pid)] }).output();
   }
-  const lines = lineReader(child.stdout);
-  const ports = JSON.parse(await lines()) as { wsPort: number; qlPort: number };
-  const pid = child.pid;
-  const writer = child.stdin.getWriter();
+  const started = await Promise.all(servers.map(async (s) => ({ ...s, ports: await s.ports })));
+  // Publishers on the first node, subscribers (and the RSS figure) on the last.
+  const ports = {
+    qlPort: started[0].ports.qlPort,
+    wsPort: started[started.length - 1].ports.wsPort,
+  };
+  const { lines, writer } = started[started.length - 1];
+  const pids = started.map((s) => s.child.pid);
   /** The server's RSS after a full GC. */
   const rssAfterGc = async () => {
     await writer.write(new TextEncoder().encode("gc\n"));
@@ -98,19 +102,20 @@ async function bench(): Promise<void> {
     await sleep(500);
     const rssIdle = await rssAfterGc();
 
-    const cpuBefore = cpuMicros(pid);
+    const cpuBefore = pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
     const started = performance.now();
     const published = await publish(ports.qlPort, publishers, rate, size, seconds * 1000);
     const publishEnd = performance.now();
     const expected = published * subs;
     while (received() < expected && performance.now() - publishEnd < DRAIN_MS) await sleep(20);
-    const cpu = cpuMicros(pid) - cpuBefore;
+    const cpu = pids.reduce((sum, pid) => sum + cpuMicros(pid), 0) - cpuBefore;
     const elapsed = (lastDelivery - started) / 1000;
     const got = received();
 
     console.log(
       `subscribers ${subs}, publishers ${publishers}, rate ${rate || "max"}, ` +
-        `body ${size} B, ${seconds} s, pinned ${pin}`,
+        `body ${size} B, ${seconds} s, pinned ${pin}, ` +
+        (redis ? `redis, ${nodes} node(s)` : "no redis"),
     );
     console.log(
       `published ${published} (${Math.round(published / seconds)}/s), ` +
@@ -129,10 +134,34 @@ async function bench(): Promise<void> {
     );
     for (const c of clients) c.close();
   } finally {
-    await writer.close().catch(() => {});
-    await child.status;
+    for (const s of started) {
+      await s.writer.close().catch(() => {});
+      await s.child.status;
+    }
+    await redis?.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** One server child on `conf`; `ports` resolves once it listens. */
+function spawnServer(conf: string, pin: boolean) {
+  const self = new URL(import.meta.url).pathname;
+  const denoArgs = [
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc,--max-semi-space-size=2",
+    self,
+    `--serve=${conf}`,
+  ];
+  const child = new Deno.Command(pin ? "taskset" : Deno.execPath(), {
+    args: pin ? ["-c", "0", Deno.execPath(), ...denoArgs] : denoArgs,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = lineReader(child.stdout);
+  const ports = lines().then((line) => JSON.parse(line) as { wsPort: number; qlPort: number });
+  return { child, lines, writer: child.stdin.getWriter(), ports };
 }
 
 // ---- subscribers: node:net sockets with a minimal frame parser (no JSON.parse per frame) ----

@@ -1,11 +1,13 @@
 /**
  * The built browser files (client/dist, made by `deno task build:client`): the client library,
- * served by the WebSocket port at `/CometServerApi.js`, `/comet_api.mjs` and `/comet_api.d.ts`,
- * and the admin dashboard's script, served by the admin port at `/dashboard.js`. Files are read
+ * served by the WebSocket port at `/CometServerApi.js`, `/comet_api.mjs`, `/comet_api.d.ts` and
+ * the minified `/CometServerApi.min.js`, `/comet_api.min.mjs` with their `.map` source maps, and
+ * the admin dashboard's script, served by the admin port at `/dashboard.js`. Files are read
  * once at start; `deno compile --include client/dist` embeds them in the binary.
  */
+import { CLIENT_SCRIPTS } from "./ws/http_routes.ts";
 
-const NAMES = ["CometServerApi.js", "comet_api.mjs", "comet_api.d.ts", "dashboard.js"];
+const NAMES = [...Object.keys(CLIENT_SCRIPTS), "dashboard.js"];
 
 export interface ClientFiles {
   clientScript(name: string): Uint8Array | undefined;

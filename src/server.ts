@@ -10,7 +10,10 @@ import type { Config } from "./config/config.ts";
 import { startCometqlListener } from "./cometql/cometql_listener.ts";
 import { CometNode } from "./core/comet_node.ts";
 import type { Logger } from "./log.ts";
+import { resolve } from "node:path";
 import { openStorage } from "./storage/open_storage.ts";
+import { openCluster } from "./cluster/open_cluster.ts";
+import type { NodeIdentity } from "./cluster/node_identity.ts";
 import { startWsListener } from "./ws/ws_listener.ts";
 
 export interface RunningServer {
@@ -28,6 +31,11 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Reported by `/metrics` and `/health`. */
   version?: string;
+  /**
+   * Index of this worker among `[main] workers` (0-based); worker i serves the admin port
+   * `[admin] port + i` (workers_config.ts). Undefined for a single process.
+   */
+  worker?: number;
 }
 
 type Listener = { port: number; close(): Promise<void> };
@@ -46,7 +54,8 @@ export async function startServer(
   const driver = await openStorage(config, (level, msg) => log[level]("storage", msg));
   // Every storage call is timed for /metrics; `node` exists before the first call completes.
   const storage = measureStorage(driver, (ms, failed) => node.stats.observeStorage(ms, failed));
-  const node: CometNode = new CometNode(config, storage, log);
+  const cluster = openCluster(config.redis, await nodeIdentity(config), log);
+  const node: CometNode = new CometNode(config, storage, log, cluster);
   let ws: Listener | undefined;
   let ql: Listener | undefined;
   let admin: AdminListener | undefined;
@@ -64,7 +73,8 @@ export async function startServer(
         version: options.version ?? "dev",
         health: () => ({ listeners: serving, storage: storage.isAvailable() }),
         clientFiles,
-      });
+        worker: options.worker,
+      }, { ...config.admin, port: config.admin.port + (options.worker ?? 0) });
     }
   } catch (e) {
     // A port already in use: release what did start so the caller can report and exit.
@@ -119,6 +129,16 @@ function reload(node: CometNode, log: Logger, next: Config, qlPort: number): voi
     log.warn("config", `changed but applied only after a restart: ${needRestart.join(", ")}`);
   }
   warnAboutExposure(node.config, log, qlPort);
+}
+
+/** Host and storage of this node, for the cluster's storage check (cluster/node_identity.ts). */
+async function nodeIdentity(config: Config): Promise<NodeIdentity> {
+  const { db } = config;
+  if (db.host !== "") {
+    return { host: Deno.hostname(), storage: `mysql://${db.host}:${db.port}/${db.name}` };
+  }
+  const path = await Deno.realPath(db.file).catch(() => resolve(db.file));
+  return { host: Deno.hostname(), storage: `sqlite:${path}` };
 }
 
 /** Default passwords are fine on loopback and dangerous anywhere else. */

@@ -1,11 +1,13 @@
 /**
  * The single-file build (`deno task bundle` → dist/cpp_comet.js) runs on its own: started from
  * another directory with only its config, it serves browsers and CometQL, finds the client library
- * next to itself (and the dashboard script), serves the HTTP API, and stops cleanly on SIGTERM.
+ * next to itself (and the dashboard script), serves the HTTP API, and stops cleanly on SIGTERM;
+ * with `[main] workers = 2` it starts its workers from its own command line.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { freePort, MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
 import { connectCometql } from "./helpers/cometql_connection.ts";
+import { startRedis } from "./helpers/redis_server.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
 import { testConf } from "./helpers/test_conf.ts";
 import { rawHttp, wsPath, WsTestClient } from "./helpers/ws_client.ts";
@@ -83,6 +85,27 @@ Deno.test({
         assertEquals((await comet.exited()).code, 0, comet.output());
       } finally {
         await comet.dispose();
+      }
+
+      // `[main] workers`: the bundle starts its workers from its own command line.
+      const redis = await startRedis();
+      const [ws, ql] = [freePort(), freePort()];
+      await Deno.writeTextFile(
+        `${dir}/workers.conf`,
+        testConf(`${dir}/data`, PASSWORD) +
+          `[main]\nworkers = 2\n[ws]\nport = ${ws}\n[cometql]\nport = ${ql}\n` +
+          `[redis]\nurl = ${redis.url}\n`,
+      );
+      const workers = await spawnComet(`${dir}/workers.conf`, { script: bundle, cwd: dir });
+      try {
+        await workers.waitForOutput(/\(2 workers ready: pids \d+, \d+\)/);
+        const { serverInfo } = await WsTestClient.connect(ws, wsPath());
+        assertEquals(serverInfo.event, "serverInfo");
+        workers.kill("SIGTERM");
+        assertEquals((await workers.exited()).code, 0, workers.output());
+      } finally {
+        await workers.dispose();
+        await redis.close();
       }
     }, "comet-bundle-"),
 });

@@ -26,7 +26,7 @@ function connected(options: Record<string, unknown> = {}) {
 
 /** Subscription lists are debounced: wait until `socket` got exactly this list. */
 async function subscribed(socket: FakeWebSocket, ...pipes: string[]) {
-  const command = `subscription\n${pipes.join("\n")}`;
+  const command = `resume\n${pipes.join("\n")}`;
   await waitFor(() => socket.sent.at(-1) === command, command);
 }
 
@@ -85,7 +85,7 @@ Deno.test("subscription: the full list is sent, grows and shrinks with the subsc
     api.subscription("msg.notice", () => {});
     api.subscription("#web_room", () => {});
     await subscribed(socket, "web_room", "track_lobby");
-    assert.equal(socket.sent.filter((s) => s.startsWith("subscription")).length, 1);
+    assert.equal(socket.sent.filter((s) => s.startsWith("resume")).length, 1);
     assert.equal(api.unsubscription(a as string), true);
     assert.equal(api.unsubscription(b as string), true);
     await subscribed(socket, "track_lobby");
@@ -177,7 +177,7 @@ Deno.test("queue: commands wait while disconnected and follow the subscription l
     assert.equal(api.send_msg("pipe_count\nweb_x\n0123456789\n"), false);
     net.last.accept();
     assert.deepEqual(net.last.sent, [
-      "subscription\nweb_x",
+      "resume\nweb_x",
       "web_pipe2\nweb_x\ne\n*\n1",
       "pipe_count\nweb_x\n0123456789\n",
     ]);
@@ -197,7 +197,7 @@ Deno.test("reconnect: after a bare TCP drop, with the full list again; not after
     assert.equal(api.web_pipe_send("web_a", "e", 1), false);
     await waitFor(() => net.sockets.length === 2, "a second socket");
     net.last.accept();
-    assert.deepEqual(net.last.sent, ["subscription\nweb_a\ntrack_b", "web_pipe2\nweb_a\ne\n*\n1"]);
+    assert.deepEqual(net.last.sent, ["resume\nweb_a\ntrack_b", "web_pipe2\nweb_a\ne\n*\n1"]);
     net.last.drop(1000, true);
     // Proves that nothing happens: a reconnect would have come within the 100 ms minimum delay.
     await new Promise((r) => setTimeout(r, 250));
@@ -297,7 +297,7 @@ Deno.test("get_pipe_log: history arrives on the pipe's subscribers, flagged as h
     );
     const marker = socket.sent.at(-1)!.split("\n")[2];
     // The subscription goes out first: a command never overtakes a subscription made before it.
-    assert.deepEqual(socket.sent, ["subscription\nweb_room", `pipe_log\nweb_room\n${marker}\n`]);
+    assert.deepEqual(socket.sent, ["resume\nweb_room", `pipe_log\nweb_room\n${marker}\n`]);
     socket.receive(
       `{"data":"old","event":"e","fromQueue":true,"history":true,"marker":"${marker}","pipe":"web_room","user_id":4}\n` +
         `{"data":"{\\"n\\":2}","event":"e","fromQueue":true,"history":true,"marker":"${marker}","pipe":"web_room","user_id":0}`,

@@ -58,3 +58,39 @@ console.log(id);
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("build: minified script and module with source maps, served by the server", async () => {
+  for (
+    const [name, full] of [
+      ["CometServerApi.min.js", "CometServerApi.js"],
+      ["comet_api.min.mjs", "comet_api.mjs"],
+    ]
+  ) {
+    const text = await Deno.readTextFile(new URL(name, dist));
+    assert.ok(
+      text.length < (await Deno.stat(new URL(full, dist))).size * 0.6,
+      `${name} is smaller`,
+    );
+    assert.ok(text.trimEnd().endsWith(`//# sourceMappingURL=${name}.map`), name);
+    const map = JSON.parse(await Deno.readTextFile(new URL(`${name}.map`, dist)));
+    assert.equal(map.version, 3);
+    assert.ok(map.sources.includes("src/comet_api.ts"), map.sources.join());
+    assert.ok(map.sources.every((s: string) => !s.startsWith("/") && !s.includes("..")));
+    assert.equal(map.sourcesContent.length, map.sources.length);
+  }
+  const mod = await import(new URL("comet_api.min.mjs", dist).href);
+  assert.equal(typeof mod.cometApi.onRecovery, "function");
+  assert.equal(mod.CometServer(), mod.cometApi);
+
+  const { withTestServer } = await import("./helpers/server.ts");
+  await withTestServer(async (t) => {
+    for (const name of ["CometServerApi.min.js", "comet_api.min.mjs.map"]) {
+      const res = await fetch(`http://127.0.0.1:${t.wsPort}/${name}`);
+      assert.equal(res.status, 200, name);
+      assert.deepEqual(
+        new Uint8Array(await res.arrayBuffer()),
+        await Deno.readFile(new URL(name, dist)),
+      );
+    }
+  });
+});

@@ -58,6 +58,8 @@ Deno.test("event object: data and server_info of §9.5, user_id defaults to 0", 
       pipe: "news",
       event: "tick",
       history: false,
+      recovered: false,
+      offset: undefined,
       marker: undefined,
       uuid: undefined,
     },
@@ -71,9 +73,19 @@ Deno.test("event object: data and server_info of §9.5, user_id defaults to 0", 
     pipe: "web_room",
     event: "e",
     history: true,
+    recovered: false,
+    offset: undefined,
     marker: "0123456789",
     uuid: undefined,
   });
+  const [replayed] = parseFrame(
+    '{"data":"r","epoch":"0a1b2c3d4e5f","event":"e","message_send_time":5,"offset":17,' +
+      '"pipe":"web_room","recovered":true,"user_id":0}',
+  );
+  assert.deepEqual(
+    [toCometEvent(replayed).server_info.recovered, toCometEvent(replayed).server_info.offset],
+    [true, 17],
+  );
 });
 
 Deno.test("signals: pipe, pipe.event, marker, then the catch-all", () => {

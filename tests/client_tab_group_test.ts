@@ -79,7 +79,7 @@ tabsTest("tabs: the leader subscribes the union; messages reach every tab", asyn
   follower.subscription("web_a", (e: CometEvent, _s, other) => got.push(`F:${e.data}:${other}`));
   const socket = b.net.last;
   socket.accept();
-  await waitFor(() => socket.sent.at(-1) === "subscription\nweb_a\nweb_b", "the merged list");
+  await waitFor(() => socket.sent.at(-1) === "resume\nweb_a\nweb_b", "the merged list");
   socket.receive(SERVER_INFO);
   socket.receive('{"data":"one","event":"e","pipe":"web_a"}');
   socket.receive('{"data":"two","event":"e","pipe":"web_b"}');
@@ -149,7 +149,7 @@ tabsTest(
     second.subscription("web_two", () => {});
     third.subscription("web_three", () => {});
     b.net.last.accept();
-    await waitFor(() => b.net.last.sent.at(-1) === "subscription\nweb_two\nweb_three", "union");
+    await waitFor(() => b.net.last.sent.at(-1) === "resume\nweb_two\nweb_three", "union");
     first.stop();
     await waitFor(() => b.net.sockets.length === 2, "a new socket");
     const successor = second.isMaster() ? second : third;
@@ -159,10 +159,45 @@ tabsTest(
     await waitFor(
       () =>
         socket.sent.some((s) =>
-          s === "subscription\nweb_two\nweb_three" || s === "subscription\nweb_three\nweb_two"
+          s === "resume\nweb_two\nweb_three" || s === "resume\nweb_three\nweb_two"
         ),
       "the union from the new leader",
     );
+  },
+);
+
+tabsTest(
+  "tabs: the new leader resumes every tab's pipes from the positions relayed to it",
+  async (b) => {
+    const first = await b.leader();
+    const second = b.tab();
+    const third = b.tab();
+    await waitFor(() => second.isMaster() === false && third.isMaster() === false, "followers");
+    const got: unknown[] = [];
+    second.subscription("web_two", (e: CometEvent) => got.push(e.data));
+    third.subscription("web_three", () => {});
+    b.net.last.accept();
+    await waitFor(() => b.net.last.sent.at(-1) === "resume\nweb_two\nweb_three", "union");
+    const E = "0a1b2c3d4e5f";
+    const frame = (pipe: string, offset: number) =>
+      `{"data":${offset},"epoch":"${E}","event":"n","offset":${offset},"pipe":"${pipe}"}`;
+    b.net.last.receive(frame("web_two", 4));
+    b.net.last.receive(frame("web_three", 9));
+    b.net.last.receive(frame("web_two", 4)); // a duplicate: dropped by the leader
+    await waitFor(() => got.length === 1, "the follower got web_two's message");
+    first.stop();
+    await waitFor(() => b.net.sockets.length === 2, "a new socket");
+    const socket = b.net.last;
+    socket.accept();
+    await waitFor(
+      () =>
+        socket.sent.some((s) =>
+          s === `resume\nweb_two ${E} 4\nweb_three ${E} 9` ||
+          s === `resume\nweb_three ${E} 9\nweb_two ${E} 4`
+        ),
+      "the union with positions from the new leader",
+    );
+    assert.deepEqual(got, [4]);
   },
 );
 

@@ -32,3 +32,12 @@ Deno.test("an identical file changes nothing; content types count as one setting
   const withTypes = config(BASE + "[content-type]\nwasm = application/wasm\n");
   assertEquals(configChanges(config(BASE), withTypes).needRestart, ["contentTypes"]);
 });
+
+Deno.test("adding, changing or removing [redis] needs a restart and never fails the reload", () => {
+  const withRedis = config(BASE + "[redis]\nurl = redis://127.0.0.1:6379\n");
+  assertEquals(configChanges(config(BASE), withRedis), { applied: [], needRestart: ["redis"] });
+  assertEquals(configChanges(withRedis, config(BASE)), { applied: [], needRestart: ["redis"] });
+  const otherPrefix = config(BASE + "[redis]\nurl = redis://127.0.0.1:6379\nkey_prefix = b:\n");
+  assertEquals(configChanges(withRedis, otherPrefix).needRestart, ["redis.prefix"]);
+  assertEquals(configChanges(withRedis, withRedis), { applied: [], needRestart: [] });
+});

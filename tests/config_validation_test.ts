@@ -218,3 +218,28 @@ Deno.test("the shipped comet.conf is valid and warning-free", async () => {
   assertEquals(c.warnings, []);
   assertEquals(c.admin.ip, "127.0.0.1");
 });
+
+Deno.test("[recovery]: defaults, the window file beside the SQLite file, checked ranges", () => {
+  const config = (text: string) => buildConfig(parseIni(text, "comet.conf"));
+  assertEquals(config("[db]\nfile = /var/lib/comet/comet.sqlite\n").recovery, {
+    windowMessages: 1000,
+    windowSeconds: 120,
+    maxBytes: 64 * 1024 * 1024,
+    maxPipes: 100000,
+    positionTtlSeconds: 86400,
+    file: "/var/lib/comet/recovery.json",
+  });
+  assertEquals(config("").recovery.file, "./data/recovery.json");
+  assertEquals(
+    config("[recovery]\nfile = /tmp/w.json\n").recovery.file,
+    "/tmp/w.json",
+  );
+  assertEquals(config("[recovery]\nfile = /tmp/w.json\nsave_on_stop = false\n").recovery.file, "");
+  try {
+    config("[recovery]\nwindow_seconds = 0\n");
+    assert(false, "window_seconds = 0 accepted");
+  } catch (e) {
+    assert(e instanceof ConfigError);
+    assert(/\[recovery\] window_seconds.*out of range/.test(e.message), e.message);
+  }
+});

@@ -61,12 +61,15 @@ Deno.test("a closed connection is not counted as delivered", () =>
   }));
 
 Deno.test("a browser's web_pipe2 reaches everyone but the sender, with its user id", () =>
-  withCoreNode(({ node }) => {
+  withCoreNode(async ({ node }) => {
     const sender = fakeSubscriber(0, { userId: 7 });
     const other = fakeSubscriber(0);
     node.setSubscriptions(sender, ["web_chat"]);
     node.setSubscriptions(other, ["web_chat"]);
-    assertEquals(node.publishFromBrowser(sender, "web_chat", "say", "hi", false), 1);
+    assertEquals(
+      (await node.publishFromBrowser(sender, "web_chat", "say", "hi", false)).delivered,
+      1,
+    );
     assertEquals(sender.received, []);
     assertEquals(other.received.length, 1);
     assertEquals([other.received[0].pipe, other.received[0].user_id], ["web_chat", 7]);

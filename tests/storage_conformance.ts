@@ -55,7 +55,7 @@ export function storageConformance(
         const storage = under.create();
         opened.push(storage);
         await storage.open();
-        assert.equal(storage.isAvailable(), true, under.diagnostics?.());
+        assert.equal(storage.isAvailable(), true, under.diagnostics?.() ?? "not available");
         return storage;
       };
       try {

@@ -40,13 +40,16 @@ Deno.test("§3.2: web_pipe2 → S3 to the others (E′ escaping), S4 to the send
       pipe: "web_room",
       user_id: 42,
     });
+    const position = t.node.window.position(0, "web_room");
     assertEquals(await clean.nextJson(), {
       data: body,
+      epoch: position.epoch,
       event: "say",
       message_send_time: 0,
+      offset: 1,
       pipe: "web_room",
       user_id: 42,
-    }, "our own client (v=5) gets the body as sent");
+    }, "our own client (v=5) gets the body as sent, with its stream position");
     assertEquals(await sender.nextJson(), {
       data: { message: escaped, number_messages: 2 },
       event: "answer",

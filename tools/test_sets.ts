@@ -26,6 +26,9 @@ export const INTEGRATION_MARKERS = [
   "runPhp", // tests/helpers/sql_clients.ts: external MySQL clients
   "runPython",
   "runMysqlCli",
+  "startRedis", // tests/helpers/redis_server.ts: redis-server
+  "startCluster", // tests/helpers/cluster.ts: redis-server and server processes
+  "WorkerSupervisor", // src/workers/worker_supervisor.ts: starts worker programs
   "Deno.Command", // any other program
 ] as const;
 

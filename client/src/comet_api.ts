@@ -8,6 +8,8 @@ import type {
   CometCallback,
   CometOptions,
   CometServerApi,
+  RecoveryCallback,
+  RecoveryEvent,
   SignalCallback,
   TrackPipeUser,
   UserCountData,
@@ -25,7 +27,7 @@ import {
   socketUrlsFor,
   statisticsOf,
 } from "./client_settings.ts";
-import { CometTransport } from "./comet_transport.ts";
+import { CometTransport, type TransportHooks } from "./comet_transport.ts";
 import { getLogLevel, log, setLogLevel } from "./console_log.ts";
 import {
   isServerInfo,
@@ -38,6 +40,7 @@ import { MessageDispatcher } from "./message_dispatcher.ts";
 import { browserUuid, newMarker, newUuid, randomString, sanitizeUuid } from "./random_ids.ts";
 import { ReplyRequests } from "./reply_requests.ts";
 import { SignalBus } from "./signal_bus.ts";
+import { RECOVERY_PIPE, StreamPositions } from "./stream_positions.ts";
 import { type CometNode, nodesOf, useSecure } from "./socket_url.ts";
 import {
   parseSubscriptionId,
@@ -45,12 +48,13 @@ import {
   subscriptionId,
   SubscriptionList,
 } from "./subscription_list.ts";
-import { TabGroup, type TabRole } from "./tab_group.ts";
+import { TabGroup, type TabGroupHooks, type TabRole } from "./tab_group.ts";
 import { parseWebPipeArguments } from "./web_pipe_message.ts";
 import * as commands from "./wire_commands.ts";
 
 const AUTH_SUCCESS = "__comet_auth_success";
 const AUTH_FAIL = "__comet_auth_fail";
+const RECOVERY = "__comet_recovery";
 /** The original sends statistics 5 s after connecting (spec §3.8). */
 const STATISTICS_DELAY_MS = 5000;
 
@@ -65,6 +69,8 @@ export class CometApi implements CometServerApi {
   private readonly bus = new SignalBus();
   private readonly subscriptions = new SubscriptionList();
   private readonly dispatcher = new MessageDispatcher(this.bus);
+  /** Kept across restarts and user changes, so every reconnect resumes where the page was. */
+  private readonly positions = new StreamPositions();
   private readonly requests = new ReplyRequests(
     this.bus,
     this.dispatcher,
@@ -260,6 +266,15 @@ export class CometApi implements CometServerApi {
     return this.bus.connect(AUTH_FAIL, () => callback());
   }
 
+  /**
+   * After each reconnect, once per resumed pipe this instance subscribes: whether every message
+   * missed meanwhile was delivered (`recovered`), or some may be lost and the page should reload
+   * its state (docs/client.md, _Recovery_).
+   */
+  onRecovery(callback: RecoveryCallback): string {
+    return this.bus.connect(RECOVERY, (event) => callback(event as RecoveryEvent));
+  }
+
   /** The original's misspelling, kept so existing pages work. */
   onAuthFalill(callback: () => void): string {
     return this.onAuthFail(callback);
@@ -364,23 +379,36 @@ export class CometApi implements CometServerApi {
     this.groupName = groupNameFor(this.options, CometApi.defaultNodes);
     this.chosenNode = this.pickNode();
     const environment = this.wantsSharing() ? this.env : {};
-    this.group = new TabGroup(this.groupName, this.tabUuid, (hooks) =>
-      new CometTransport({
-        urls: () =>
-          socketUrlsFor(this.options, CometApi.defaultNodes, this.env.pageProtocol, this.getUUID()),
-        chosenNode: () => this.chosenNode,
-        createSocket: this.env.createSocket,
-        backoff: () => backoffPolicyOf(this.options),
-        isOnline: this.env.isOnline,
-      }, hooks), {
+    const hooks: TabGroupHooks = {
       role: (role) => this.onRole(role),
       message: (msg, fromOtherTab) => this.onMessage(msg, fromOtherTab),
       connectionChanged: (connected) => this.connected = connected,
       restartRequested: (options) => this.restart(definedOnly(options) as CometOptions),
-    }, environment);
+    };
+    this.group = new TabGroup(
+      this.groupName,
+      this.tabUuid,
+      (transportHooks) => this.createTransport(transportHooks),
+      hooks,
+      environment,
+      this.positions,
+    );
     this.group.setPipes(this.subscriptions.pipes());
     this.group.start();
     for (const command of this.beforeStart.splice(0)) this.group.send(command);
+  }
+
+  /** The sockets of this instance, when it holds the connection (see TabGroup). */
+  private createTransport(hooks: TransportHooks): CometTransport {
+    return new CometTransport({
+      urls: () =>
+        socketUrlsFor(this.options, CometApi.defaultNodes, this.env.pageProtocol, this.getUUID()),
+      chosenNode: () => this.chosenNode,
+      createSocket: this.env.createSocket,
+      backoff: () => backoffPolicyOf(this.options),
+      isOnline: this.env.isOnline,
+      positionOf: (pipe) => this.positions.get(pipe),
+    }, hooks);
   }
 
   private closeGroup(): void {
@@ -408,6 +436,7 @@ export class CometApi implements CometServerApi {
 
   private onMessage(msg: ServerMessage, fromOtherTab: boolean): void {
     if (isServerInfo(msg)) return this.onServerInfo(msg);
+    if (msg.pipe === RECOVERY_PIPE) return this.onRecoveryReport(msg);
     if (msg.pipe === "sys" && msg.event === "error") log.warn("server error:", msg.data);
     this.dispatcher.dispatch(msg, fromOtherTab);
   }
@@ -419,6 +448,23 @@ export class CometApi implements CometServerApi {
     if (authorized === this.authorized) return;
     this.authorized = authorized;
     this.bus.emit(authorized ? AUTH_SUCCESS : AUTH_FAIL);
+  }
+
+  /**
+   * How resuming a pipe went (docs/protocol/recovery.md §3); `subscribed` (a first subscription,
+   * nothing to recover) is not an event. Only pipes this instance subscribes are reported.
+   */
+  private onRecoveryReport(msg: ServerMessage): void {
+    if (msg.event !== "recovered" && msg.event !== "not_recovered") return;
+    const data = msg.data as { pipe?: unknown; replayed?: unknown };
+    const pipe = typeof data?.pipe === "string" ? data.pipe : "";
+    if (!this.subscriptions.pipes().includes(pipe)) return;
+    const event: RecoveryEvent = {
+      pipe,
+      recovered: msg.event === "recovered",
+      replayed: typeof data.replayed === "number" ? data.replayed : 0,
+    };
+    this.bus.emit(RECOVERY, event);
   }
 
   private sendCommand(command: string): boolean | undefined {

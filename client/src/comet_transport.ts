@@ -6,7 +6,8 @@
 import { NodeSocket, type WebSocketFactory } from "./node_socket.ts";
 import type { BackoffPolicy } from "./reconnect_backoff.ts";
 import { isServerInfo, parseFrame, type ServerMessage } from "./message_decoder.ts";
-import { subscriptionCommand } from "./wire_commands.ts";
+import { resumeCommand } from "./wire_commands.ts";
+import type { StreamPosition } from "./stream_positions.ts";
 import { log } from "./console_log.ts";
 
 export interface TransportSettings {
@@ -17,6 +18,8 @@ export interface TransportSettings {
   createSocket: WebSocketFactory;
   backoff: () => BackoffPolicy;
   isOnline?: () => boolean;
+  /** The last position seen on a pipe, sent with the list so the server replays what was missed. */
+  positionOf: (pipe: string) => StreamPosition | undefined;
 }
 
 export interface TransportHooks {
@@ -110,14 +113,19 @@ export class CometTransport {
     for (const node of this.nodes) if (node.isOpen) this.sendPipes(node);
   }
 
-  /** Writes the list to a node unless it already has exactly this list. */
+  /**
+   * Writes the list to a node unless it already has exactly this list. It goes as `resume` with
+   * the positions seen (docs/protocol/recovery.md §3): on a new connection the server replays
+   * what each pipe missed; pipes the connection already has ignore their position.
+   */
   private sendPipes(node: NodeSocket): void {
-    const command = subscriptionCommand(this.pipes);
+    const list = this.pipes.join("\n");
     const last = this.sentPipes.get(node);
     // A fresh connection has no subscriptions: an empty list needs no command then.
-    if (command === last || (last === undefined && this.pipes.length === 0)) return;
+    if (list === last || (last === undefined && this.pipes.length === 0)) return;
+    const command = resumeCommand(this.pipes, this.settings.positionOf);
     log.debug("send", command);
-    if (node.write(command)) this.sentPipes.set(node, command);
+    if (node.write(command)) this.sentPipes.set(node, list);
   }
 
   private onOpen(node: NodeSocket): void {

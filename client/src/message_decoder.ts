@@ -79,6 +79,8 @@ export function toCometEvent(msg: ServerMessage): CometEvent {
       pipe: typeof msg.pipe === "string" ? msg.pipe : undefined,
       event: typeof msg.event === "string" ? msg.event : undefined,
       history: msg.history === true,
+      recovered: msg.recovered === true,
+      offset: typeof msg.offset === "number" ? msg.offset : undefined,
       marker: typeof msg.marker === "string" ? msg.marker : undefined,
       uuid: typeof msg.uuid === "string" ? msg.uuid : undefined,
     },

@@ -43,6 +43,10 @@ export interface CometServerInfo {
   event: string | undefined;
   /** true for entries replayed by `get_pipe_log`. */
   history: boolean;
+  /** true for messages missed during a disconnection and delivered on the reconnect. */
+  recovered: boolean;
+  /** The message's position in its pipe's stream (undefined for other messages). */
+  offset: number | undefined;
   marker: string | undefined;
   uuid: string | undefined;
 }
@@ -67,6 +71,21 @@ export type CometCallback<T = any> = (
 
 /** A slot of the pub/sub helper; `param` is whatever was emitted. */
 export type SignalCallback = (param: unknown, signal: string, fromOtherTab: boolean) => void;
+
+/** How resuming one pipe after a reconnect went (`onRecovery`). */
+export interface RecoveryEvent {
+  pipe: string;
+  /**
+   * true: every message published meanwhile was delivered (`replayed` of them, flagged
+   * `server_info.recovered`), in order, before the live ones. false: some may be lost (the gap
+   * outlived the server's recovery window, or the server restarted after a crash); reload the
+   * pipe's state, live messages follow.
+   */
+  recovered: boolean;
+  replayed: number;
+}
+
+export type RecoveryCallback = (event: RecoveryEvent) => void;
 
 /** The `tabSignal` pub/sub helper (spec §9.1). */
 export interface TabSignal {
@@ -111,6 +130,8 @@ export interface CometServerApi {
   /** Original spelling kept for compatibility; same as `onAuthFail`. */
   onAuthFalill(callback: () => void): string;
   onAuthFail(callback: () => void): string;
+  /** Called per pipe after each reconnect: recovered or not (see RecoveryEvent). */
+  onRecovery(callback: RecoveryCallback): string;
   isAuthorized(): boolean | undefined;
   isMaster(): boolean | undefined;
   getUserId(): number | string | undefined;

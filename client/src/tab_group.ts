@@ -10,6 +10,7 @@
 import type { CometTransport, TransportHooks } from "./comet_transport.ts";
 import { isServerInfo, type ServerMessage } from "./message_decoder.ts";
 import { mergePipeLists } from "./subscription_list.ts";
+import type { StreamPositions } from "./stream_positions.ts";
 import { log } from "./console_log.ts";
 
 export type TabRole = "leader" | "follower";
@@ -60,6 +61,8 @@ export class TabGroup {
   private lastServerInfo: ServerMessage | undefined;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  /** The list last given to our transport, to forget the positions of pipes that leave it. */
+  private transportPipes: readonly string[] = [];
   private readonly onPageHide = () => this.post({ t: "leave", from: this.tabId });
   private readonly onPageShow = (e: PageTransitionEvent) => {
     if (!e.persisted) return;
@@ -74,6 +77,8 @@ export class TabGroup {
     private readonly createTransport: (hooks: TransportHooks) => CometTransport,
     private readonly hooks: TabGroupHooks,
     private readonly env: TabGroupEnvironment,
+    /** Positions seen on each pipe: ours to resume from when this tab holds the connection. */
+    private readonly positions: StreamPositions,
   ) {}
 
   /** Whether this instance shares a socket with others (false: it has its own). */
@@ -190,6 +195,7 @@ export class TabGroup {
   }
 
   private fromServer(msg: ServerMessage): void {
+    if (!this.positions.observe(msg)) return; // Seen already (docs/protocol/recovery.md §3).
     if (isServerInfo(msg)) this.lastServerInfo = msg;
     this.post({ t: "msg", from: this.tabId, msg });
     this.hooks.message(msg, false);
@@ -242,7 +248,8 @@ export class TabGroup {
         break;
       case "msg":
         this.leaderId = p.from;
-        this.hooks.message(p.msg, true);
+        // Followers track positions too: whoever leads next resumes from them.
+        if (this.positions.observe(p.msg)) this.hooks.message(p.msg, true);
         break;
       case "leave":
         if (p.from !== this.leaderId) break;
@@ -271,7 +278,11 @@ export class TabGroup {
       if (now - member.seen > PRUNE_MS) this.members.delete(id); // A tab that died silently.
     }
     const lists = [this.ownPipes, ...[...this.members.values()].map((m) => m.pipes)];
-    this.transport?.setPipes(mergePipeLists(lists));
+    const merged = mergePipeLists(lists);
+    const kept = new Set(merged);
+    this.positions.forget(this.transportPipes.filter((pipe) => !kept.has(pipe)));
+    this.transportPipes = merged;
+    this.transport?.setPipes(merged);
   }
 
   private setConnected(connected: boolean): void {

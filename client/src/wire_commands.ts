@@ -43,3 +43,19 @@ export function statisticsCommand(stats: unknown): string {
 export function isValidName(name: string, maxLength = 64): boolean {
   return name.length <= maxLength && /^[A-Za-z0-9_-]*$/.test(name);
 }
+
+/**
+ * Our server's `subscription` with positions (docs/protocol/recovery.md §3): the same complete
+ * list, each pipe followed by the last position seen on it, so the server replays what was
+ * missed before live messages.
+ */
+export function resumeCommand(
+  pipes: readonly string[],
+  positionOf: (pipe: string) => { epoch: string; offset: number } | undefined,
+): string {
+  const lines = pipes.map((pipe) => {
+    const at = positionOf(pipe);
+    return at ? `${pipe} ${at.epoch} ${at.offset}` : pipe;
+  });
+  return `resume\n${lines.join("\n")}`;
+}

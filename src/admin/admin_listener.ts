@@ -28,6 +28,8 @@ export interface HealthStatus {
 export interface AdminContext {
   version: string;
   health(): HealthStatus;
+  /** This process's index among `[main] workers`; undefined for a single process. */
+  worker?: number;
   /** Where the dashboard's script (client/dist/dashboard.js) is read from. */
   clientFiles?: ClientFiles;
   /** The cluster's nodes for the dashboard (see DashboardSources); this node alone if absent. */
@@ -104,6 +106,9 @@ function answer(
     node: node.config.main.nodeName,
     version: context.version,
     uptime: node.stats.uptimeSeconds(),
+    // Which process answered: each worker has its own admin port (workers_config.ts).
+    pid: Deno.pid,
+    worker: context.worker ?? null,
   };
   return Response.json(body, { status: up ? 200 : 503, headers: noStore });
 }

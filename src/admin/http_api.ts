@@ -6,7 +6,7 @@
 import { Errors } from "../cometql/cometql_error.ts";
 import { checkPipeName } from "../cometql/tables/table_values.ts";
 import type { CometNode } from "../core/comet_node.ts";
-import { StorageError } from "../storage/storage.ts";
+import { unavailableBackend } from "../core/unavailable.ts";
 import { checkAccess } from "./api_access.ts";
 import type { DashboardSnapshot } from "./dashboard_stats.ts";
 import { BodyReader } from "./http_api_body.ts";
@@ -87,8 +87,10 @@ export function createHttpApi(node: CometNode, deps: HttpApiDeps): HttpApi {
     try {
       result = await run(request, path);
     } catch (e) {
-      if (e instanceof StorageError) {
-        result = fromCometqlError(Errors.storage(e.message));
+      const down = unavailableBackend(e);
+      if (down) {
+        // Storage or the cluster (Redis) unreachable: the same ERR 500 text CometQL gives.
+        result = fromCometqlError(Errors.unavailable(down.service, down.detail));
       } else {
         node.log.error(
           "admin",

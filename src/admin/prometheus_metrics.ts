@@ -187,11 +187,88 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
     "Pipe subscriptions of open connections.",
     node.pipes.subscriptionCount,
   );
+  const window = node.window.stats();
+  out.single(
+    "comet_recovery_window_messages",
+    "gauge",
+    "Messages kept in the recovery windows of all pipes.",
+    window.messages,
+  );
+  out.single(
+    "comet_recovery_window_bytes",
+    "gauge",
+    "Estimated bytes the recovery windows hold ([recovery] max_bytes bounds it).",
+    window.bytes,
+  );
+  out.single(
+    "comet_recovery_streams",
+    "gauge",
+    "Pipes whose stream position is tracked ([recovery] max_pipes bounds it).",
+    window.pipes,
+  );
+  out.family(
+    "comet_resumed_pipes_total",
+    "counter",
+    "Pipes subscribed by the resume command, by outcome.",
+  );
+  for (const [outcome, n] of Object.entries(node.stats.resumed)) {
+    out.sample("comet_resumed_pipes_total", n, { outcome });
+  }
   out.single(
     "comet_users_online",
     "gauge",
     "Authenticated users with a connection here.",
     node.users.onlineUsers,
+  );
+
+  const cluster = node.clusterStats;
+  const presence = node.presence.size();
+  out.single(
+    "comet_cluster_published_total",
+    "counter",
+    "Messages this node published to the other nodes (one per publish, whatever the subscribers).",
+    cluster.published,
+  );
+  out.single(
+    "comet_cluster_received_total",
+    "counter",
+    "Messages received from the other nodes.",
+    cluster.received,
+  );
+  out.single(
+    "comet_cluster_errors_total",
+    "counter",
+    "Broker and presence operations that failed (Redis unreachable, timeouts).",
+    cluster.errors,
+  );
+  out.single(
+    "comet_cluster_disconnects_total",
+    "counter",
+    "Times the link to Redis was lost.",
+    cluster.disconnects,
+  );
+  out.single(
+    "comet_cluster_available",
+    "gauge",
+    "1 when the other nodes can be reached (always 1 without [redis]).",
+    node.broker.isAvailable() ? 1 : 0,
+  );
+  out.histogram(
+    "comet_redis_round_trip_seconds",
+    "Round trips to Redis: publishes, subscribes and presence questions.",
+    cluster.rtt,
+  );
+  out.single(
+    "comet_presence_entries",
+    "gauge",
+    "Subscriptions and connections this node has registered in the cluster presence.",
+    presence.entries,
+  );
+  out.single(
+    "comet_cluster_nodes",
+    "gauge",
+    "Live nodes seen at the last presence heartbeat (1 without [redis]).",
+    presence.nodes,
   );
 
   out.single(

@@ -119,7 +119,9 @@ export const Errors = {
   // 403, 500
   accessDenied: cometqlError(403, "Access denied"),
   execFailed: cometqlError(500, "exec command failed"),
-  storage: (detail: string) => cometqlError(500, `Storage unavailable: ${detail}`),
+  /** ours: storage or the cluster (Redis) could not be reached (`Storage unavailable: …`). */
+  unavailable: (service: string, detail: string) =>
+    cometqlError(500, `${service} unavailable: ${detail}`),
   internal: cometqlError(500, "internal server error"),
   // ours: the bounds of `[limits]` (issue 13)
   resultTooLarge: (max: number) =>

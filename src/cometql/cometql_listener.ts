@@ -68,7 +68,7 @@ export async function startCometqlListener(
     onListenerError(message) {
       log.error("cometql", message);
     },
-  });
+  }, { reusePort: node.config.main.workers > 1 }); // the workers share the port
   log.info(
     "cometql",
     `CometQL (MySQL protocol) listening on ${ip}:${listener.port} (${listener.transport})`,

@@ -5,7 +5,7 @@
  * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
  * gets its result and the first failing one ends the list.
  */
-import { StorageError } from "../storage/storage.ts";
+import { unavailableBackend } from "../core/unavailable.ts";
 import { Errors } from "./cometql_error.ts";
 import { selectConstants } from "./constant_select.ts";
 import { show } from "./show_statements.ts";
@@ -103,7 +103,8 @@ export function runPipeInsert(
   session.node.stats.countQuery(INSERT_PIPES_MESSAGES);
   if (insert.kind === "columnCount") return Errors.columnsList;
   try {
-    return insertPipeMessage(session, insert.name, insert.event, insert.message);
+    const result = insertPipeMessage(session, insert.name, insert.event, insert.message);
+    return result instanceof Promise ? result.catch((e) => statementFailure(session, e)) : result;
   } catch (e) {
     return statementFailure(session, e);
   }
@@ -128,7 +129,8 @@ async function executeStatement(
 }
 
 function statementFailure(session: SessionContext, e: unknown): StatementResult {
-  if (e instanceof StorageError) return Errors.storage(e.message);
+  const down = unavailableBackend(e);
+  if (down) return Errors.unavailable(down.service, down.detail);
   session.node.log.error("cometql", `statement failed: ${(e as Error)?.stack ?? e}`);
   return Errors.internal;
 }

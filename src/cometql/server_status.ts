@@ -48,13 +48,15 @@ function rates(stats: NodeStats): number[] {
   return sample.rates;
 }
 
-function sessionStatus(session: SessionContext): Pair[] {
+async function sessionStatus(session: SessionContext): Promise<Pair[]> {
   const s = session.node.stats;
+  const online = await session.node.authorizedConnectionsEverywhere(session.devId);
+  const backends = await session.node.cometqlConnectionsEverywhere();
   return [
     ["flag", "session"],
     ["id", String(session.devId)],
-    ["user_online", String(session.node.authorizedConnections(session.devId))],
-    ["server_online", String(s.qlOnline)],
+    ["user_online", String(online)],
+    ["server_online", String(backends)],
     ["messages", String(s.messagesPublished)],
   ];
 }

@@ -9,6 +9,8 @@
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
 import { LIMITS_KEYS, type LimitsConfig, readLimits } from "./limits.ts";
 import { logTagLevels } from "./log_tags.ts";
+import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
+import { checkWorkers } from "./workers_config.ts";
 
 export interface ListenerConfig {
   ip: string;
@@ -41,6 +43,11 @@ export interface Config {
     saveUsersLastOnlineTime: boolean;
     /** File the pid is written to at start and removed from at exit; empty = none. */
     pidfile: string;
+    /**
+     * Worker processes sharing the listening ports (`auto` = one per core); 1 = this process
+     * serves alone. More than one needs `redis`.
+     */
+    workers: number;
     bufSize: number;
     answerBufSize: number;
     fragmentBufMaxSize: number;
@@ -51,8 +58,6 @@ export interface Config {
   ws: ListenerConfig & {
     /** Bytes a connection may have queued unsent before it is dropped (slow consumer). */
     maxBacklog: number;
-    /** Neighbour nodes, `Server=…,Port=…` strings (spec §11.1). */
-    cluster: string[];
   };
   cometql: ListenerConfig & {
     /** Longest accepted COM_QUERY text in bytes. */
@@ -82,6 +87,29 @@ export interface Config {
     /** Acknowledge a history publish only once it is stored (slower; see README). */
     historySync: boolean;
   };
+  /**
+   * Scale-out (issue 12): several nodes as one server through Redis; undefined without a
+   * `[redis]` url (one node, local engines).
+   */
+  redis?: RedisConfig;
+  /** The recovery window every pipe keeps for resumed subscriptions (docs/protocol/recovery.md). */
+  recovery: {
+    /** Most messages kept per pipe; 0 turns positions and recovery off. */
+    windowMessages: number;
+    /** Messages older than this many seconds leave the window. */
+    windowSeconds: number;
+    /** Bound on the memory all windows together hold (bodies and events, estimated bytes). */
+    maxBytes: number;
+    /** Most pipes whose position is tracked; beyond it the longest idle ones are forgotten. */
+    maxPipes: number;
+    /** A pipe's position (epoch and offset) is kept this long after its last message. */
+    positionTtlSeconds: number;
+    /**
+     * Where a graceful stop saves the windows, loaded (and removed) at the next start; empty
+     * when `save_on_stop = false` (every restart then starts new epochs).
+     */
+    file: string;
+  };
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
   /** Bounds on what clients can make the server hold (limits.ts). */
@@ -99,6 +127,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "send_user_offline_events",
     "save_users_last_online_time",
     "pidfile",
+    "workers",
     "buf_size",
     "answer_buf_size",
     "fragment_buf_max_size",
@@ -117,7 +146,7 @@ const USED: Record<string, Set<string> | "any"> = {
     "query_timeout",
     "connect_timeout",
   ]),
-  ws: new Set(["ip", "port", "max_backlog", "cluster"]),
+  ws: new Set(["ip", "port", "max_backlog"]),
   cometql: new Set([
     "ip",
     "port",
@@ -134,6 +163,16 @@ const USED: Record<string, Set<string> | "any"> = {
     "history_sync",
   ]),
   limits: LIMITS_KEYS,
+  redis: new Set(REDIS_KEYS),
+  recovery: new Set([
+    "window_messages",
+    "window_seconds",
+    "max_bytes",
+    "max_pipes",
+    "position_ttl_seconds",
+    "file",
+    "save_on_stop",
+  ]),
   log: "any",
   "content-type": "any",
 };
@@ -156,9 +195,13 @@ const ORIGINAL_UNUSED: Record<string, Set<string>> = {
   cometql: new Set(SERVICE_KEYS),
 };
 
+/** CppComet's own cluster (spec cometql.md §11) is replaced by the nodes meeting in Redis. */
+const REPLACED_BY_REDIS =
+  "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
+
 /** CppComet sections this server does not implement; their presence is worth one warning. */
 const ORIGINAL_UNSUPPORTED: Record<string, string> = {
-  cometqlproxy: "the CometQL cluster proxy is not implemented",
+  cometqlproxy: REPLACED_BY_REDIS,
   freeswitch: "FreeSWITCH integration is not implemented",
   sip: "FreeSWITCH integration is not implemented",
   statistics: "usage reporting is never sent; see /metrics on the [admin] port",
@@ -195,6 +238,7 @@ export function buildConfig(ini: IniFile): Config {
       sendUserOfflineEvents: r.bool("main", "send_user_offline_events", true),
       saveUsersLastOnlineTime: r.bool("main", "save_users_last_online_time", true),
       pidfile: r.str("main", "pidfile", ""),
+      workers: r.workers(),
       bufSize: r.int("main", "buf_size", 103840, 1024, 64 * 1024 * 1024),
       answerBufSize: r.int("main", "answer_buf_size", 1000000, 1024, 1 << 30),
       fragmentBufMaxSize: r.int("main", "fragment_buf_max_size", 103840, 1024, 64 * 1024 * 1024),
@@ -217,7 +261,6 @@ export function buildConfig(ini: IniFile): Config {
       ip: r.address("ws", "ip", "0.0.0.0"),
       port: r.int("ws", "port", 8087, 0, 65535),
       maxBacklog: r.int("ws", "max_backlog", 4 * 1024 * 1024, 1024, 1 << 30),
-      cluster: ini.list("ws", "cluster"),
     },
     cometql: {
       ip: r.address("cometql", "ip", "0.0.0.0"),
@@ -238,6 +281,14 @@ export function buildConfig(ini: IniFile): Config {
       historyFlushMs: r.int("retention", "history_flush_ms", 20, 0, 10000),
       historySync: r.bool("retention", "history_sync", false),
     },
+    recovery: {
+      windowMessages: r.int("recovery", "window_messages", 1000, 0, 1000000),
+      windowSeconds: r.int("recovery", "window_seconds", 120, 1, 86400),
+      maxBytes: r.int("recovery", "max_bytes", 64 * 1024 * 1024, 0, 2 ** 40),
+      maxPipes: r.int("recovery", "max_pipes", 100000, 1, 100000000),
+      positionTtlSeconds: r.int("recovery", "position_ttl_seconds", 86400, 1, 365 * 86400),
+      file: "",
+    },
     log: { level: r.int("log", "level", 400, 0, 600), tags: {} },
     limits: readLimits((key, def, min, max) => r.int("limits", key, def, min, max)),
     contentTypes: {},
@@ -248,6 +299,16 @@ export function buildConfig(ini: IniFile): Config {
   for (const e of ini.entries) {
     if (e.section === "content-type") config.contentTypes[e.key] = e.value;
   }
+  config.redis = readRedisConfig(
+    ini,
+    (key, def, min, max) => r.int("redis", key, def, min, max),
+    warnings,
+  );
+  checkWorkers(ini, config);
+  // Beside the SQLite file by default, so a data directory holds everything a restart needs.
+  config.recovery.file = r.bool("recovery", "save_on_stop", true)
+    ? r.str("recovery", "file", siblingPath(config.db.file, "recovery.json"))
+    : "";
   checkPortClashes(ini, config);
   return config;
 }
@@ -269,6 +330,10 @@ function unusedEntryWarnings(ini: IniFile): string[] {
         ? `unknown section [${e.section}] (ignored)`
         : `section [${e.section}] ignored: ${ORIGINAL_UNSUPPORTED[e.section]}`;
       warnings.push(`${ini.path}:${e.line}: ${why}`);
+    } else if (e.section === "ws" && e.key === "cluster") {
+      if (reported.has("ws.cluster")) continue;
+      reported.add("ws.cluster");
+      warnings.push(`${ini.path}:${e.line}: [ws] cluster: ${REPLACED_BY_REDIS}`);
     } else if (ORIGINAL_UNUSED[e.section]?.has(e.key)) {
       const group = ignoredOriginal.get(e.section) ?? { line: e.line, keys: [] };
       group.keys.push(e.key);
@@ -354,6 +419,13 @@ class Reader {
     );
   }
 
+  /** `[main] workers`: a count, or `auto` for one per core. */
+  workers(): number {
+    const e = this.ini.get("main", "workers");
+    if (e?.value.toLowerCase() === "auto") return Math.max(1, navigator.hardwareConcurrency);
+    return e ? intOf(e, this.ini.path, 1, 1024) : 1;
+  }
+
   /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */
   address(section: string, key: string, def: string, emptyAllowed = false): string {
     const e = this.ini.get(section, key);
@@ -381,6 +453,12 @@ function intOf(e: IniEntry, path: string, min: number, max: number): number {
     throw new ConfigError(path, e.line, where, `${n} is out of range ${min}…${max}`);
   }
   return n;
+}
+
+/** `name` in the directory of `path` (relative paths stay relative). */
+function siblingPath(path: string, name: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? name : `${path.slice(0, slash + 1)}${name}`;
 }
 
 function isAddress(s: string): boolean {

@@ -25,11 +25,14 @@ const RELOADABLE = new Set([
 /** Compares two configs key by key (one level below each section; `warnings` are not config). */
 export function configChanges(running: Config, next: Config): ConfigChanges {
   const changes: ConfigChanges = { applied: [], needRestart: [] };
-  for (const section of Object.keys(next) as (keyof Config)[]) {
+  const sections = new Set([...Object.keys(running), ...Object.keys(next)]) as Set<keyof Config>;
+  for (const section of sections) {
     if (section === "warnings" || section === "path") continue;
     const a = running[section] as unknown as Record<string, unknown>;
     const b = next[section] as unknown as Record<string, unknown>;
-    const keys = section === "contentTypes" ? [""] : Object.keys(b);
+    // An optional section (`redis`) added or removed is one change of the whole section.
+    const whole = section === "contentTypes" || a === undefined || b === undefined;
+    const keys = whole ? [""] : Object.keys(b);
     for (const key of keys) {
       const same = key === ""
         ? JSON.stringify(a) === JSON.stringify(b)

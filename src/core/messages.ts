@@ -4,6 +4,7 @@
  * wrote them, so frames are byte-identical to CppComet's for the same values.
  */
 import { Outbound } from "./outbound.ts";
+import type { StreamPosition } from "./recovery_window.ts";
 import { WireFormat } from "./subscriber.ts";
 
 export const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
@@ -54,44 +55,118 @@ export function errorMessage(data: Record<string, unknown>, now = unixNow()): Ou
   }));
 }
 
-/** S3: a `web_pipe2` message delivered to the pipe's other subscribers. */
+/**
+ * S3: a `web_pipe2` message delivered to the pipe's other subscribers. Our own client (Clean)
+ * also gets the message's stream position, and `recovered: true` when it is replayed
+ * (docs/protocol/recovery.md §2); the original's formats never carry them.
+ */
 export function webPipeMessage(
   pipe: string,
   event: string,
   body: string,
   userId: number,
   now = unixNow(),
+  at?: StreamPosition,
+  recovered = false,
 ): Outbound {
   let escaped: string | undefined;
-  return new Outbound((format) => ({
-    data: format === WireFormat.Clean ? body : (escaped ??= escapeForOriginalClient(body)),
-    event,
-    message_send_time: now,
-    pipe,
-    user_id: userId,
-  }));
+  return new Outbound((format) =>
+    format === WireFormat.Clean
+      ? positioned(
+        { data: body, event, message_send_time: now, pipe, user_id: userId },
+        at,
+        recovered,
+      )
+      : {
+        data: escaped ??= escapeForOriginalClient(body),
+        event,
+        message_send_time: now,
+        pipe,
+        user_id: userId,
+      }
+  );
 }
 
-/** S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. */
-export function webPipeAnswer(pipe: string, body: string, delivered: number, now = unixNow()) {
-  return new Outbound((format) => ({
-    data: {
-      message: format === WireFormat.Clean ? body : escapeForOriginalClient(body),
-      number_messages: delivered,
-    },
-    event: "answer",
-    message_send_time: now,
-    pipe: `_answer_to_${pipe}`,
-  }));
+/**
+ * The Clean-format object with `epoch`, `offset` (and `recovered`) added in ascending key order
+ * (docs/protocol/recovery.md §2). Without a position it is the object unchanged.
+ */
+function positioned(
+  o: { data: unknown; event: string; message_send_time: number; pipe: string; user_id?: number },
+  at: StreamPosition | undefined,
+  recovered: boolean,
+): Record<string, unknown> {
+  if (at === undefined) return o;
+  const out: Record<string, unknown> = {
+    data: o.data,
+    epoch: at.epoch,
+    event: o.event,
+    message_send_time: o.message_send_time,
+    offset: at.offset,
+    pipe: o.pipe,
+  };
+  if (recovered) out.recovered = true;
+  if (o.user_id !== undefined) out.user_id = o.user_id;
+  return out;
 }
 
-/** S5: a message published through CometQL `INSERT INTO pipes_messages`. */
-export function pipeMessage(pipe: string, event: string, message: string, now = unixNow()) {
+/**
+ * S4: the delivery report to the `web_pipe2` sender; `pipe` without the `@`. Our own client
+ * (Clean) also learns the position its message got, so a resume does not replay it back
+ * (docs/protocol/recovery.md §2).
+ */
+export function webPipeAnswer(
+  pipe: string,
+  body: string,
+  delivered: number,
+  now = unixNow(),
+  at?: StreamPosition,
+) {
+  return new Outbound((format) => {
+    const clean = format === WireFormat.Clean;
+    const data: Record<string, unknown> = clean && at !== undefined
+      ? { epoch: at.epoch, message: body, number_messages: delivered, offset: at.offset }
+      : { message: clean ? body : escapeForOriginalClient(body), number_messages: delivered };
+    return { data, event: "answer", message_send_time: now, pipe: `_answer_to_${pipe}` };
+  });
+}
+
+/**
+ * S5: a message published through CometQL `INSERT INTO pipes_messages`; for our own client
+ * with its position (see `webPipeMessage`).
+ */
+export function pipeMessage(
+  pipe: string,
+  event: string,
+  message: string,
+  now = unixNow(),
+  at?: StreamPosition,
+  recovered = false,
+) {
+  return new Outbound((format) =>
+    format === WireFormat.Clean
+      ? positioned({ data: message, event, message_send_time: now, pipe }, at, recovered)
+      : { data: message, event, message_send_time: now, pipe }
+  );
+}
+
+/**
+ * The result of resuming one pipe (docs/protocol/recovery.md §3), on the system pipe
+ * `_recovery`: `subscribed` (no position was given), `recovered` (after the replayed messages) or
+ * `not_recovered` (before any live message). `data` carries the position to continue from.
+ */
+export function recoveryMessage(
+  pipe: string,
+  outcome: "subscribed" | "recovered" | "not_recovered",
+  at: StreamPosition,
+  replayed: number,
+  now = unixNow(),
+): Outbound {
   return new Outbound(() => ({
-    data: message,
-    event,
+    data: { epoch: at.epoch, offset: at.offset, pipe, replayed },
+    event: outcome,
     message_send_time: now,
-    pipe,
+    pipe: "_recovery",
   }));
 }
 

@@ -55,6 +55,8 @@ export class NodeStats {
   /** Messages published, by source: `cometql`, `web` (browser `web_pipe2`), `private`. */
   readonly published = { cometql: 0, web: 0, private: 0, presence: 0 };
   privateQueued = 0;
+  /** Pipes resumed by `resume` (docs/protocol/recovery.md §3), by outcome. */
+  readonly resumed = { subscribed: 0, recovered: 0, not_recovered: 0 };
   storageErrors = 0;
   /** Storage operations that rejected (timeouts, backend down), counted where they are timed. */
   storageFailedOps = 0;

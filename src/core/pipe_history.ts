@@ -4,9 +4,9 @@
  * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
  * waits for everything pending.
  *
- * With `[retention] history_sync` a CometQL publish uses `recordStored` instead: the entry is
- * written at the end of the current event-loop turn (together with whatever else was recorded in
- * it) and the publisher is answered once it is stored (issue 13, point 2).
+ * With `[retention] history_sync` a CometQL publish also calls `storeSoon`: the entry is written
+ * at the end of the current event-loop turn (together with whatever else was recorded in it) and
+ * the publisher is answered once it is stored (issue 13, point 2).
  */
 import { newMessageId } from "./message_id.ts";
 import type { Logger } from "../log.ts";
@@ -21,7 +21,7 @@ export class PipeHistory {
   private pending: HistoryEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
-  /** The write that `recordStored` entries of this turn wait for, until it starts. */
+  /** The write that `storeSoon` callers of this turn wait for, until it starts. */
   private turnWrite: Promise<void> | undefined;
   /** Entries handed to storage whose write has not settled yet. */
   private inFlight = 0;
@@ -36,9 +36,17 @@ export class PipeHistory {
 
   /** Loads every pipe setting into memory; publishes then never read settings from storage. */
   async load(): Promise<void> {
+    const settings = new Map<string, number>();
     for (const s of await this.storage.listPipeSettings()) {
-      this.settings.set(`${s.devId}:${s.pipe}`, s.length);
+      settings.set(`${s.devId}:${s.pipe}`, s.length);
     }
+    this.settings = settings;
+  }
+
+  /** Another node changed the pipe's settings (null: deleted); storage is already up to date. */
+  applyLength(devId: number, pipe: string, length: number | null): void {
+    if (length === null) this.settings.delete(`${devId}:${pipe}`);
+    else this.settings.set(`${devId}:${pipe}`, length);
   }
 
   /** The pipes_settings length, or undefined when the pipe has no settings row. */
@@ -84,18 +92,10 @@ export class PipeHistory {
   }
 
   /**
-   * `record`, then the promise that the entry is stored (rejects with the storage error), or
-   * undefined for a pipe without history (nothing to store).
+   * Writes what is recorded so far at the end of the current turn (with whatever else is recorded
+   * in it) and resolves once it is stored; rejects with the storage error (`history_sync`).
    */
-  recordStored(
-    devId: number,
-    pipe: string,
-    event: string,
-    message: string,
-    userId: number,
-  ): Promise<void> | undefined {
-    if (this.keep(devId, pipe) <= 0) return undefined;
-    this.record(devId, pipe, event, message, userId);
+  storeSoon(): Promise<void> {
     this.turnWrite ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
       this.turnWrite = undefined;
       return this.write();

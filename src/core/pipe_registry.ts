@@ -13,28 +13,46 @@ export class PipeRegistry {
   /** Set while the admin dashboard samples messages per pipe; undefined costs nothing. */
   traffic: PipeTraffic | undefined;
 
-  subscribe(sub: Subscriber, pipe: string): void {
+  /** Returns true when `sub` is the pipe's first subscriber here (the node then listens to it). */
+  subscribe(sub: Subscriber, pipe: string): boolean {
     const key = `${sub.devId}:${pipe}`;
     let set = this.pipes.get(key);
+    let first = false;
     if (!set) {
       set = new Set();
       this.pipes.set(key, set);
+      first = true;
     }
     if (!set.has(sub)) {
       set.add(sub);
       this.subscriptions++;
     }
     sub.pipes.add(pipe);
+    return first;
   }
 
-  unsubscribe(sub: Subscriber, pipe: string): void {
+  /** Returns true when `sub` was the pipe's last subscriber here. */
+  unsubscribe(sub: Subscriber, pipe: string): boolean {
     const key = `${sub.devId}:${pipe}`;
     const set = this.pipes.get(key);
+    let last = false;
     if (set?.delete(sub)) {
       this.subscriptions--;
-      if (set.size === 0) this.pipes.delete(key);
+      if (set.size === 0) {
+        this.pipes.delete(key);
+        last = true;
+      }
     }
     sub.pipes.delete(pipe);
+    return last;
+  }
+
+  /** Every subscription (for writing this node's presence again after a Redis outage). */
+  forEachSubscription(fn: (sub: Subscriber, pipe: string) => void): void {
+    for (const [key, set] of this.pipes) {
+      const pipe = key.slice(key.indexOf(":") + 1);
+      for (const sub of set) fn(sub, pipe);
+    }
   }
 
   count(devId: number, pipe: string): number {

@@ -14,6 +14,8 @@ export interface AuthResult {
 
 /** Tokens of this length or more are refused: the revoked-token column size (spec §5.2). */
 export const MAX_TOKEN_LENGTH = MAX_TOKEN_BYTES;
+/** The revoked-token column size in bytes, for the transports (they do not import storage). */
+export { MAX_TOKEN_BYTES };
 const ANONYMOUS: AuthResult = { authorized: false, hash: "" };
 
 export class UserAuth {
@@ -69,6 +71,16 @@ export class UserAuth {
   async deleteHash(devId: number, userId: number): Promise<void> {
     this.hashes.delete(`${devId}:${userId}`);
     await this.storage.deleteAuthHash(devId, userId);
+  }
+
+  /** Another node changed the user's hash: the next lookup reads storage. */
+  forgetHash(devId: number, userId: number): void {
+    this.hashes.delete(`${devId}:${userId}`);
+  }
+
+  /** Changes may have been missed (the link to the other nodes was down): read storage again. */
+  forgetAllHashes(): void {
+    this.hashes.clear();
   }
 
   /** Forget cached secrets, e.g. after the password was reloaded. */

@@ -58,6 +58,19 @@ export class UserRegistry {
     }
   }
 
+  has(sub: Subscriber): boolean {
+    return this.users.get(`${sub.devId}:${sub.userId}`)?.has(sub) ?? false;
+  }
+
+  /** The user's connections here. */
+  countOf(devId: number, userId: number): number {
+    return this.users.get(`${devId}:${userId}`)?.size ?? 0;
+  }
+
+  forEachConnection(fn: (sub: Subscriber) => void): void {
+    for (const set of this.users.values()) for (const sub of set) fn(sub);
+  }
+
   isOnline(devId: number, userId: number): boolean {
     return this.users.has(`${devId}:${userId}`);
   }

@@ -20,7 +20,12 @@ import type { ConnectionHandlers, FlowSocket } from "./byte_socket.ts";
 import { AF_INET, AF_INET6, compressIpv6, encodeAddress } from "./socket_address.ts";
 
 const SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1, SHUT_WR = 1;
+const SOL_SOCKET = 1,
+  SO_REUSEADDR = 2,
+  SO_REUSEPORT = 15,
+  IPPROTO_TCP = 6,
+  TCP_NODELAY = 1,
+  SHUT_WR = 1;
 const EPOLLIN = 0x1, EPOLLOUT = 0x4, EPOLLRDHUP = 0x2000;
 const EPOLL_CTL_ADD = 1, EPOLL_CTL_MOD = 3;
 const MSG_NOSIGNAL = 0x4000, EAGAIN = 11, EINTR = 4, EMFILE = 24, ENFILE = 23;
@@ -105,12 +110,23 @@ export interface LibcListener {
   close(): Promise<void>;
 }
 
-export function listenLibc(ip: string, port: number, handlers: ConnectionHandlers): LibcListener {
+/** `reusePort`: SO_REUSEPORT, so the kernel spreads connections over the workers' listeners. */
+export function listenLibc(
+  ip: string,
+  port: number,
+  handlers: ConnectionHandlers,
+  reusePort = false,
+): LibcListener {
   const c = libc!;
   const family = isIP(ip) === 6 ? AF_INET6 : AF_INET;
   const fd = c.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new Error(`socket(): errno ${errno()}`);
   c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE, 4);
+  if (reusePort && c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, ONE, 4) !== 0) {
+    const code = errno();
+    c.close(fd);
+    throw new Error(`setsockopt(SO_REUSEPORT) on ${ip}:${port}: errno ${code}`);
+  }
   const address = encodeAddress(family, ip, port);
   if (c.bind(fd, address, address.length) !== 0 || c.listen(fd, 4096) !== 0) {
     const code = errno();

@@ -16,16 +16,28 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /**
+   * Several processes (the workers of `[main] workers`) listen on the same port and the kernel
+   * spreads new connections over them (Linux SO_REUSEPORT; both transports support it). Off for
+   * a single process, so a second server started by mistake fails with EADDRINUSE instead of
+   * silently taking half the connections.
+   */
+  reusePort?: boolean;
+}
+
 /** Listens on ip:port; rejects when the address cannot be bound (`code` as node:net sets it). */
 export function listenTcp(
   ip: string,
   port: number,
   given: ConnectionHandlers,
+  options: ListenOptions = {},
 ): Promise<TcpListener> {
   const handlers = { ...given, onListenerError: rateLimited(given.onListenerError) };
+  const reusePort = options.reusePort ?? false;
   if (libcSocketsUsable(ip)) {
     try {
-      const listener = listenLibc(ip, port, handlers);
+      const listener = listenLibc(ip, port, handlers, reusePort);
       return Promise.resolve({
         port: listener.port,
         transport: "libc sockets",
@@ -35,7 +47,7 @@ export function listenTcp(
       return Promise.reject(e);
     }
   }
-  return listenNodeNet(ip, port, handlers);
+  return listenNodeNet(ip, port, handlers, reusePort);
 }
 
 /** A report repeated while it lasts (EMFILE at every retry): one line per this long. */
@@ -61,6 +73,7 @@ function listenNodeNet(
   ip: string,
   port: number,
   handlers: ConnectionHandlers,
+  reusePort: boolean,
 ): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   // One function of each kind for every socket (EventEmitter calls it with `this` = the
@@ -90,7 +103,7 @@ function listenNodeNet(
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, ip, () => {
+    server.listen({ port, host: ip, reusePort }, () => {
       server.off("error", reject);
       server.on("error", (e: Error) => handlers.onListenerError(`listener error: ${e.message}`));
       resolve({

@@ -116,10 +116,11 @@ export class SqliteStorage implements Storage {
       if (file !== ":memory:") Deno.mkdirSync(dirname(file), { recursive: true });
       const db = new DatabaseSync(file);
       try {
+        // First: processes starting together on one file wait for each other's locks.
+        db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs)}`);
         db.exec("PRAGMA journal_mode = WAL");
         // FULL: the WAL is synced at every commit, so a resolved write survives a power cut.
         db.exec("PRAGMA synchronous = FULL");
-        db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs)}`);
         migrate(db);
       } catch (e) {
         db.close();
@@ -412,21 +413,29 @@ export class SqliteStorage implements Storage {
   }
 }
 
-/** Applies the migrations the file has not had yet, each in its own transaction. */
+/**
+ * Applies the migrations the file has not had yet, each in its own transaction. The version is
+ * read inside the write lock: several processes opening one file at once (README "Scaling
+ * out") apply each migration once.
+ */
 function migrate(db: DatabaseSync): void {
-  const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
-    user_version: number;
-  };
-  if (version > MIGRATIONS.length) {
-    throw new StorageError(
-      `schema version ${version} is newer than this server's ${MIGRATIONS.length}`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
+  for (;;) {
     db.exec("BEGIN IMMEDIATE");
     try {
-      db.exec(MIGRATIONS[v]);
-      db.exec(`PRAGMA user_version = ${v + 1}`);
+      const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+        user_version: number;
+      };
+      if (version > MIGRATIONS.length) {
+        throw new StorageError(
+          `schema version ${version} is newer than this server's ${MIGRATIONS.length}`,
+        );
+      }
+      if (version === MIGRATIONS.length) {
+        db.exec("COMMIT");
+        return;
+      }
+      db.exec(MIGRATIONS[version]);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
       db.exec("COMMIT");
     } catch (e) {
       db.exec("ROLLBACK");

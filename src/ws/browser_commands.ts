@@ -16,6 +16,7 @@ import {
   trackUsersError,
   userDataError,
 } from "./checked_name.ts";
+import { parseResume, type ResumeCommand } from "./resume_command.ts";
 
 export type BrowserCommand =
   | { kind: "subscription"; pipes: string[]; errors: ErrorData[]; close: boolean }
@@ -26,6 +27,8 @@ export type BrowserCommand =
   | { kind: "userData"; marker: string; userId: number }
   | { kind: "userStatus"; userId: number }
   | { kind: "cometqlCall"; marker: string; token: string }
+  /** Our client's `subscription` with stream positions (docs/protocol/recovery.md §3). */
+  | ResumeCommand
   /** `statistics`, `cgi_call`: accepted, no effect, no reply (§3.8). */
   | { kind: "ignored" }
   /** Validation failed: send these errors, keep the connection. */
@@ -45,6 +48,8 @@ const KEYWORDS = [
   "user_data",
   "cgi_call",
   "CometQL_call",
+  // Ours, after all of the original's: no original command starts with it.
+  "resume",
 ] as const;
 
 /** `authorized`: the connection passed §5 auth (its user id is not 0). */
@@ -69,6 +74,8 @@ export function parseCommand(payload: string, authorized: boolean): BrowserComma
       return { kind: "userStatus", userId: leadingInteger(args) ?? 0 };
     case "CometQL_call":
       return parseCometqlCall(args);
+    case "resume":
+      return parseResume(args, authorized);
     case "statistics":
     case "cgi_call":
       return { kind: "ignored" };

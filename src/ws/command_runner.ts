@@ -3,7 +3,7 @@
  * go back through the connection's `send`; commands that read storage return a promise, and the
  * connection runs its next command only after it settles, so replies keep the request order.
  */
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import {
   errorMessage,
   historyMessage,
@@ -27,23 +27,35 @@ export interface CommandConnection extends Subscriber {
 export const HISTORY_PER_REQUEST = 99;
 
 export function runCommand(
-  node: CometNode,
+  node: BrowserNode,
   conn: CommandConnection,
   payload: string,
 ): Promise<void> | undefined {
   const cmd = parseCommand(payload, conn.userId > 0);
   switch (cmd.kind) {
-    case "subscription":
+    case "subscription": {
       // §3.1: a list that closes the connection subscribes nothing (the close leaves all pipes).
-      if (!cmd.close) node.setSubscriptions(conn, cmd.pipes);
+      // With other nodes, the next command waits until their publishes to the new pipes arrive.
+      const listening = cmd.close ? undefined : node.setSubscriptions(conn, cmd.pipes);
       sendErrors(conn, cmd.errors);
       if (cmd.close) conn.closeAfterWrite();
-      return;
+      return listening ?? undefined;
+    }
+    case "resume":
+      // Subscribes, replays what each pipe missed, then says how it went (recovery.md §3).
+      sendErrors(conn, cmd.errors);
+      return node.resumeSubscriptions(conn, cmd.pipes) ?? undefined;
     case "webPipe": {
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
-      const n = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
-      conn.send(webPipeAnswer(cmd.pipe, cmd.body, n));
-      return;
+      const sent = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
+      if (!(sent instanceof Promise)) {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, sent.delivered, undefined, sent.at));
+        return;
+      }
+      // Several nodes: the report waits for the count of every node's subscribers.
+      return sent.then((s) => {
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, s.delivered, undefined, s.at));
+      }, failed(node, `web_pipe2 ${cmd.pipe}`));
     }
     case "pipeLog":
       return node.readHistory(conn.devId, cmd.pipe, HISTORY_PER_REQUEST).then((entries) => {
@@ -52,16 +64,14 @@ export function runCommand(
         }
       }, failed(node, `pipe_log ${cmd.pipe}`));
     case "pipeCount":
-      conn.send(pipeCountMessage(node.countSubscribers(conn.devId, cmd.pipe), cmd.marker));
-      return;
-    case "trackPipeUsers": {
-      const users = node.subscribersOf(conn.devId, cmd.pipe).map((s) => ({
-        user_id: s.userId,
-        uuid: s.uuid,
-      }));
-      conn.send(trackUsersMessage(users, cmd.marker));
-      return;
-    }
+      return node.countSubscribersEverywhere(conn.devId, cmd.pipe).then((count) => {
+        conn.send(pipeCountMessage(count, cmd.marker));
+      }, failed(node, `pipe_count ${cmd.pipe}`));
+    case "trackPipeUsers":
+      return node.subscribersEverywhere(conn.devId, cmd.pipe).then((subscribers) => {
+        const users = subscribers.map((s) => ({ user_id: s.userId, uuid: s.uuid }));
+        conn.send(trackUsersMessage(users, cmd.marker));
+      }, failed(node, `track_pipe_users ${cmd.pipe}`));
     case "userData":
       return node.userData(conn.devId, cmd.userId).then((data) => {
         conn.send(userDataMessage(cmd.userId, data, cmd.marker));
@@ -96,7 +106,7 @@ function sendErrors(conn: Subscriber, errors: ErrorData[]): void {
  * A storage failure while answering: logged, and the browser gets no reply, as when the original
  * lost its MySQL connection. The connection stays usable.
  */
-function failed(node: CometNode, what: string): (e: unknown) => void {
+function failed(node: BrowserNode, what: string): (e: unknown) => void {
   return (e) => {
     node.stats.storageErrors++;
     node.log.warn("ws", `${what} not answered: ${e}`);

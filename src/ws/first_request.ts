@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ByteSocket } from "../net/byte_socket.ts";
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import { errorMessage } from "../core/messages.ts";
 import type { Logger } from "../log.ts";
 import { frameOf } from "./frame_codec.ts";
@@ -47,7 +47,7 @@ export type PhasedSocket = ByteSocket & { [PHASE]: SocketPhase };
 
 /** What the listener shares with every connection. */
 export interface PortContext {
-  node: CometNode;
+  node: BrowserNode;
   log: Logger;
   staticFiles: StaticFiles;
   guard: BrowserPortGuard;

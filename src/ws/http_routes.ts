@@ -23,6 +23,10 @@ export const CLIENT_SCRIPTS: Record<string, string> = {
   "CometServerApi.js": "application/javascript",
   "comet_api.mjs": "application/javascript",
   "comet_api.d.ts": "application/typescript",
+  "CometServerApi.min.js": "application/javascript",
+  "CometServerApi.min.js.map": "application/json",
+  "comet_api.min.mjs": "application/javascript",
+  "comet_api.min.mjs.map": "application/json",
 };
 
 export function routeOf(method: string, target: string): Route {

@@ -16,7 +16,7 @@
  * write; the core deletes a queued message only then (issue 13). Fan-out frames never pay for it.
  */
 import { Buffer } from "node:buffer";
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import type { ByteSocket } from "../net/byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
 import type { WireFormat } from "../core/subscriber.ts";
@@ -90,7 +90,7 @@ export class WsConnection implements CommandConnection, Expirable, Backlogged {
 
   constructor(
     private socket: ByteSocket,
-    private node: CometNode,
+    private node: BrowserNode,
     identity: BrowserIdentity,
     private guard: BrowserPortGuard,
   ) {

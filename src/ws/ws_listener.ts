@@ -18,7 +18,7 @@
  * current phase (FirstRequest, then WsConnection), kept on the socket itself: no listeners are
  * added or removed per phase, and no closure is made per connection (~200 bytes each, idle).
  */
-import type { CometNode } from "../core/comet_node.ts";
+import type { BrowserNode } from "./browser_node.ts";
 import type { Logger } from "../log.ts";
 import type { FlowSocket } from "../net/byte_socket.ts";
 import { listenTcp } from "../net/tcp_listener.ts";
@@ -44,7 +44,7 @@ export interface WsListener {
 type Phased = FlowSocket & PhasedSocket;
 
 export async function startWsListener(
-  node: CometNode,
+  node: BrowserNode,
   log: Logger,
   staticFiles: StaticFiles,
 ): Promise<WsListener> {
@@ -80,7 +80,7 @@ export async function startWsListener(
       onListenerError(message) {
         log.error("ws", message);
       },
-    });
+    }, { reusePort: node.config.main.workers > 1 }); // the workers share the port
   } catch (e) {
     guard.close();
     throw e;

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  assert.deepStrictEqual(actual, expected, message);
+  if (message === undefined) assert.deepStrictEqual(actual, expected);
+  else assert.deepStrictEqual(actual, expected, message);
 }
 
 export { assert };

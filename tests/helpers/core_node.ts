@@ -40,7 +40,10 @@ export async function memoryStorage(config = coreConfig()): Promise<SqliteStorag
 
 /** A started node on a fresh in-memory database. */
 export async function coreNode(extraIni = ""): Promise<CoreFixture> {
-  const config = coreConfig(`[retention]\nhistory_flush_ms = 5\n${extraIni}`);
+  // No recovery window file: the data directory of coreConfig does not exist.
+  const config = coreConfig(
+    `[retention]\nhistory_flush_ms = 5\n[recovery]\nsave_on_stop = false\n${extraIni}`,
+  );
   const storage = await memoryStorage(config);
   const log: string[] = [];
   const node = new CometNode(config, storage, new Logger(200, {}, (line) => log.push(line)));

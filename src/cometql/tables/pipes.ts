@@ -1,4 +1,4 @@
-/** `pipes` (spec §7.2): subscriber count per pipe on this node; read-only. */
+/** `pipes` (spec §7.2): subscriber count per pipe on every node; read-only. */
 import { Errors } from "../cometql_error.ts";
 import type { CometqlTable } from "./cometql_table.ts";
 import { pipeNames } from "./table_values.ts";
@@ -11,9 +11,13 @@ export const pipes: CometqlTable = {
     { name: "users", sqlType: "int(11)" },
   ],
 
-  select(ctx, where) {
+  async select(ctx, where) {
     const names = pipeNames(where);
     if (names === undefined) return Errors.selectWithoutKey;
-    return names.map((name) => [name, String(ctx.node.countSubscribers(ctx.devId, name))]);
+    const rows = [];
+    for (const name of names) {
+      rows.push([name, String(await ctx.node.countSubscribersEverywhere(ctx.devId, name))]);
+    }
+    return rows;
   },
 };

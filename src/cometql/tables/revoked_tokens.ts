@@ -2,7 +2,7 @@
  * `revoked_tokens` (spec §7.9): JWTs that may no longer log in. INSERT also logs the token's
  * user out when the token verifies (the core does that).
  */
-import { MAX_TOKEN_BYTES } from "../../storage/storage.ts";
+import { MAX_TOKEN_BYTES } from "../../core/user_auth.ts";
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok, OK_EMPTY } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
@@ -43,11 +43,11 @@ export const revokedTokens: CometqlTable = {
   async select(ctx, where) {
     const tokens = where.get("token");
     if (tokens === undefined) {
-      return (await ctx.node.storage.listRevokedTokens(ctx.devId)).map((t) => [t]);
+      return (await ctx.node.listRevokedTokens(ctx.devId)).map((t) => [t]);
     }
     const result: Cell[][] = [];
     for (const token of tokens) {
-      if (await ctx.node.storage.isTokenRevoked(ctx.devId, token)) result.push([token]);
+      if (await ctx.node.isTokenRevoked(ctx.devId, token)) result.push([token]);
     }
     return result;
   },
@@ -55,7 +55,7 @@ export const revokedTokens: CometqlTable = {
   async delete(ctx, where) {
     const tokens = where.get("token");
     if (tokens === undefined) return Errors.deleteWithoutKey;
-    for (const token of tokens) await ctx.node.storage.unrevokeToken(ctx.devId, token);
+    for (const token of tokens) await ctx.node.unrevokeToken(ctx.devId, token);
     return OK_EMPTY;
   },
 };

@@ -38,17 +38,17 @@ export const usersData: CometqlTable = {
   async insert(ctx, row) {
     const values = dataRow(row);
     if (isCometqlError(values)) return values;
-    await ctx.node.storage.setUserData(ctx.devId, values.userId, values.data);
+    await ctx.node.setUserData(ctx.devId, values.userId, values.data);
     return ok(1, values.userId);
   },
 
   select(ctx, where) {
     const ids = positiveIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    return storedTextRows(ids, (id) => ctx.node.storage.getUserData(ctx.devId, id));
+    return storedTextRows(ids, (id) => ctx.node.storedUserData(ctx.devId, id));
   },
 
   delete(ctx, where) {
-    return deleteEach(positiveIds(where), (id) => ctx.node.storage.deleteUserData(ctx.devId, id));
+    return deleteEach(positiveIds(where), (id) => ctx.node.deleteUserData(ctx.devId, id));
   },
 };

@@ -17,12 +17,12 @@ export const usersInPipes: CometqlTable = {
     { name: "language", sqlType: "text" },
   ],
 
-  select(ctx, where) {
+  async select(ctx, where) {
     const names = pipeNames(where);
     if (names === undefined) return Errors.selectWithoutKey;
     const result: Cell[][] = [];
     for (const name of names) {
-      for (const sub of ctx.node.subscribersOf(ctx.devId, name)) {
+      for (const sub of await ctx.node.subscribersEverywhere(ctx.devId, name)) {
         result.push([
           name,
           String(sub.userId),

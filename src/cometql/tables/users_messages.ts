@@ -58,7 +58,7 @@ export const usersMessages: CometqlTable = {
     const limit = ctx.node.config.retention.queueMaxPerUser;
     const result: Cell[][] = [];
     for (const id of ids) {
-      for (const m of await ctx.node.storage.readQueue(ctx.devId, id, limit)) {
+      for (const m of await ctx.node.readQueue(ctx.devId, id, limit)) {
         result.push([String(id), m.id, m.event, m.message]);
       }
     }
@@ -66,6 +66,6 @@ export const usersMessages: CometqlTable = {
   },
 
   delete(ctx, where) {
-    return deleteEach(nonNegativeIds(where), (id) => ctx.node.storage.clearQueue(ctx.devId, id));
+    return deleteEach(nonNegativeIds(where), (id) => ctx.node.clearQueue(ctx.devId, id));
   },
 };
