@@ -42,6 +42,7 @@ Deno.test("redis presence: Redis restarted → every node writes its state again
       language: "",
       pipes: new Set<string>(),
       send: () => true,
+      sendConfirmed: () => Promise.resolve(true),
       drop: () => {},
     });
     const s = sub(3);

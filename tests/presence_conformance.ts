@@ -34,6 +34,7 @@ function subscriber(devId: number, userId: number, uuid = `uuid${nextId}`): Subs
     language: "en",
     pipes: new Set(),
     send: (_m: Outbound) => true,
+    sendConfirmed: (_m: Outbound) => Promise.resolve(true),
     drop: () => {},
   };
 }
