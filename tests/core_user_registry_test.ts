@@ -5,6 +5,7 @@
  */
 import { assertEquals } from "./helpers/assert.ts";
 import { fakeSubscriber } from "./helpers/fake_subscriber.ts";
+import { withCoreNode } from "./helpers/core_node.ts";
 import { UserRegistry } from "../src/core/user_registry.ts";
 
 Deno.test("online from the first connection to the last; the leaving time is remembered", () => {
@@ -38,4 +39,17 @@ Deno.test("past the bound the longest-offline user is forgotten, not one who lef
   );
   for (let id = 10; id < 1000; id++) leave(id, 1000 + id);
   assertEquals(users.lastSeenUsers, 3, "a stream of users leaving never grows the map");
+});
+
+Deno.test("[limits] last_seen_users_max bounds the node's registry", async () => {
+  await withCoreNode(async ({ node }) => {
+    for (let id = 1; id <= 5; id++) {
+      const sub = fakeSubscriber(0, { userId: id });
+      node.users.add(sub);
+      node.users.remove(sub, 100 + id);
+    }
+    assertEquals(node.users.lastSeenUsers, 2);
+    assertEquals([node.users.lastSeenOf(0, 3), node.users.lastSeenOf(0, 5)], [undefined, 105]);
+    assertEquals(await node.lastOnline(0, 1), -1, "forgotten and never stored: unknown");
+  }, "[limits]\nlast_seen_users_max = 2\n");
 });

@@ -125,6 +125,33 @@ export const METRICS: readonly MetricDefinition[] = [
     value: (m) => m.stats.wsSlowConsumerDrops,
   },
   {
+    name: "comet_ws_pending_bytes",
+    type: "gauge",
+    help: "Unsent bytes of all browser connections (as of their last write), against " +
+      "[limits] ws_pending_total_max.",
+    value: (m) => m.stats.wsPendingBytes,
+  },
+  {
+    name: "comet_ws_budget_drops_total",
+    type: "counter",
+    help: "Browser connections dropped, largest backlog first, to keep all unsent bytes under " +
+      "[limits] ws_pending_total_max.",
+    value: (m) => m.stats.wsBudgetDrops,
+  },
+  {
+    name: "comet_ws_refused_connections_total",
+    type: "counter",
+    help: "Browser connections refused at accept by [limits] ws_max_connections(_per_ip).",
+    value: (m) => m.stats.wsRefusedConnections,
+  },
+  {
+    name: "comet_ws_timeouts_total",
+    type: "counter",
+    help:
+      "Browser connections dropped by a [limits] timeout (handshake, unfinished message, idle).",
+    value: (m) => m.stats.wsTimeouts,
+  },
+  {
     name: "comet_cometql_connections",
     type: "gauge",
     help: "Open CometQL (MySQL protocol) sessions.",

@@ -8,9 +8,10 @@ import type { Subscriber } from "./subscriber.ts";
 export const MAX_DEVICES_PER_USER = 16;
 
 /**
- * Offline users whose last disconnect time this node remembers, by default. An entry costs ~100
- * bytes; past the bound the longest-offline user is forgotten, and its status comes from storage
- * (`users_time`) again, or is unknown when `save_users_last_online_time` is off.
+ * Offline users whose last disconnect time this node remembers, by default (`[limits]
+ * last_seen_users_max`). An entry costs ~100 bytes; past the bound the longest-offline user is
+ * forgotten, and its status comes from storage (`users_time`) again, or is unknown when
+ * `save_users_last_online_time` is off.
  */
 export const DEFAULT_LAST_SEEN_MAX = 100_000;
 

@@ -48,6 +48,7 @@ const MAX_EVENTS = 1024;
 const SYNC_POLLS = 8;
 const SYNC_POLL_MS = 2;
 const READ_SIZE = 65536;
+const ACCEPT_PAUSE_MIN_MS = 100, ACCEPT_PAUSE_MAX_MS = 1000;
 
 /** Whether a listener on `ip` can use libc sockets in this process. */
 export function libcSocketsUsable(ip: string): boolean {
@@ -101,6 +102,8 @@ class EpollLoop implements LibcListener, SocketLoop {
   private readonly controlView = new DataView(this.control.buffer);
   private closed = false;
   private readonly done: Promise<void>;
+  /** How long accepting pauses after EMFILE/ENFILE; doubles while it lasts (up to 1 s). */
+  private acceptPauseMs = ACCEPT_PAUSE_MIN_MS;
 
   constructor(
     private readonly listenFd: number,
@@ -183,6 +186,7 @@ class EpollLoop implements LibcListener, SocketLoop {
         if (code === EMFILE || code === ENFILE) this.pauseAccepting(code);
         return;
       }
+      this.acceptPauseMs = ACCEPT_PAUSE_MIN_MS;
       c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
       const socket = new LibcSocket(fd, this);
       this.sockets.set(fd, socket);
@@ -191,15 +195,20 @@ class EpollLoop implements LibcListener, SocketLoop {
     }
   }
 
-  /** Out of file descriptors: level-triggered accept would spin, so stop for a moment. */
+  /**
+   * Out of file descriptors: level-triggered accept would spin, so stop for a moment, longer
+   * while it lasts (the listener's error report is rate-limited by tcp_listener.ts).
+   */
   private pauseAccepting(code: number): void {
     this.handlers.onListenerError(
-      `accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files)`,
+      `accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files); ` +
+        "new connections wait in the kernel's backlog",
     );
     this.watch(EPOLL_CTL_MOD, this.listenFd, 0);
     setTimeout(() => {
       if (!this.closed) this.watch(EPOLL_CTL_MOD, this.listenFd, EPOLLIN);
-    }, 100);
+    }, this.acceptPauseMs);
+    this.acceptPauseMs = Math.min(ACCEPT_PAUSE_MAX_MS, 2 * this.acceptPauseMs);
   }
 
   /** Reads what the socket has into a fresh chunk (its handlers may keep it), or 0 / −errno. */

@@ -39,6 +39,13 @@ export class LibcSocket implements FlowSocket {
   /** Bytes the kernel did not take yet, oldest first; null when there are none. */
   private unsent: Uint8Array[] | null = null;
   private unsentBytes = 0;
+  /** Bytes the kernel has taken from `sendUnsent` so far (positions for `confirmations`). */
+  private sent = 0;
+  /**
+   * Write callbacks (`write(data, onWritten)`) waiting for the kernel to take their data: each
+   * with the value `sent` must reach. Null when there are none (always, on the fan-out path).
+   */
+  private confirmations: { end: number; onWritten: () => void }[] | null = null;
   private endWhenSent = false;
   private peer: string | undefined;
 
@@ -53,15 +60,23 @@ export class LibcSocket implements FlowSocket {
     return this.peer;
   }
 
-  write(data: Uint8Array): boolean {
-    if (this.destroyed || data.length === 0) return !this.destroyed;
+  write(data: Uint8Array, onWritten?: () => void): boolean {
+    if (this.destroyed) return false;
+    if (data.length === 0) {
+      if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
+      return true;
+    }
     if (this.unsent !== null) {
       this.unsent.push(data);
       this.unsentBytes += data.length;
+      if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
       return false;
     }
     const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
-    if (n === data.length) return true;
+    if (n === data.length) {
+      onWritten?.();
+      return true;
+    }
     if (n < 0) {
       const code = errno();
       if (code !== EAGAIN) return this.fail(code);
@@ -69,8 +84,26 @@ export class LibcSocket implements FlowSocket {
     const rest = n > 0 ? data.subarray(n) : data;
     this.unsent = [rest];
     this.unsentBytes = rest.length;
+    if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
     this.updateInterest();
     return false;
+  }
+
+  /** `onWritten` runs once everything unsent now has been taken by the kernel. */
+  private confirmAfterUnsent(onWritten: () => void): void {
+    if (this.unsent === null) return onWritten();
+    (this.confirmations ??= []).push({ end: this.sent + this.unsentBytes, onWritten });
+  }
+
+  /** Runs the callbacks whose data the kernel has now taken whole, oldest first. */
+  private confirmSent(): void {
+    const confirmations = this.confirmations!;
+    let k = 0;
+    while (k < confirmations.length && confirmations[k].end <= this.sent) k++;
+    if (k === 0) return;
+    const done = confirmations.splice(0, k);
+    if (confirmations.length === 0) this.confirmations = null;
+    for (const c of done) c.onWritten();
   }
 
   /** Stops reading (the kernel holds what arrives) until `resume`. */
@@ -106,6 +139,7 @@ export class LibcSocket implements FlowSocket {
     this.destroyed = true;
     this.unsent = null;
     this.unsentBytes = 0;
+    this.confirmations = null; // never taken whole: the owner learns of it from onClose
     this.loop.forget(this.fd);
     libc!.close(this.fd); // also leaves the epoll set
     queueMicrotask(() => this.loop.handlers.onClose(this));
@@ -141,13 +175,17 @@ export class LibcSocket implements FlowSocket {
         return;
       }
       this.unsentBytes -= n;
+      this.sent += n;
       if (n < data.length) {
         unsent[0] = data.subarray(n);
+        if (this.confirmations !== null) this.confirmSent();
         return;
       }
       unsent.shift();
     }
     this.unsent = null;
+    if (this.confirmations !== null) this.confirmSent();
+    if (this.destroyed) return;
     this.updateInterest();
     if (this.endWhenSent) this.destroySoon();
     else this.loop.handlers.onDrain?.(this);
