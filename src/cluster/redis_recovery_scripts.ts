@@ -14,12 +14,16 @@
  * Returns { epoch, offset, receivers }.
  */
 export const PUBLISH_SCRIPT = `
-if redis.call('HSETNX', KEYS[1], 'e', ARGV[1]) == 1 then redis.call('DEL', KEYS[2]) end
 local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'e', epoch)
+  redis.call('DEL', KEYS[2])
+end
 local offset = redis.call('HINCRBY', KEYS[1], 't', 1)
 local entry = ARGV[2] .. ',"' .. epoch .. '",' .. offset .. ']'
-redis.call('RPUSH', KEYS[2], entry)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+local kept = redis.call('RPUSH', KEYS[2], entry)
+if kept > tonumber(ARGV[4]) then redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1) end
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 local n = redis.call('PUBLISH', ARGV[3], ARGV[7] .. entry)

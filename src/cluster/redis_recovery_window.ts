@@ -12,7 +12,6 @@
  */
 import type { Redis } from "ioredis";
 import { decodeClusterMessage } from "../core/cluster_messages.ts";
-import { newEpoch } from "../core/memory_recovery_window.ts";
 import type {
   Recovery,
   SharedRecoveryWindow,
@@ -35,9 +34,26 @@ type ScriptCommands = {
   cometWindowSince(...args: (string | number)[]): Promise<[string, number, number, string[]]>;
 };
 
+/**
+ * Epochs offered to streams that have none: a random prefix of this process and a counter, so
+ * no two offers are alike (a stream lost and recreated never gets its old epoch back) without a
+ * CSPRNG call on every publish.
+ */
+class EpochOffers {
+  private readonly base = crypto.getRandomValues(new Uint32Array(1))[0].toString(16)
+    .padStart(8, "0").slice(0, 6);
+  private n = crypto.getRandomValues(new Uint32Array(1))[0] & 0xffffff;
+
+  next(): string {
+    this.n = (this.n + 1) & 0xffffff;
+    return this.base + this.n.toString(16).padStart(6, "0");
+  }
+}
+
 export class RedisRecoveryWindow implements SharedRecoveryWindow {
   private readonly redis: Redis & ScriptCommands;
   private readonly prefix: string;
+  private readonly epochs = new EpochOffers();
 
   constructor(
     private readonly broker: RedisBroker,
@@ -73,7 +89,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
     return this.redis.cometWindowPublish(
       this.metaKey(devId, pipe),
       this.listKey(devId, pipe),
-      newEpoch(),
+      this.epochs.next(),
       head,
       this.prefix + topic,
       windowMessages,
@@ -98,7 +114,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
       reply = await this.redis.cometWindowSince(
         this.metaKey(devId, pipe),
         this.listKey(devId, pipe),
-        newEpoch(),
+        this.epochs.next(),
         Math.max(this.limits.positionTtlSeconds, this.limits.windowSeconds),
         from?.epoch ?? "",
         from?.offset ?? -1,

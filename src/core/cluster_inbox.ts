@@ -31,6 +31,8 @@ export interface ClusterInbox {
   /** With the shared window: this node's id (senders' origins) and the resumes in flight. */
   nodeId?: string;
   resuming: ResumeBuffers;
+  /** A browser publish of this node was delivered here (its origin). */
+  delivered?(origin: string): void;
   log: Logger;
   deliverQueue(sub: Subscriber): Promise<void>;
   kick(devId: number, userId: number): void;
@@ -59,8 +61,10 @@ export function receiveFromCluster(node: ClusterInbox, payload: string): void {
     case "web": {
       if (m.at !== undefined) {
         const out = webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time, m.at);
-        node.pipes.fanout(m.devId, m.pipe, out, senderHere(node, m.devId, m.pipe, m.origin));
+        const sender = senderHere(node, m.devId, m.pipe, m.origin);
+        node.pipes.fanout(m.devId, m.pipe, out, sender);
         node.resuming.hold(m.devId, m.pipe, m.at.offset, out);
+        if (sender !== undefined) node.delivered?.(m.origin!);
         return;
       }
       const at = node.window.append(m.devId, m.pipe, m.time, m.event, m.body, m.userId, true);
@@ -109,7 +113,8 @@ function senderHere(
 ): Subscriber | undefined {
   const id = node.nodeId;
   if (origin === undefined || id === undefined || !origin.startsWith(id)) return undefined;
-  return node.pipes.find(devId, pipe, Number(origin.slice(id.length + 1)));
+  // `<node id>:<connection id>:<publish number>`
+  return node.pipes.find(devId, pipe, parseInt(origin.slice(id.length + 1)));
 }
 
 /** The registries as the presence driver reads them. */

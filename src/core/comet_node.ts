@@ -87,6 +87,9 @@ export class CometNode {
    */
   private readonly sharedWindow: SharedRecoveryWindow | undefined;
   private readonly resuming = new ResumeBuffers();
+  /** Browser publishes whose S4 waits until their S3 went out here (by origin). */
+  private awaitingDelivery = new Map<string, () => void>();
+  private browserPublishes = 0;
 
   constructor(
     readonly config: Config,
@@ -125,6 +128,7 @@ export class CometNode {
       window: this.window,
       nodeId: this.sharedWindow?.nodeId,
       resuming: this.resuming,
+      delivered: (origin) => this.awaitingDelivery.get(origin)?.(),
       log: this.log,
       deliverQueue: (sub) => this.deliverQueue(sub),
       kick: (devId, userId) => this.kick(devId, userId),
@@ -404,7 +408,11 @@ export class CometNode {
     time: number,
   ): Promise<BrowserPublish> {
     const devId = sub.devId;
-    const origin = `${this.sharedWindow!.nodeId}:${sub.id}`;
+    const origin = `${this.sharedWindow!.nodeId}:${sub.id}:${++this.browserPublishes}`;
+    // A sender subscribed to the pipe gets its S4 (with the position) only after this node
+    // delivered the message: earlier offsets of other publishers, still on their way through
+    // Redis, then reach it first, and our client never takes a later position before them.
+    const here = sub.pipes.has(pipe) ? this.deliveredHere(origin) : undefined;
     const head = encodeUnpositioned({
       kind: "web",
       devId,
@@ -419,13 +427,30 @@ export class CometNode {
       this.sharedWindow!.publish(devId, pipe, pipeTopic(devId, pipe), head),
       this.presence.subscriberCount(devId, pipe),
     ]).then(
-      ([p, total]) => ({ delivered: Math.max(0, total - (sub.pipes.has(pipe) ? 1 : 0)), at: p.at }),
+      async ([p, total]) => {
+        await here;
+        return { delivered: Math.max(0, total - (sub.pipes.has(pipe) ? 1 : 0)), at: p.at };
+      },
       (e) => {
+        this.awaitingDelivery.get(origin)?.();
         this.link.failed("web_pipe2", e);
         const message = webPipeMessage(pipe, event, body, userId, time);
         return { delivered: this.pipes.fanout(devId, pipe, message, sub), at: undefined };
       },
     );
+  }
+
+  /** Resolves once the inbox delivered the publish `origin` here, or after the command timeout. */
+  private deliveredHere(origin: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.awaitingDelivery.delete(origin);
+        resolve();
+      };
+      const timer = setTimeout(done, this.config.redis?.commandTimeoutMs ?? 2000);
+      this.awaitingDelivery.set(origin, done);
+    });
   }
 
   /**
