@@ -279,8 +279,8 @@ export class CometNode {
     };
     if (!this.clustered || fresh.length === 0) return resume();
     if (this.sharedWindow !== undefined) return this.resumeShared(sub, wanted, fresh);
-    // Several nodes: first listen to the new pipes (a pipe this node starts listening to gets a
-    // new epoch: what other nodes published before did not reach its window), then resume
+    // Several nodes without the shared window (recovery off: nothing is vouched for): listen to
+    // the new pipes first (a pipe this node starts listening to gets a new epoch), then resume
     // synchronously as on one node.
     const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
     return Promise.all(fresh.map((w) => this.listenToPipe(sub.devId, w.pipe))).then(() => {
