@@ -122,6 +122,7 @@ export function localStateOf(
   pipes: PipeRegistry,
   users: UserRegistry,
   cometqlConnections: () => number,
+  figures: () => { name: string; connections: number; startedAt: number },
 ): LocalState {
   return {
     subscribersOf: (devId, pipe) => pipes.subscribersOf(devId, pipe),
@@ -133,5 +134,10 @@ export function localStateOf(
     lastSeenOf: (devId, userId) => users.lastSeenOf(devId, userId),
     connectionCount: (devId) => users.connectionCount(devId),
     cometqlConnections,
+    nodeFigures: () => ({
+      ...figures(),
+      authorized: users.connectionTotal,
+      users: users.onlineUsers,
+    }),
   };
 }
