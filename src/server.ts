@@ -55,7 +55,7 @@ export async function startServer(
   const driver = await openStorage(config, (level, msg) => log[level]("storage", msg));
   // Every storage call is timed for /metrics; `node` exists before the first call completes.
   const storage = measureStorage(driver, (ms, failed) => node.stats.observeStorage(ms, failed));
-  const cluster = openCluster(config.redis, await nodeIdentity(config), log);
+  const cluster = openCluster(config.redis, await nodeIdentity(config), log, config.recovery);
   const node: CometNode = new CometNode(config, storage, log, cluster);
   let ws: Listener | undefined;
   let ql: Listener | undefined;

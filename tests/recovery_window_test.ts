@@ -1,6 +1,7 @@
 /**
- * The in-memory recovery window (docs/protocol/recovery.md §1, §4): offsets, the per-pipe count
- * bound, the age bound, the byte bound, the pipe bound, and the snapshot a graceful stop saves.
+ * The in-memory recovery window (docs/protocol/recovery.md §1, §4): the conformance suite every
+ * window driver passes, then what only this driver has: the byte bound, the pipe bound, and the
+ * snapshot a graceful stop saves.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 import {
@@ -9,6 +10,7 @@ import {
 } from "../src/core/memory_recovery_window.ts";
 import { parseSnapshot } from "../src/core/recovery_window_file.ts";
 import type { Recovery } from "../src/core/recovery_window.ts";
+import { recoveryWindowConformance } from "./recovery_window_conformance.ts";
 
 const LIMITS: MemoryWindowLimits = {
   windowMessages: 5,
@@ -33,53 +35,38 @@ function offsets(r: Recovery): number[] | string {
   return r.kind === "recovered" ? r.entries.map((e) => e.offset) : `${r.kind}`;
 }
 
-Deno.test("window: offsets count up per pipe and tenant from 1; the epoch stays", () => {
-  const { w, publish } = windowAt();
-  const a1 = publish("a", "x");
-  const a2 = publish("a", "y");
-  const b1 = publish("b", "z");
-  const other = publish("a", "w", 7);
-  assertEquals([a1.offset, a2.offset, b1.offset, other.offset], [1, 2, 1, 1]);
-  assertEquals(a1.epoch, a2.epoch);
-  assert(a1.epoch !== b1.epoch, "every stream gets its own epoch");
-  assertEquals(w.position(0, "a"), { epoch: a1.epoch, offset: 2 });
-  assert(/^[0-9a-f]{12}$/.test(a1.epoch));
+recoveryWindowConformance("memory", (limits) => {
+  let now = 1000;
+  const w = new MemoryRecoveryWindow({ ...LIMITS, ...limits }, () => now, false);
+  return Promise.resolve({
+    append: (devId, pipe, body, extra = {}) =>
+      Promise.resolve(
+        w.append(
+          devId,
+          pipe,
+          now,
+          extra.event ?? "e",
+          body,
+          extra.userId ?? 0,
+          extra.fromBrowser ?? false,
+        )!,
+      ),
+    since: (devId, pipe, from) =>
+      Promise.resolve(
+        from === undefined
+          ? { kind: "recovered", entries: [], position: w.position(devId, pipe) }
+          : w.since(devId, pipe, from),
+      ),
+    advance: (s) => now += s,
+    loseStreams: () => Promise.resolve(w.forgetAll()),
+    close: () => Promise.resolve(w.close()),
+  });
 });
 
-Deno.test("window: since() gives exactly the messages after the offset, in order", () => {
-  const { w, publish } = windowAt();
-  const epoch = publish("a", "1").epoch;
-  for (let i = 2; i <= 4; i++) publish("a", String(i));
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 1 })), [2, 3, 4]);
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 4 })), [], "nothing missed");
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 0 })), [1, 2, 3, 4]);
-  assertEquals(w.since(0, "a", { epoch, offset: 5 }).kind, "ahead");
-  const other = w.since(0, "a", { epoch: "0123456789ab", offset: 2 });
-  assertEquals(other.kind === "lost" && other.reason, "epoch");
-  assertEquals(other.position, { epoch, offset: 4 });
-});
-
-Deno.test("window: the last N messages per pipe; an older offset is a gap", () => {
+Deno.test("window: the count bound frees the memory of the dropped messages", () => {
   const { w, publish } = windowAt({ windowMessages: 5 });
-  const epoch = publish("a", "1").epoch;
-  for (let i = 2; i <= 12; i++) publish("a", String(i));
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 7 })), [8, 9, 10, 11, 12]);
-  const gap = w.since(0, "a", { epoch, offset: 6 });
-  assertEquals(gap.kind === "lost" && gap.reason, "gap");
+  for (let i = 1; i <= 12; i++) publish("a", String(i));
   assertEquals(w.stats().messages, 5);
-});
-
-Deno.test("window: messages older than T seconds leave it, the position stays", () => {
-  const { w, publish, advance } = windowAt({ windowSeconds: 10 });
-  const epoch = publish("a", "old").epoch;
-  advance(5);
-  publish("a", "newer");
-  advance(6);
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 1 })), [2]);
-  assertEquals(w.since(0, "a", { epoch, offset: 0 }).kind, "lost");
-  advance(10);
-  assertEquals(offsets(w.since(0, "a", { epoch, offset: 2 })), [], "up to date: recovered");
-  assertEquals(w.stats().messages, 0);
 });
 
 Deno.test("window: the byte bound drops the globally oldest messages first", () => {

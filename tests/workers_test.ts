@@ -371,3 +371,56 @@ processTest(
       assert.match(comet.output(), /w1 \[main\] SIGTERM: shutting down/);
     }),
 );
+
+processTest(
+  "workers share the recovery window: a client resumes exactly on the other worker",
+  () =>
+    withWorkers(2, async ({ ws, ql, admin }) => {
+      const v5 = wsPath({ v: "5.0" });
+      const counts = async () => [
+        await metric(admin, "comet_ws_connections"),
+        await metric(admin + 1, "comet_ws_connections"),
+      ];
+      /** A v5 client on worker `want` (connections land where the kernel hashes them). */
+      const onWorker = async (want: number) => {
+        for (let i = 0; i < 40; i++) {
+          const before = await counts();
+          const { client } = await WsTestClient.connect(ws, v5);
+          const after = await counts();
+          if (after[want] > before[want]) return client;
+          await client.close();
+          await waitFor("the close counted", async () =>
+            (await counts())[1 - want] === before[1 - want]);
+        }
+        throw new Error(`no connection landed on worker ${want}`);
+      };
+      const backend = await connectCometql(ql, PASSWORD);
+      const insert = "INSERT INTO pipes_messages (name, event, message) VALUES ('web_k', 'e', ?)";
+      try {
+        const reader = await onWorker(0);
+        await reader.sendText("resume\nweb_k");
+        assertEquals((await reader.nextJson()).event, "subscribed");
+        await backend.query(insert, ["seen"]);
+        const seen = await reader.nextJson();
+        await reader.close();
+        for (const m of ["a", "b", "c"]) {
+          await backend.query(insert, [m]);
+        }
+
+        const back = await onWorker(1);
+        await back.sendText(`resume\nweb_k ${seen.epoch} ${seen.offset}`);
+        const frames = [await back.nextJson(), await back.nextJson(), await back.nextJson()];
+        assertEquals(frames.map((f) => [f.data, f.recovered, f.offset]), [
+          ["a", true, (seen.offset as number) + 1],
+          ["b", true, (seen.offset as number) + 2],
+          ["c", true, (seen.offset as number) + 3],
+        ]);
+        assertEquals((await back.nextJson()).event, "recovered");
+        await backend.query(insert, ["live"]);
+        assertEquals((await back.nextJson()).data, "live");
+        await back.close();
+      } finally {
+        await backend.end();
+      }
+    }),
+);

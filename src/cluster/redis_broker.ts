@@ -15,6 +15,13 @@ import { ClusterStats } from "./cluster_stats.ts";
 import type { Logger } from "../log.ts";
 import { connectRedis, firstConnect, newNodeId, type RedisSettings } from "./redis_connection.ts";
 
+/**
+ * The node-id prefix of a publication meant for every node, its publisher included: the shared
+ * recovery window's, whose messages every node delivers in the stream's order
+ * (redis_recovery_window.ts). No node has this id (node ids are random).
+ */
+export const EVERY_NODE = "000000000000";
+
 /** Channels per SUBSCRIBE command when restoring after a reconnect. */
 const RESUBSCRIBE_BATCH = 1000;
 
@@ -112,6 +119,16 @@ export class RedisBroker implements Broker {
       this.stats.errors++;
       throw unavailable(e);
     });
+  }
+
+  /** The publishing connection, for the shared recovery window's publish script. */
+  get publisher(): Redis {
+    return this.pub;
+  }
+
+  /** Whether this node listens to the topic (so it receives its own EVERY_NODE publications). */
+  listens(topic: string): boolean {
+    return this.topics.has(topic);
   }
 
   /** Topics this node listens to (for metrics and tests). */

@@ -16,6 +16,7 @@ import {
 import type { PipeHistory } from "./pipe_history.ts";
 import type { PipeRegistry } from "./pipe_registry.ts";
 import type { RecoveryWindow } from "./recovery_window.ts";
+import type { ResumeBuffers } from "./resume_buffers.ts";
 import type { Subscriber } from "./subscriber.ts";
 import type { UserAuth } from "./user_auth.ts";
 import type { UserRegistry } from "./user_registry.ts";
@@ -27,6 +28,11 @@ export interface ClusterInbox {
   auth: UserAuth;
   history: PipeHistory;
   window: RecoveryWindow;
+  /** With the shared window: this node's id (senders' origins) and the resumes in flight. */
+  nodeId?: string;
+  resuming: ResumeBuffers;
+  /** A browser publish of this node was delivered here (its origin). */
+  delivered?(origin: string): void;
   log: Logger;
   deliverQueue(sub: Subscriber): Promise<void>;
   kick(devId: number, userId: number): void;
@@ -40,12 +46,27 @@ export function receiveFromCluster(node: ClusterInbox, payload: string): void {
   }
   switch (m.kind) {
     case "pipe": {
+      if (m.at !== undefined) {
+        // The shared window's position (every node, the publisher too, delivers it from here).
+        const out = pipeMessage(m.pipe, m.event, m.message, m.time, m.at);
+        node.pipes.fanout(m.devId, m.pipe, out);
+        node.resuming.hold(m.devId, m.pipe, m.at.offset, out);
+        return;
+      }
       // Kept in this node's window too, with this node's positions (docs/protocol/recovery.md).
       const at = node.window.append(m.devId, m.pipe, m.time, m.event, m.message, 0, false);
       node.pipes.fanout(m.devId, m.pipe, pipeMessage(m.pipe, m.event, m.message, m.time, at));
       return;
     }
     case "web": {
+      if (m.at !== undefined) {
+        const out = webPipeMessage(m.pipe, m.event, m.body, m.userId, m.time, m.at);
+        const sender = senderHere(node, m.devId, m.pipe, m.origin);
+        node.pipes.fanout(m.devId, m.pipe, out, sender);
+        node.resuming.hold(m.devId, m.pipe, m.at.offset, out);
+        if (sender !== undefined) node.delivered?.(m.origin!);
+        return;
+      }
       const at = node.window.append(m.devId, m.pipe, m.time, m.event, m.body, m.userId, true);
       node.pipes.fanout(
         m.devId,
@@ -81,6 +102,19 @@ export function receiveFromCluster(node: ClusterInbox, payload: string): void {
       node.history.applyLength(m.devId, m.pipe, m.length);
       return;
   }
+}
+
+/** The sender of a browser publish when it is a connection of this node (it is not echoed). */
+function senderHere(
+  node: ClusterInbox,
+  devId: number,
+  pipe: string,
+  origin: string | undefined,
+): Subscriber | undefined {
+  const id = node.nodeId;
+  if (origin === undefined || id === undefined || !origin.startsWith(id)) return undefined;
+  // `<node id>:<connection id>:<publish number>`
+  return node.pipes.find(devId, pipe, parseInt(origin.slice(id.length + 1)));
 }
 
 /** The registries as the presence driver reads them. */

@@ -3,11 +3,25 @@
  * and decoded once per receiving node, which then builds one Outbound for its own subscribers
  * (encoded once per wire format, as for a local publish). Message times travel with the
  * message, so every node's frames carry the same `message_send_time`.
+ *
+ * With the shared recovery window (`[redis]`, docs/protocol/recovery.md §5) pipe and web messages
+ * also carry their stream position: the publish script appends `,"<epoch>",<offset>]` to the
+ * encoding without its closing bracket (`encodeUnpositioned`), so every node's frames carry the
+ * position Redis gave the message.
  */
+import type { StreamPosition } from "./recovery_window.ts";
 
 export type ClusterMessage =
   /** S5: CometQL `INSERT INTO pipes_messages`. */
-  | { kind: "pipe"; devId: number; pipe: string; event: string; message: string; time: number }
+  | {
+    kind: "pipe";
+    devId: number;
+    pipe: string;
+    event: string;
+    message: string;
+    time: number;
+    at?: StreamPosition;
+  }
   /** S3: browser `web_pipe2` (the sender is on the publishing node). */
   | {
     kind: "web";
@@ -17,6 +31,9 @@ export type ClusterMessage =
     body: string;
     userId: number;
     time: number;
+    /** `<node id>:<connection id>` of the sender, excluded by its own node (shared window). */
+    origin?: string;
+    at?: StreamPosition;
   }
   /** S9: a user's first/last connection anywhere. */
   | { kind: "presence"; devId: number; userId: number; online: boolean }
@@ -50,12 +67,24 @@ const CODES = {
   pipeLength: "l",
 } as const;
 
+/**
+ * A pipe or web message encoded without its position and closing bracket: the shared window's
+ * publish script completes it with the position it assigns.
+ */
+export function encodeUnpositioned(m: ClusterMessage & { kind: "pipe" | "web" }): string {
+  const text = m.kind === "pipe"
+    ? JSON.stringify([CODES.pipe, m.devId, m.pipe, m.event, m.message, m.time])
+    : JSON.stringify([CODES.web, m.devId, m.pipe, m.event, m.body, m.userId, m.time, m.origin]);
+  return text.slice(0, -1);
+}
+
 export function encodeClusterMessage(m: ClusterMessage): string {
   switch (m.kind) {
     case "pipe":
-      return JSON.stringify([CODES.pipe, m.devId, m.pipe, m.event, m.message, m.time]);
     case "web":
-      return JSON.stringify([CODES.web, m.devId, m.pipe, m.event, m.body, m.userId, m.time]);
+      return m.at === undefined
+        ? encodeUnpositioned(m) + "]"
+        : `${encodeUnpositioned(m)},${JSON.stringify(m.at.epoch)},${m.at.offset}]`;
     case "presence":
       return JSON.stringify([CODES.presence, m.devId, m.userId, m.online ? 1 : 0]);
     case "track":
@@ -91,7 +120,15 @@ export function decodeClusterMessage(text: string): ClusterMessage | undefined {
   const devId = a[1];
   switch (a[0]) {
     case CODES.pipe:
-      return { kind: "pipe", devId, pipe: a[2], event: a[3], message: a[4], time: a[5] };
+      return {
+        kind: "pipe",
+        devId,
+        pipe: a[2],
+        event: a[3],
+        message: a[4],
+        time: a[5],
+        at: positionOf(a[6], a[7]),
+      };
     case CODES.web:
       return {
         kind: "web",
@@ -101,6 +138,8 @@ export function decodeClusterMessage(text: string): ClusterMessage | undefined {
         body: a[4],
         userId: a[5],
         time: a[6],
+        origin: typeof a[7] === "string" ? a[7] : undefined,
+        at: positionOf(a[8], a[9]),
       };
     case CODES.presence:
       return { kind: "presence", devId, userId: a[2], online: a[3] === 1 };
@@ -124,4 +163,8 @@ export function decodeClusterMessage(text: string): ClusterMessage | undefined {
       return { kind: "pipeLength", devId, pipe: a[2], length: a[3] };
   }
   return undefined;
+}
+
+function positionOf(epoch: unknown, offset: unknown): StreamPosition | undefined {
+  return typeof epoch === "string" && typeof offset === "number" ? { epoch, offset } : undefined;
 }

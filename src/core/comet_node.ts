@@ -7,7 +7,7 @@ import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
 import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
-import type { ClusterMessage } from "./cluster_messages.ts";
+import { type ClusterMessage, encodeUnpositioned } from "./cluster_messages.ts";
 import { ClusterLink } from "./cluster_link.ts";
 import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
 import { newMessageId } from "./message_id.ts";
@@ -28,9 +28,15 @@ import { NodeStats } from "./node_stats.ts";
 import { deliverOfflineQueue } from "./offline_queue_delivery.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
-import type { RecoveryWindow, StreamPosition } from "./recovery_window.ts";
+import type {
+  Recovery,
+  RecoveryWindow,
+  SharedRecoveryWindow,
+  StreamPosition,
+} from "./recovery_window.ts";
+import { ResumeBuffers } from "./resume_buffers.ts";
 import { loadWindowFile, saveWindowFile } from "./recovery_window_file.ts";
-import { resumePipe, type ResumeRequest } from "./stream_resume.ts";
+import { finishSharedResume, resumePipe, type ResumeRequest } from "./stream_resume.ts";
 import type { Subscriber } from "./subscriber.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserRegistry } from "./user_registry.ts";
@@ -47,6 +53,8 @@ export interface BrowserPublish {
 export interface ClusterEngines {
   broker?: Broker;
   presence?: Presence;
+  /** The recovery window in the shared engine (with a shared broker; else the memory one). */
+  window?: SharedRecoveryWindow;
   /** What the drivers count, for `/metrics`. */
   stats?: ClusterStats;
 }
@@ -71,6 +79,15 @@ export class CometNode {
    */
   private readonly clustered: boolean;
   private readonly link: ClusterLink;
+  /**
+   * The recovery window every node shares (`[redis]`, recovery on): positions come from it and
+   * every node delivers pipe messages as it publishes them. Undefined: `window` alone.
+   */
+  private readonly sharedWindow: SharedRecoveryWindow | undefined;
+  private readonly resuming = new ResumeBuffers();
+  /** Browser publishes whose S4 waits until their S3 went out here (by origin). */
+  private awaitingDelivery = new Map<string, () => void>();
+  private browserPublishes = 0;
 
   constructor(
     readonly config: Config,
@@ -94,6 +111,7 @@ export class CometNode {
     );
     this.auth = new UserAuth(storage, () => this.config.main.password);
     this.window = new MemoryRecoveryWindow(config.recovery);
+    this.sharedWindow = this.clustered ? engines.window : undefined;
   }
 
   /** The registries and figures as the presence driver reads them. */
@@ -116,6 +134,9 @@ export class CometNode {
       auth: this.auth,
       history: this.history,
       window: this.window,
+      nodeId: this.sharedWindow?.nodeId,
+      resuming: this.resuming,
+      delivered: (origin) => this.awaitingDelivery.get(origin)?.(),
       log: this.log,
       deliverQueue: (sub) => this.deliverQueue(sub),
       kick: (devId, userId) => this.kick(devId, userId),
@@ -265,14 +286,47 @@ export class CometNode {
       for (const w of fresh) this.stats.resumed[resumePipe(this.window, sub, w)]++;
     };
     if (!this.clustered || fresh.length === 0) return resume();
-    // Several nodes: first listen to the new pipes (a pipe this node starts listening to gets a
-    // new epoch: what other nodes published before did not reach its window), then resume
+    if (this.sharedWindow !== undefined) return this.resumeShared(sub, wanted, fresh);
+    // Several nodes without the shared window (recovery off: nothing is vouched for): listen to
+    // the new pipes first (a pipe this node starts listening to gets a new epoch), then resume
     // synchronously as on one node.
     const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
     return Promise.all(fresh.map((w) => this.listenToPipe(sub.devId, w.pipe))).then(() => {
       resume();
       for (const topic of topics) this.broker.unsubscribe(topic);
     });
+  }
+
+  /**
+   * A resume on the shared window (docs/protocol/recovery.md §5): listen to the new pipes and
+   * hold what they receive, read their streams, then (synchronously) subscribe, replay, and send
+   * what was held above the last replayed offset: no gap, no duplicate at the boundary.
+   */
+  private async resumeShared(
+    sub: Subscriber,
+    wanted: ResumeRequest[],
+    fresh: ResumeRequest[],
+  ): Promise<void> {
+    const shared = this.sharedWindow!;
+    const held = fresh.map((w) => this.resuming.start(sub.devId, w.pipe));
+    const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
+    try {
+      await Promise.all(topics.map((topic) => this.link.listen(topic)));
+      const answers = await Promise.all(
+        fresh.map((w) =>
+          shared.since(sub.devId, w.pipe, typeof w.from === "object" ? w.from : undefined)
+            .catch((e: Error): Recovery | Error => e)
+        ),
+      );
+      if (this.detached.has(sub)) return;
+      this.setSubscriptions(sub, wanted.map((w) => w.pipe));
+      fresh.forEach((w, i) => {
+        this.stats.resumed[finishSharedResume(sub, w, answers[i], held[i])]++;
+      });
+    } finally {
+      for (const h of held) this.resuming.close(h);
+      for (const topic of topics) this.broker.unsubscribe(topic);
+    }
   }
 
   /** Listens to a pipe's topic; starting to listen begins a new epoch of the pipe here. */
@@ -294,6 +348,14 @@ export class CometNode {
     // Cluster: sent to the other nodes first, then here, so an INSERT that fails (Redis down)
     // was delivered nowhere and stored nowhere. History is stored once, by this node.
     const time = unixNow();
+    if (this.sharedWindow !== undefined) {
+      // One Redis command: position, window and publication to every node, this one included.
+      const head = encodeUnpositioned({ kind: "pipe", devId, pipe, event, message, time });
+      return this.sharedWindow.publish(devId, pipe, pipeTopic(devId, pipe), head).then((p) => {
+        this.history.record(devId, pipe, event, message, 0);
+        return p.receivers;
+      });
+    }
     const m: ClusterMessage = { kind: "pipe", devId, pipe, event, message, time };
     return this.link.publish(pipeTopic(devId, pipe), m).then(() => {
       this.history.record(devId, pipe, event, message, 0);
@@ -340,6 +402,9 @@ export class CometNode {
     const devId = sub.devId;
     this.history.record(devId, pipe, event, body, userId);
     const now = unixNow();
+    if (this.sharedWindow !== undefined) {
+      return this.publishFromBrowserShared(sub, pipe, event, body, userId, now);
+    }
     const at = this.window.append(devId, pipe, now, event, body, userId, true);
     const message = webPipeMessage(pipe, event, body, userId, now, at);
     const delivered = this.pipes.fanout(devId, pipe, message, sub);
@@ -357,6 +422,65 @@ export class CometNode {
         return { delivered, at };
       },
     );
+  }
+
+  /**
+   * `web_pipe2` on the shared window: every node (this one too) delivers it as Redis positions
+   * it, the sender excluded by its origin. Redis unreachable: this node's subscribers only,
+   * without a position (as any publish while the link is down).
+   */
+  private publishFromBrowserShared(
+    sub: Subscriber,
+    pipe: string,
+    event: string,
+    body: string,
+    userId: number,
+    time: number,
+  ): Promise<BrowserPublish> {
+    const devId = sub.devId;
+    const origin = `${this.sharedWindow!.nodeId}:${sub.id}:${++this.browserPublishes}`;
+    // A sender subscribed to the pipe gets its S4 (with the position) only after this node
+    // delivered the message: earlier offsets of other publishers, still on their way through
+    // Redis, then reach it first, and our client never takes a later position before them.
+    const here = sub.pipes.has(pipe) ? this.deliveredHere(origin) : undefined;
+    const head = encodeUnpositioned({
+      kind: "web",
+      devId,
+      pipe,
+      event,
+      body,
+      userId,
+      time,
+      origin,
+    });
+    return Promise.all([
+      this.sharedWindow!.publish(devId, pipe, pipeTopic(devId, pipe), head),
+      this.presence.subscriberCount(devId, pipe),
+    ]).then(
+      async ([p, total]) => {
+        await here;
+        return { delivered: Math.max(0, total - (sub.pipes.has(pipe) ? 1 : 0)), at: p.at };
+      },
+      (e) => {
+        this.awaitingDelivery.get(origin)?.();
+        this.link.failed("web_pipe2", e);
+        const message = webPipeMessage(pipe, event, body, userId, time);
+        return { delivered: this.pipes.fanout(devId, pipe, message, sub), at: undefined };
+      },
+    );
+  }
+
+  /** Resolves once the inbox delivered the publish `origin` here, or after the command timeout. */
+  private deliveredHere(origin: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.awaitingDelivery.delete(origin);
+        resolve();
+      };
+      const timer = setTimeout(done, this.config.redis?.commandTimeoutMs ?? 2000);
+      this.awaitingDelivery.set(origin, done);
+    });
   }
 
   /**

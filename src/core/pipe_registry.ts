@@ -82,6 +82,14 @@ export class PipeRegistry {
     return delivered;
   }
 
+  /** The pipe's subscriber with this connection id, if any. */
+  find(devId: number, pipe: string, id: number): Subscriber | undefined {
+    const set = this.pipes.get(`${devId}:${pipe}`);
+    if (set === undefined) return undefined;
+    for (const sub of set) if (sub.id === id) return sub;
+    return undefined;
+  }
+
   /** Tenant, pipe and subscriber count of every pipe with subscribers (dashboard). */
   *subscriberCounts(): Generator<{ devId: number; pipe: string; subscribers: number }> {
     for (const [key, set] of this.pipes) {

@@ -95,3 +95,28 @@ export interface RecoveryWindow {
   /** Stops background expiry. */
   close(): void;
 }
+
+/**
+ * The recovery window kept in the shared engine (`[redis]`, docs/protocol/recovery.md §5): the
+ * position is assigned by the shared store in the same step that keeps the message and
+ * publishes it to every node, this one included, so every node's frames carry the same
+ * position and deliver the stream in offset order.
+ */
+export interface SharedRecoveryWindow {
+  /** This node's id in the shared engine (the origin of its browsers' publishes). */
+  readonly nodeId: string;
+  /**
+   * Assigns the pipe's next offset, keeps the message and publishes it on `topic` to every node
+   * listening (this one too). `head` is the message encoded without its position
+   * (cluster_messages.ts `encodeUnpositioned`); `time` is the publish's Unix seconds. Rejects
+   * with ClusterUnavailableError when nothing was kept or sent.
+   */
+  publish(
+    devId: number,
+    pipe: string,
+    topic: string,
+    head: string,
+  ): Promise<{ at: StreamPosition; receivers: number }>;
+  /** The messages after `from`, or why they cannot be given; no `from`: the position only. */
+  since(devId: number, pipe: string, from: StreamPosition | undefined): Promise<Recovery>;
+}

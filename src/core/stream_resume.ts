@@ -5,7 +5,8 @@
  */
 import { errorMessage, pipeMessage, recoveryMessage, webPipeMessage } from "./messages.ts";
 import type { Outbound } from "./outbound.ts";
-import type { RecoveryWindow, StreamPosition, WindowEntry } from "./recovery_window.ts";
+import type { Recovery, RecoveryWindow, StreamPosition, WindowEntry } from "./recovery_window.ts";
+import type { ResumeBuffer } from "./resume_buffers.ts";
 import type { Subscriber } from "./subscriber.ts";
 
 /**
@@ -34,7 +35,58 @@ export function resumePipe(
     sub.send(recoveryMessage(pipe, "not_recovered", window.position(sub.devId, pipe), 0));
     return "not_recovered";
   }
-  const result = window.since(sub.devId, pipe, from);
+  return sendRecovery(sub, pipe, from, window.since(sub.devId, pipe, from));
+}
+
+/**
+ * The end of a resume on the shared window (docs/protocol/recovery.md §5), once it listens to
+ * the pipe and the stream was read (`answer`; an Error when Redis could not be read): the replay,
+ * the outcome, then what arrived live meanwhile above the last replayed offset. Runs
+ * synchronously, and `sub` is subscribed by then, so the next message goes straight to it.
+ */
+export function finishSharedResume(
+  sub: Subscriber,
+  req: ResumeRequest,
+  answer: Recovery | Error,
+  held: ResumeBuffer,
+): ResumeOutcome {
+  const { pipe, from } = req;
+  let outcome: ResumeOutcome;
+  let last = 0;
+  if (answer instanceof Error) {
+    sub.send(errorMessage({
+      error: `[resume] the window of pipe ${pipe} cannot be read (${answer.message}); ` +
+        "live messages only",
+      pipe,
+    }));
+    sub.send(recoveryMessage(pipe, "not_recovered", { epoch: "", offset: 0 }, 0));
+    outcome = "not_recovered";
+  } else {
+    last = answer.position.offset;
+    if (from === undefined) {
+      sub.send(recoveryMessage(pipe, "subscribed", answer.position, 0));
+      outcome = "subscribed";
+    } else if (from === "invalid") {
+      sub.send(recoveryMessage(pipe, "not_recovered", answer.position, 0));
+      outcome = "not_recovered";
+    } else {
+      outcome = sendRecovery(sub, pipe, from, answer);
+    }
+  }
+  for (const f of held.frames) if (f.offset > last) sub.send(f.message);
+  return outcome;
+}
+
+/**
+ * Sends the replay and the outcome of a resume from `from` given what the window answered
+ * (shared by the memory window and the shared one, whose answer comes asynchronously).
+ */
+export function sendRecovery(
+  sub: Subscriber,
+  pipe: string,
+  from: StreamPosition,
+  result: Recovery,
+): ResumeOutcome {
   switch (result.kind) {
     case "recovered":
       for (const entry of result.entries) sub.send(replayOf(pipe, entry));
