@@ -1,4 +1,4 @@
--- MySQL/MariaDB schema of the comet server (spec: cometql.md §9.1).
+-- MySQL/MariaDB schema of the comet server (docs/protocol/cometql.md §9.1).
 --
 -- The tables and columns are CppComet's own, so a CppComet user's existing database keeps working.
 -- The server applies this file itself at start-up (every statement is CREATE TABLE IF NOT EXISTS),

@@ -1,6 +1,6 @@
 /**
  * cpp_comet: a CppComet-compatible comet server. Command line as the original
- * (spec: cometql.md §10.3): `--conf FILE`, `--cli`, `--help`; plus `--version` and
+ * (docs/protocol/cometql.md §10.3): `--conf FILE`, `--cli`, `--help`; plus `--version` and
  * `--check-config`. This file is the process around the server: config, pidfile, signals, exit
  * codes.
  */

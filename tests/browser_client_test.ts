@@ -2,7 +2,7 @@
  * The browser client library in real Chromium against the real server: the script the server
  * serves, exact message bodies from browsers and from CometQL, history, one socket shared by the
  * tabs of a browser, reconnection after a server restart, and the tutorial's chat end to end
- * (spec: websocket.md §9; the tutorial in shared/seed/tutorial.txt).
+ * (docs/protocol/websocket.md §9; the tutorial in docs/protocol/tutorial.md).
  */
 import assert from "node:assert/strict";
 import { connectCometql } from "./helpers/cometql_connection.ts";

@@ -1,7 +1,7 @@
 /**
  * Users in real Chromium against the real server: authorization by stored hash and by JWT,
  * private messages (live and queued), presence, `track_` pipes, user data, `unsubscription`,
- * `restart` as another user, `stop`, and `webauth_` pipes (spec: websocket.md §5, §6, §9).
+ * `restart` as another user, `stop`, and `webauth_` pipes (docs/protocol/websocket.md §5, §6, §9).
  * Every user has a browser context of its own (own storage and locks, hence its own socket).
  */
 import assert from "node:assert/strict";

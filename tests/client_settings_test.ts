@@ -1,6 +1,6 @@
 /**
  * Values the browser client derives from its options, and the argument forms of web_pipe_send
- * (spec: websocket.md §1.6, §3.2, §9.2, §9.3).
+ * (docs/protocol/websocket.md §1.6, §3.2, §9.2, §9.3).
  */
 import assert from "node:assert/strict";
 import {

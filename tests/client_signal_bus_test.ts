@@ -1,5 +1,5 @@
 /**
- * The pub/sub helper behind `tabSignal` (spec: websocket.md §9.1).
+ * The pub/sub helper behind `tabSignal` (docs/protocol/websocket.md §9.1).
  */
 import assert from "node:assert/strict";
 import { SignalBus } from "../client/src/signal_bus.ts";

@@ -1,5 +1,5 @@
 /**
- * The WebSocket URL and node list of the browser client (spec: websocket.md §1.2, §1.6).
+ * The WebSocket URL and node list of the browser client (docs/protocol/websocket.md §1.2, §1.6).
  */
 import assert from "node:assert/strict";
 import {

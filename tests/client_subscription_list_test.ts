@@ -1,5 +1,5 @@
 /**
- * Subscription names and the server-side pipe list of the browser client (spec: websocket.md
+ * Subscription names and the server-side pipe list of the browser client (docs/protocol/websocket.md
  * §3.1, §9.4).
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * Real MySQL client libraries against CometQL (spec: cometql.md §13; compat.md point 2): the
+ * Real MySQL client libraries against CometQL (docs/protocol/cometql.md §13; docs/compatibility.md point 2): the
  * `mysql` command-line client, PHP mysqli and PDO, npm `mysql2` (query and execute) and npm
  * `mysql` (the driver CppComet's own tests used). The tutorial's PHP code runs unchanged.
  */

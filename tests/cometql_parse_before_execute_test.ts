@@ -1,6 +1,6 @@
 /**
  * A statement runs only if the whole text parses, and several statements run only for a client
- * that asked for them (compat.md point 2; MySQL behaves so, CppComet ran what it could). Checked
+ * that asked for them (docs/compatibility.md point 2; MySQL behaves so, CppComet ran what it could). Checked
  * with PHP mysqli, whose `mysqli_query` does not set CLIENT_MULTI_STATEMENTS and whose next call
  * fails with 2014 "Commands out of sync" if a reply has more packets than it expected.
  */
@@ -77,7 +77,7 @@ Deno.test("parse before execute, multi-statements on request (PHP mysqli)", asyn
         assertEquals(out.split("\n"), [
           "3 42000 Syntax error in query",
           '[["next"]]',
-          "ok 0", // a pipes_messages INSERT reports 0 rows, as the original did (spec §7.1)
+          "ok 0", // a pipes_messages INSERT reports 0 rows, as the original did (docs/protocol/cometql.md §7.1)
           '[["b"]]',
           '[["after"]]',
           "",

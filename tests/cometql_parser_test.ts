@@ -1,4 +1,4 @@
-/** Lexer and parser (spec: cometql.md §4–§5, with compat.md point 2's MySQL behaviour). */
+/** Lexer and parser (docs/protocol/cometql.md §4–§5, with docs/compatibility.md point 2's MySQL behaviour). */
 import { tokenize, TokenType } from "../src/cometql/sql/sql_lexer.ts";
 import { parseQuery } from "../src/cometql/sql/sql_parser.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
@@ -24,7 +24,7 @@ Deno.test("string literals are unescaped as MySQL does", () => {
   assertEquals(stringValue(`''`), "");
 });
 
-Deno.test("a value ending in a backslash does not swallow the next literal (spec §4.3 BUG)", () => {
+Deno.test("a value ending in a backslash does not swallow the next literal (docs/protocol/cometql.md §4.3 BUG)", () => {
   const q = parseQuery(String.raw`INSERT INTO t (a, b) VALUES ('a\\', 'b')`);
   assertEquals(q.syntaxError, false);
   const stmt = q.statements[0];

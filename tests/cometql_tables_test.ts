@@ -1,5 +1,5 @@
 /**
- * Every CometQL table and every error code (spec: cometql.md §5, §7, §8), through a real
+ * Every CometQL table and every error code (docs/protocol/cometql.md §5, §7, §8), through a real
  * connection to an in-process server. Browser connections are stood in for by fake subscribers
  * registered with the core.
  */
@@ -62,32 +62,35 @@ Deno.test("CometQL tables and errors", async (t) => {
       node.setSubscriptions(other, []);
     });
 
-    await t.step("pipes_messages INSERT validation order and texts (spec §7.1)", async () => {
-      const ins = (cols: string, vals: string) =>
-        errOf(`insert into pipes_messages (${cols}) values (${vals})`);
-      assertEquals(await ins("event, message", "'e', 'm'"), [12, "field `name` is required"]);
-      assertEquals(await ins("name, message", "'abc', 'm'"), [12, "field `event` is required"]);
-      assertEquals(await ins("name, event", "'abc', 'e'"), [12, "field `message` is required"]);
-      assertEquals(await ins("name, event, message", `'${"p".repeat(65)}', 'e', 'm'`), [
-        11,
-        "Channel name is too long",
-      ]);
-      assertEquals(await ins("name, event, message", "'ab', 'e', 'm'"), [
-        17,
-        "Channel name is too short",
-      ]);
-      const chars = [12, "The channel name can contain only the characters A-Za-z0-9_-"];
-      assertEquals(await ins("name, event, message", "'a b c', 'e', 'm'"), chars);
-      assertEquals(await ins("name, event, message", `'abc', '${"e".repeat(65)}', 'm'`), [
-        11,
-        "Channel event_name is too long",
-      ]);
-      assertEquals(await ins("name, event, message", "'abc', 'e=1', 'm'"), chars);
-      assertEquals(
-        await okOf("insert into pipes_messages (name, event, message) values ('abc', '', 'm')"),
-        [0, 0],
-      );
-    });
+    await t.step(
+      "pipes_messages INSERT validation order and texts (docs/protocol/cometql.md §7.1)",
+      async () => {
+        const ins = (cols: string, vals: string) =>
+          errOf(`insert into pipes_messages (${cols}) values (${vals})`);
+        assertEquals(await ins("event, message", "'e', 'm'"), [12, "field `name` is required"]);
+        assertEquals(await ins("name, message", "'abc', 'm'"), [12, "field `event` is required"]);
+        assertEquals(await ins("name, event", "'abc', 'e'"), [12, "field `message` is required"]);
+        assertEquals(await ins("name, event, message", `'${"p".repeat(65)}', 'e', 'm'`), [
+          11,
+          "Channel name is too long",
+        ]);
+        assertEquals(await ins("name, event, message", "'ab', 'e', 'm'"), [
+          17,
+          "Channel name is too short",
+        ]);
+        const chars = [12, "The channel name can contain only the characters A-Za-z0-9_-"];
+        assertEquals(await ins("name, event, message", "'a b c', 'e', 'm'"), chars);
+        assertEquals(await ins("name, event, message", `'abc', '${"e".repeat(65)}', 'm'`), [
+          11,
+          "Channel event_name is too long",
+        ]);
+        assertEquals(await ins("name, event, message", "'abc', 'e=1', 'm'"), chars);
+        assertEquals(
+          await okOf("insert into pipes_messages (name, event, message) values ('abc', '', 'm')"),
+          [0, 0],
+        );
+      },
+    );
 
     await t.step("pipes_settings + pipes_messages history: SELECT, LIMIT, DELETE", async () => {
       assertEquals(await okOf("insert into pipes_settings (name, length) values ('hist', 3)"), [
@@ -206,7 +209,7 @@ Deno.test("CometQL tables and errors", async (t) => {
           "8",
           "-1",
         ]]);
-        // spec §7.6: key values ≥ 0, so 0 gets a row; a negative one is skipped, not refused.
+        // docs/protocol/cometql.md §7.6: key values ≥ 0, so 0 gets a row; a negative one is skipped, not refused.
         assertEquals(await rowsOf("select id from users_time where id in (-1, 0)"), [["0"]]);
         // Online: delivered, not queued.
         assertEquals(
@@ -242,49 +245,52 @@ Deno.test("CometQL tables and errors", async (t) => {
       },
     );
 
-    await t.step("users_auth and users_messages validation (spec §7.5, §7.7)", async () => {
-      assertEquals(await errOf("insert into users_auth (hash) values ('x')"), [
-        12,
-        "field `id` is required",
-      ]);
-      assertEquals(await errOf("insert into users_auth (id) values (1)"), [
-        12,
-        "field `hash` is required",
-      ]);
-      assertEquals(await errOf("insert into users_auth (id, hash) values (0, 'x')"), [
-        12,
-        "The id field must be non-negative",
-      ]);
-      assertEquals(await errOf("insert into users_auth (id, hash) values (1, 'a-b')"), [
-        12,
-        "Contains an invalid characters in the string hash",
-      ]);
-      assertEquals(
-        await errOf(`insert into users_auth (id, hash) values (1, '${"h".repeat(33)}')`),
-        [
-          11,
-          "Hash string is too long",
-        ],
-      );
-      assertEquals(
-        await errOf("insert into users_messages (id, event, message) values (-1, 'e', 'm')"),
-        [
+    await t.step(
+      "users_auth and users_messages validation (docs/protocol/cometql.md §7.5, §7.7)",
+      async () => {
+        assertEquals(await errOf("insert into users_auth (hash) values ('x')"), [
+          12,
+          "field `id` is required",
+        ]);
+        assertEquals(await errOf("insert into users_auth (id) values (1)"), [
+          12,
+          "field `hash` is required",
+        ]);
+        assertEquals(await errOf("insert into users_auth (id, hash) values (0, 'x')"), [
           12,
           "The id field must be non-negative",
-        ],
-      );
-      assertEquals(await errOf("insert into users_messages (id, message) values (1, 'm')"), [
-        12,
-        "field `event` is required",
-      ]);
-      assertEquals(
-        await errOf(`insert into users_messages (id, event, message) values (1, 'e!', 'm')`),
-        [
+        ]);
+        assertEquals(await errOf("insert into users_auth (id, hash) values (1, 'a-b')"), [
           12,
-          "The channel name can contain only the characters A-Za-z0-9_-",
-        ],
-      );
-    });
+          "Contains an invalid characters in the string hash",
+        ]);
+        assertEquals(
+          await errOf(`insert into users_auth (id, hash) values (1, '${"h".repeat(33)}')`),
+          [
+            11,
+            "Hash string is too long",
+          ],
+        );
+        assertEquals(
+          await errOf("insert into users_messages (id, event, message) values (-1, 'e', 'm')"),
+          [
+            12,
+            "The id field must be non-negative",
+          ],
+        );
+        assertEquals(await errOf("insert into users_messages (id, message) values (1, 'm')"), [
+          12,
+          "field `event` is required",
+        ]);
+        assertEquals(
+          await errOf(`insert into users_messages (id, event, message) values (1, 'e!', 'm')`),
+          [
+            12,
+            "The channel name can contain only the characters A-Za-z0-9_-",
+          ],
+        );
+      },
+    );
 
     await t.step("users_data stores text per user and tenant", async () => {
       assertEquals(await okOf("insert into users_data (id, data) values (5, 'hello \\'data\\'')"), [
@@ -440,7 +446,7 @@ Deno.test("CometQL tables and errors", async (t) => {
     });
 
     await t.step(
-      "generic rules: columns, WHERE, ORDER BY, unknown tables (spec §5, §7)",
+      "generic rules: columns, WHERE, ORDER BY, unknown tables (docs/protocol/cometql.md §5, §7)",
       async () => {
         assertEquals(await errOf("select * from PIPES where name = 'x'"), [
           15,
@@ -502,7 +508,7 @@ Deno.test("CometQL tables and errors", async (t) => {
       },
     );
 
-    await t.step("statements that do not touch a table (spec §6)", async () => {
+    await t.step("statements that do not touch a table (docs/protocol/cometql.md §6)", async () => {
       assertEquals(await rowsOf("show databases"), [["CometQL_v1"]]);
       assertEquals((await rowsOf("show tables")).slice(0, 7).map((r) => r[0]), [
         "users_auth",
@@ -569,7 +575,7 @@ Deno.test("CometQL tables and errors", async (t) => {
         "server_online",
         "messages",
       ]);
-      // spec §12.3: only FILESYSTEM starts with a `flag` row; scripts read the others by position.
+      // docs/protocol/cometql.md §12.3: only FILESYSTEM starts with a `flag` row; scripts read the others by position.
       assertEquals((await rowsOf("show avg status")).map((r) => r[0]), [
         "load_avg_1",
         "load_avg_2",

@@ -1,5 +1,5 @@
 /**
- * Tenancy and cluster traffic on the CometQL side (spec cometql.md §2.3, §3, §7.5, §12.1):
+ * Tenancy and cluster traffic on the CometQL side (docs/protocol/cometql.md §2.3, §3, §7.5, §12.1):
  * `SHOW STATUS` counts the session tenant's authorized browsers; private messages that arrive
  * with the cluster prefix are delivered locally only and never queued.
  */
@@ -38,7 +38,7 @@ Deno.test("SHOW STATUS user_online counts the session tenant's authorized connec
 Deno.test("cluster-prefixed users_messages are delivered locally, never queued", async () => {
   const server = await startTestServer();
   const connect = () => connectCometql(server.qlPort, server.password);
-  // The prefix marks the whole connection as cluster traffic (spec §3), so use another one for
+  // The prefix marks the whole connection as cluster traffic (docs/protocol/cometql.md §3), so use another one for
   // the local insert.
   const node2 = await connect();
   const ql = await connect();

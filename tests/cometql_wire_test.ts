@@ -1,4 +1,4 @@
-/** Packet framing and lenenc (spec: cometql.md §2.1, §2.6). */
+/** Packet framing and lenenc (docs/protocol/cometql.md §2.1, §2.6). */
 import { PacketReader, PacketTooLarge } from "../src/cometql/wire/packet_reader.ts";
 import { PayloadReader, WireWriter } from "../src/cometql/wire/wire_buffer.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";

@@ -1,5 +1,5 @@
 /**
- * The command line (spec: cometql.md §10.3): CppComet's `--conf FILE`, `--cli`, `--help`, plus
+ * The command line (docs/protocol/cometql.md §10.3): CppComet's `--conf FILE`, `--cli`, `--help`, plus
  * `--version` and `--check-config`, whose exit codes scripts and `systemd` rely on.
  */
 import { DEFAULT_CONFIG_PATHS, parseCommandLine } from "../src/config/command_line.ts";

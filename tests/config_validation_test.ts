@@ -1,5 +1,5 @@
 /**
- * comet.conf validation (spec: cometql.md §10.1–10.2): an original comet.ini loads with warnings
+ * comet.conf validation (docs/protocol/cometql.md §10.1–10.2): an original comet.ini loads with warnings
  * only; clearly invalid values are errors naming file, line and key.
  */
 import { buildConfig, type Config, loadConfig } from "../src/config/config.ts";

@@ -1,4 +1,4 @@
-/** Server → browser frames are byte-identical to the spec's examples (websocket.md §4.2). */
+/** Server → browser frames are byte-identical to the spec's examples (docs/protocol/websocket.md §4.2). */
 import { assertEquals } from "./helpers/assert.ts";
 import {
   errorMessage,
@@ -47,7 +47,7 @@ Deno.test("S3/S4 web_pipe2 carry the E′ escaping for 4.x clients and the raw b
   );
 });
 
-Deno.test("E′ escapes like MySQL but leaves apostrophes alone (spec §4.3)", () => {
+Deno.test("E′ escapes like MySQL but leaves apostrophes alone (docs/protocol/websocket.md §4.3)", () => {
   assertEquals(escapeForOriginalClient(`a\\b"c'd\n\r\0\x1a`), `a\\\\b\\"c'd\\n\\r\\0\\Z`);
 });
 

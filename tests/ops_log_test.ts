@@ -1,5 +1,5 @@
 /**
- * Log lines (spec: cometql.md §10.2 `[log]`): one line per event with a timestamp, level and tag;
+ * Log lines (docs/protocol/cometql.md §10.2 `[log]`): one line per event with a timestamp, level and tag;
  * an event is written when both the global and its tag's level allow it; 600 ignores tags.
  */
 import { Logger } from "../src/log.ts";

@@ -15,7 +15,7 @@ const OLD_PASSWORD = "reload-old-pw";
 const NEW_PASSWORD = "reload-new-pw";
 const USER_ID = 7;
 
-/** spec websocket.md §5.2: HS256, secret = password followed by the dev_id (0 here). */
+/** docs/protocol/websocket.md §5.2: HS256, secret = password followed by the dev_id (0 here). */
 function jwtFor(password: string): Promise<string> {
   return new SignJWT({ user_id: USER_ID })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })

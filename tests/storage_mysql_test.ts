@@ -1,7 +1,7 @@
 /**
  * The storage conformance suite against the MySQL driver on a real MariaDB (started by
  * `helpers/mariadb.ts`, a fresh database per test), and the upgrade of a database that CppComet
- * created (spec: cometql.md §9.1).
+ * created (docs/protocol/cometql.md §9.1).
  */
 import assert from "node:assert/strict";
 import type { DbConfig } from "../src/config/config.ts";

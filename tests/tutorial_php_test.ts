@@ -1,5 +1,5 @@
 /**
- * The tutorial (shared/seed/tutorial.txt), for real: the PHP backend code as users write it
+ * The tutorial (docs/protocol/tutorial.md), for real: the PHP backend code as users write it
  * publishes over CometQL; WebSocket subscribers of `simplechat` receive exactly the object PHP
  * encoded — with the original client's URL (v=4.08) and with ours (v=5.0).
  */

@@ -1,4 +1,4 @@
-/** spec: websocket.md §3 — command matching, the name checker and every validation text. */
+/** docs/protocol/websocket.md §3 — command matching, the name checker and every validation text. */
 import { assertEquals } from "./helpers/assert.ts";
 import { type BrowserCommand, parseCommand } from "../src/ws/browser_commands.ts";
 import { readCheckedName } from "../src/ws/checked_name.ts";

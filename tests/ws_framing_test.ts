@@ -1,5 +1,5 @@
 /**
- * Framing on a real server (spec: websocket.md §2, compat.md point 2): ping/pong, fragments,
+ * Framing on a real server (docs/protocol/websocket.md §2, docs/compatibility.md point 2): ping/pong, fragments,
  * Close handling, malformed and oversized frames, outbound sizes, pipelined commands.
  */
 import { Buffer } from "node:buffer";

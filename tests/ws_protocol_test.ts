@@ -1,6 +1,6 @@
 /**
  * Every browser command against a real server, comparing whole frames with the shapes of
- * spec: websocket.md §3 and §4.2 (message_send_time normalised to 0).
+ * docs/protocol/websocket.md §3 and §4.2 (message_send_time normalised to 0).
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { type TestServer, withTestServer } from "./helpers/server.ts";

@@ -1,7 +1,7 @@
 /**
  * Servers that do nothing but the protocol's minimum, on the same sockets as cpp_comet
  * (src/net/libc_listener.ts): what the runtime and kernel cost before any of our work. Measure
- * them with shared/tools/wsload like the real server.
+ * them with `wsload` (docs/benchmarks.md §2) like the real server.
  *
  *   deno run -A --v8-flags=--max-semi-space-size=2 bench/floor/noop_servers.ts ws 8087
  *     accepts WebSockets: 101 and one serverInfo frame, frames from the client ignored

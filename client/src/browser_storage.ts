@@ -2,7 +2,7 @@
 /**
  * localStorage that never throws: it is missing in workers and some embedded browsers, and throws
  * in privacy modes or when full. Values then live in memory for this page only, which is all the
- * client needs them for (spec: websocket.md §9.1 lists the keys it shares between tabs).
+ * client needs them for (docs/protocol/websocket.md §9.1 lists the keys it shares between tabs).
  */
 
 const memory = new Map<string, string>();

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Classic-script entry (`/CometServerApi.js`): defines the globals of the original library
- * (spec: websocket.md §9.1), so pages written for it only change the script URL.
+ * (docs/protocol/websocket.md §9.1), so pages written for it only change the script URL.
  */
 import * as api from "./mod.ts";
 import { CometApi } from "./comet_api.ts";

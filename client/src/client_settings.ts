@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * What follows from the options (spec: websocket.md §1.2, §1.6, §9.1, §9.2): the socket URLs, the
+ * What follows from the options (docs/protocol/websocket.md §1.2, §1.6, §9.1, §9.2): the socket URLs, the
  * name of the tab group that may share a socket, the node `roundrobin` picks, the backoff policy.
  * Pure functions, so the facade keeps only state.
  */
@@ -38,7 +38,7 @@ export function groupNameFor(options: CometOptions, defaultNodes: string[]): str
   return `comet_api_${eventKeyOf(options, defaultNodes)}`;
 }
 
-/** `tabSignal` state name of the real user key: `<eventKey>real_user_key` (spec §9.1). */
+/** `tabSignal` state name of the real user key: `<eventKey>real_user_key` (docs/protocol/websocket.md §9.1). */
 export function realUserKeyStateName(options: CometOptions, defaultNodes: string[]): string {
   return `${eventKeyOf(options, defaultNodes)}real_user_key`;
 }
@@ -49,7 +49,7 @@ function eventKeyOf(options: CometOptions, defaultNodes: string[]): string {
 
 /**
  * With `roundrobin`, the one node to use: `user_id % count`, random when that is 0 or NaN
- * (spec §1.6). Chosen once per connection, so reconnects return to the same node.
+ * (docs/protocol/websocket.md §1.6). Chosen once per connection, so reconnects return to the same node.
  */
 export function roundRobinNode(
   options: CometOptions,
@@ -88,7 +88,7 @@ export function backoffPolicyOf(options: CometOptions): BackoffPolicy {
   };
 }
 
-/** The `statistics` command's object (spec §3.8; the server ignores it). */
+/** The `statistics` command's object (docs/protocol/websocket.md §3.8; the server ignores it). */
 export function statisticsOf(options: CometOptions, pageUrl: string | undefined) {
   return { url: pageUrl, dev_id: numericParam(options.dev_id), version: CLIENT_VERSION };
 }

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The `cometApi` object: the public API of spec websocket.md §9.3 on top of the tab group
+ * The `cometApi` object: the public API of docs/protocol/websocket.md §9.3 on top of the tab group
  * (connection sharing), the transport (sockets) and the dispatcher (delivery). It owns the
  * options and the instance's subscriptions; everything about sockets lives below it.
  */
@@ -55,7 +55,7 @@ import * as commands from "./wire_commands.ts";
 const AUTH_SUCCESS = "__comet_auth_success";
 const AUTH_FAIL = "__comet_auth_fail";
 const RECOVERY = "__comet_recovery";
-/** The original sends statistics 5 s after connecting (spec §3.8). */
+/** The original sends statistics 5 s after connecting (docs/protocol/websocket.md §3.8). */
 const STATISTICS_DELAY_MS = 5000;
 
 export class CometApi implements CometServerApi {
@@ -106,7 +106,7 @@ export class CometApi implements CometServerApi {
     return true;
   }
 
-  /** Merges options and reconnects with them (a new user or key takes effect this way, spec §5.1). */
+  /** Merges options and reconnects with them (a new user or key takes effect this way, docs/protocol/websocket.md §5.1). */
   restart(options?: CometOptions): boolean {
     if (!this.started) return this.start(options);
     if (options) this.options = mergeOptions(this.options, options);
@@ -190,7 +190,7 @@ export class CometApi implements CometServerApi {
 
   /**
    * Sends the message `count` times, `interval` ms apart, tagged so receivers keep only the first
-   * copy (spec §9.6): for unreliable paths such as several nodes without a cluster.
+   * copy (docs/protocol/websocket.md §9.6): for unreliable paths such as several nodes without a cluster.
    */
   multi_web_pipe_send(pipe: string, event: string, message: unknown, count = 3, interval = 1000) {
     const tagged = message !== null && typeof message === "object" && !Array.isArray(message)
@@ -251,7 +251,7 @@ export class CometApi implements CometServerApi {
     }));
   }
 
-  /** Sends a raw command (spec §3); queued while not connected. */
+  /** Sends a raw command (docs/protocol/websocket.md §3); queued while not connected. */
   send_msg(command: string): boolean | undefined {
     return this.sendCommand(String(command));
   }
@@ -280,7 +280,7 @@ export class CometApi implements CometServerApi {
     return this.onAuthFail(callback);
   }
 
-  /** undefined until the first serverInfo, then what the server said (spec §5.7). */
+  /** undefined until the first serverInfo, then what the server said (docs/protocol/websocket.md §5.7). */
   isAuthorized(): boolean | undefined {
     return this.authorized;
   }
@@ -328,7 +328,7 @@ export class CometApi implements CometServerApi {
     return newMarker();
   }
 
-  /** Long-polling does not exist any more (spec §1.1), so WebSocket is always used. */
+  /** Long-polling does not exist any more (docs/protocol/websocket.md §1.1), so WebSocket is always used. */
   UseWebSocket(use?: boolean): boolean {
     if (use === false) log.warn("UseWebSocket(false): long-polling is not supported");
     return true;
@@ -441,7 +441,7 @@ export class CometApi implements CometServerApi {
     this.dispatcher.dispatch(msg, fromOtherTab);
   }
 
-  /** serverInfo (spec §5.7): auth state and real user key; never passed to subscribers. */
+  /** serverInfo (docs/protocol/websocket.md §5.7): auth state and real user key; never passed to subscribers. */
   private onServerInfo(msg: ServerMessage): void {
     const authorized = serverInfoAuthorized(msg);
     this.setRealUserKey(serverInfoRealUserKey(msg));

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * The sockets of one client: one per node (or one chosen node with `roundrobin`), the outgoing
- * queue, and the server-side pipe list (spec: websocket.md §1.6, §3.1, §9.7).
+ * queue, and the server-side pipe list (docs/protocol/websocket.md §1.6, §3.1, §9.7).
  */
 import { NodeSocket, type WebSocketFactory } from "./node_socket.ts";
 import type { BackoffPolicy } from "./reconnect_backoff.ts";

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Console output with the verbosity the page chose (`setLogLevel`, saved in localStorage
- * `comet_LogLevel`, spec: websocket.md §9.3). Errors and warnings always print: they are about
+ * `comet_LogLevel`, docs/protocol/websocket.md §9.3). Errors and warnings always print: they are about
  * mistakes in the calling code or refusals from the server.
  */
 import { readShared, writeShared } from "./browser_storage.ts";

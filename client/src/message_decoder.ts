@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Server → browser frames into events (spec: websocket.md §2.2, §4, §9.5). We announce v=5.0, so
+ * Server → browser frames into events (docs/protocol/websocket.md §2.2, §4, §9.5). We announce v=5.0, so
  * the server sends bodies exactly as published: a `data` string is JSON-parsed when it is JSON
  * text and otherwise kept byte for byte. None of the original client's backslash-stripping
  * heuristics (§4.3) apply; they would corrupt bodies such as `a\\b`.
@@ -112,7 +112,7 @@ export function signalsOf(msg: ServerMessage): string[] {
 export const CATCH_ALL_SIGNAL = "comet_server_msg";
 
 /**
- * `pipe_count` reply data in one shape for both documented forms (spec §3.4): the server's array
+ * `pipe_count` reply data in one shape for both documented forms (docs/protocol/websocket.md §3.4): the server's array
  * `["user_in_pipe", N]` and the docs' object `{user_in_pipe: N}` both become the array with an
  * extra `user_in_pipe` property, so `data[1]` and `data.user_in_pipe` both work.
  */

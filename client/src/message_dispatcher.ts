@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Delivers decoded messages to one instance's subscribers (spec: websocket.md §9.5, §9.6):
+ * Delivers decoded messages to one instance's subscribers (docs/protocol/websocket.md §9.5, §9.6):
  * duplicate suppression, the marker rule, then the signals of `signalsOf`.
  */
 import type { SignalBus } from "./signal_bus.ts";

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * One WebSocket to one node, kept open: it reconnects after every drop it did not ask for, with
- * backoff (spec: websocket.md §2.3, §9.7). Our server drops TCP whenever a client must reconnect
+ * backoff (docs/protocol/websocket.md §2.3, §9.7). Our server drops TCP whenever a client must reconnect
  * (kick, token revocation, shutdown), so an unclean close always means "come back".
  */
 import { type BackoffPolicy, reconnectDelay } from "./reconnect_backoff.ts";
@@ -38,7 +38,7 @@ export interface NodeSocketSettings {
 }
 
 /**
- * Close codes after which the server wants us to stay away (spec §2.3: a server sends a Close frame
+ * Close codes after which the server wants us to stay away (docs/protocol/websocket.md §2.3: a server sends a Close frame
  * only then). Any other close — above all 1006, the bare TCP drop — is followed by a reconnect.
  */
 function isFinalClose(ev: CloseEvent): boolean {

@@ -1,18 +1,18 @@
 /// <reference lib="dom" />
 /**
- * The public shape of the browser client (spec: websocket.md §9). Kept free of imports so the
+ * The public shape of the browser client (docs/protocol/websocket.md §9). Kept free of imports so the
  * build can turn it into the one self-contained `dist/comet_api.d.ts`.
  */
 
-/** Options of `start()` / `restart()` (spec §9.2); they are merged into the current options. */
+/** Options of `start()` / `restart()` (docs/protocol/websocket.md §9.2); they are merged into the current options. */
 export interface CometOptions {
   /** Tenant number; 0 on a self-hosted server. */
   dev_id?: number | string;
   /** User id for authorization; 0 or unset means anonymous. */
   user_id?: number | string;
-  /** Auth hash or JWT for `user_id` (spec §5). */
+  /** Auth hash or JWT for `user_id` (docs/protocol/websocket.md §5). */
   user_key?: string;
-  /** `host`, `host:port` or `host/prefix`, or several of them (spec §1.6). */
+  /** `host`, `host:port` or `host/prefix`, or several of them (docs/protocol/websocket.md §1.6). */
   node?: string | string[];
   /** Same as an array `node`. */
   nodes?: string[];
@@ -35,7 +35,7 @@ export interface CometOptions {
   reconnect_max_delay?: number;
 }
 
-/** `server_info` of a delivered message (spec §9.5). */
+/** `server_info` of a delivered message (docs/protocol/websocket.md §9.5). */
 export interface CometServerInfo {
   /** Sender's user id; 0 when anonymous or published by the backend. */
   user_id: number;
@@ -87,7 +87,7 @@ export interface RecoveryEvent {
 
 export type RecoveryCallback = (event: RecoveryEvent) => void;
 
-/** The `tabSignal` pub/sub helper (spec §9.1). */
+/** The `tabSignal` pub/sub helper (docs/protocol/websocket.md §9.1). */
 export interface TabSignal {
   /** Adds a slot; returns its name (generated when only signal and callback are given). */
   connect(signal: string, callback: SignalCallback): string;
@@ -103,7 +103,7 @@ export interface TabSignal {
   getState<T = unknown>(name: string, fallback?: T): T;
 }
 
-/** The `cometApi` object (spec §9.3). */
+/** The `cometApi` object (docs/protocol/websocket.md §9.3). */
 export interface CometServerApi {
   start(options?: CometOptions, onReady?: () => void): boolean;
   restart(options?: CometOptions): boolean;

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Requests whose replies come back carrying our marker (spec: websocket.md §3.3–§3.6). The
+ * Requests whose replies come back carrying our marker (docs/protocol/websocket.md §3.3–§3.6). The
  * dispatcher is told which markers are ours, since the tabs sharing a socket all see every reply.
  */
 import type { CometCallback, CometEvent } from "./public_types.ts";

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * What `subscription(name)` means (spec: websocket.md §9.4) and the server-side pipe list that
+ * What `subscription(name)` means (docs/protocol/websocket.md §9.4) and the server-side pipe list that
  * follows from the live subscriptions. Unlike the original, the list shrinks again: a pipe leaves
  * it when its last subscription is removed.
  */
@@ -37,7 +37,7 @@ export function parseSubscriptionName(name: string): SubscriptionTarget | Subscr
   const signal = dot === name.length - 1 ? pipe : name;
   if (pipe.length < 2) return { refused: `pipe name "${pipe}" is shorter than 2 characters` };
   // The server drops the connection for a name over 64 bytes, and the resubscription after each
-  // reconnect would do it again (spec §3.1): refuse it here instead.
+  // reconnect would do it again (docs/protocol/websocket.md §3.1): refuse it here instead.
   if (pipe.length > 64) return { refused: `pipe name "${pipe}" is longer than 64 characters` };
   if (!isValidName(pipe)) {
     return { refused: `pipe name "${pipe}" may only contain the characters A-Za-z0-9_-` };
@@ -59,7 +59,7 @@ export function parseSubscriptionId(id: string): { signal: string; slot: string 
 
 /**
  * The live subscriptions of one client instance and the pipe list they need, in order of first
- * use (the server keeps at most 32 pipes per connection, spec §8, so the oldest come first).
+ * use (the server keeps at most 32 pipes per connection, docs/protocol/websocket.md §8, so the oldest come first).
  */
 export class SubscriptionList {
   /** id → server pipe (null for local-only names). */
@@ -107,7 +107,7 @@ export class SubscriptionList {
 
 /**
  * Union of several pipe lists, each pipe once, in order of first appearance: the leader tab sends
- * its own list first, then its followers' (spec §3.1: the server replaces the set with each list).
+ * its own list first, then its followers' (docs/protocol/websocket.md §3.1: the server replaces the set with each list).
  */
 export function mergePipeLists(lists: Iterable<readonly string[]>): string[] {
   const all = new Set<string>();

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * The arguments of `web_pipe_send` (spec: websocket.md §3.2, §9.3) turned into one checked
+ * The arguments of `web_pipe_send` (docs/protocol/websocket.md §3.2, §9.3) turned into one checked
  * publication: `(pipe, event, message)`, `("pipe.event", message)` or `(pipe, message)` with the
  * event `"undefined"`, as the original client sends it.
  */

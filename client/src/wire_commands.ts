@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Browser → server command texts (spec: websocket.md §3). Each is sent as one text frame; the
+ * Browser → server command texts (docs/protocol/websocket.md §3). Each is sent as one text frame; the
  * separator is always `\n`.
  */
 
@@ -39,7 +39,7 @@ export function statisticsCommand(stats: unknown): string {
   return `statistics\n${JSON.stringify(stats)}`;
 }
 
-/** Names the server's checker accepts (spec §3.0): `A-Za-z0-9_-`, at most 64 here. */
+/** Names the server's checker accepts (docs/protocol/websocket.md §3.0): `A-Za-z0-9_-`, at most 64 here. */
 export function isValidName(name: string, maxLength = 64): boolean {
   return name.length <= maxLength && /^[A-Za-z0-9_-]*$/.test(name);
 }

@@ -1,6 +1,6 @@
 /**
  * Presence: who is subscribed where and which users are online, across every node (issue 12;
- * spec websocket.md §3.4, §3.5, §5.6, cometql.md §7.2, §7.3, §7.6, §12.1). The core keeps its
+ * docs/protocol/websocket.md §3.4, §3.5, §5.6, docs/protocol/cometql.md §7.2, §7.3, §7.6, §12.1). The core keeps its
  * own registries for local delivery and tells the driver what changed; questions about the
  * whole cluster (`users_in_pipes`, `pipe_count`, `users_time`, user_status online/offline on a
  * user's first/last connection anywhere) are asked here.
@@ -86,7 +86,7 @@ export interface PresenceEvents {
   usersLost(devId: number, userIds: number[], now: number): void;
   /**
    * Subscribers of a `track_*` pipe that left with a stopped node: the core announces their
-   * unsubscription (spec websocket.md §3.5), as when a connection closes.
+   * unsubscription (docs/protocol/websocket.md §3.5), as when a connection closes.
    */
   trackersLost(devId: number, pipe: string, entries: PresenceEntry[]): void;
 }

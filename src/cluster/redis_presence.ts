@@ -426,7 +426,7 @@ function detailsOf(sub: PresenceConnection): string {
   ]);
 }
 
-/** Stored subscriber details → entries, newest first (spec websocket.md §3.5). */
+/** Stored subscriber details → entries, newest first (docs/protocol/websocket.md §3.5). */
 function entriesOf(details: string[]): PresenceEntry[] {
   const rows: { seq: number; entry: PresenceEntry }[] = [];
   for (const text of details) {

@@ -1,7 +1,7 @@
 /**
  * CometQL errors as values. The code is sent as the MySQL error number and the texts are the
- * original's, byte for byte (spec: cometql.md §2.6, §8). The SQLSTATE is the one MySQL sends for
- * the same class of error, not the original's `HY000` for all (compat.md point 2): JDBC and
+ * original's, byte for byte (docs/protocol/cometql.md §2.6, §8). The SQLSTATE is the one MySQL sends for
+ * the same class of error, not the original's `HY000` for all (docs/compatibility.md point 2): JDBC and
  * other drivers classify exceptions by it. The mapping is documented in docs/cometql.md
  * ("Errors and SQLSTATE").
  */
@@ -47,7 +47,7 @@ export function isCometqlError(v: unknown): v is CometqlError {
   return typeof v === "object" && v !== null && (v as CometqlError).kind === "error";
 }
 
-/** The catalogue of spec §8, plus the few texts of our own additions (marked). */
+/** The catalogue of docs/protocol/cometql.md §8, plus the few texts of our own additions (marked). */
 export const Errors = {
   // 2: not implemented
   orNotImplemented: cometqlError(2, "Operator OR is not yet implemented"),
@@ -69,7 +69,7 @@ export const Errors = {
   channelNameTooLong: cometqlError(11, "Channel name is too long"),
   eventNameTooLong: cometqlError(11, "Channel event_name is too long"),
   hashTooLong: cometqlError(11, "Hash string is too long"),
-  /** ours: revoked_tokens.token is varbinary(600) (spec §9.1). */
+  /** ours: revoked_tokens.token is varbinary(600) (docs/protocol/cometql.md §9.1). */
   tokenTooLong: cometqlError(11, "Token is too long"),
   // 12: invalid data
   required: (column: string) => cometqlError(12, `field \`${column}\` is required`, "23000"),
@@ -111,7 +111,7 @@ export const Errors = {
   unknownFunction: (name: string) => cometqlError(15, `FUNCTION ${name} does not exist`, "42000"),
   // 16: authentication
   authFailure: cometqlError(16, "Authentication failure"),
-  /** spec §3 step 2: a cluster prefix naming a tenant out of range. */
+  /** docs/protocol/cometql.md §3 step 2: a cluster prefix naming a tenant out of range. */
   invalidDevId: cometqlError(16, "Invalid dev_id value"),
   // 17: too short
   dataTooShort: cometqlError(17, "Data is too short", "42000"),

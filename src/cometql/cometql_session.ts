@@ -1,6 +1,6 @@
 /**
  * One CometQL connection as a state machine over packets: handshake → (auth switch) → commands
- * (spec §2.3, §2.5). It knows nothing of sockets: the listener feeds packets and flushes `out`.
+ * (docs/protocol/cometql.md §2.3, §2.5). It knows nothing of sockets: the listener feeds packets and flushes `out`.
  */
 import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
@@ -110,7 +110,7 @@ export class CometqlSession implements SessionContext {
     this.closing = true;
   }
 
-  // ---- connection phase (spec §2.3) ----
+  // ---- connection phase (docs/protocol/cometql.md §2.3) ----
 
   private async login(packet: Packet): Promise<void> {
     this.out.seq = (packet.seq + 1) & 0xff;
@@ -127,7 +127,7 @@ export class CometqlSession implements SessionContext {
       throw e;
     }
     if (response.sslRequest) return this.fail(Errors.authFailure);
-    // spec §2.3: load-balancer health checks log in without a password and stay unauthenticated.
+    // docs/protocol/cometql.md §2.3: load-balancer health checks log in without a password and stay unauthenticated.
     if (response.user.startsWith("haproxy_check") && response.authResponse.length === 0) {
       this.phase = Phase.Command;
       return writeOk(this.out, OK_EMPTY, STATUS);
@@ -151,7 +151,7 @@ export class CometqlSession implements SessionContext {
     this.devId = devId;
     this.user = response.user;
     this.multiStatements = (response.capabilities & Capability.MULTI_STATEMENTS) !== 0;
-    // MySQL treats an empty database name as none (mysqljs always sends one, spec §2.3).
+    // MySQL treats an empty database name as none (mysqljs always sends one, docs/protocol/cometql.md §2.3).
     if (response.database) {
       const err = selectDatabase(this, response.database);
       if (err) return this.fail(err);
@@ -164,7 +164,7 @@ export class CometqlSession implements SessionContext {
     writeOk(this.out, OK_EMPTY, STATUS);
   }
 
-  // ---- command phase (spec §2.5) ----
+  // ---- command phase (docs/protocol/cometql.md §2.5) ----
 
   private command(packet: Packet): Promise<void> | void {
     // Every command starts a new sequence; anything else is not a MySQL client talking.
@@ -192,7 +192,7 @@ export class CometqlSession implements SessionContext {
         if (hot !== undefined) return this.replyOne(hot, STATUS, false);
         return this.query(text, payload.length - 1);
       }
-      case Command.FIELD_LIST: // spec §2.5: a lone EOF (no column definitions)
+      case Command.FIELD_LIST: // docs/protocol/cometql.md §2.5: a lone EOF (no column definitions)
         return writeEof(this.out, STATUS);
       case Command.STATISTICS:
         // A health probe (haproxy_check, not authenticated) learns that the server is up, no more.

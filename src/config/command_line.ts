@@ -1,5 +1,5 @@
 /**
- * The command line, compatible with CppComet's (spec: cometql.md §10.3): `--conf FILE`, `--cli`,
+ * The command line, compatible with CppComet's (docs/protocol/cometql.md §10.3): `--conf FILE`, `--cli`,
  * `--help`; plus `--version` and `--check-config`. Parsing is pure so it can be tested without
  * starting a process.
  */

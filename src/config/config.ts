@@ -1,5 +1,5 @@
 /**
- * comet.conf → one typed, validated Config with defaults (spec: cometql.md §10.2).
+ * comet.conf → one typed, validated Config with defaults (docs/protocol/cometql.md §10.2).
  *
  * An original comet.ini loads unchanged: CppComet sections and keys we do not use produce
  * warnings, never a failure. Values that are clearly wrong (a port of 70000, `yes please` for a
@@ -64,7 +64,7 @@ export interface Config {
     maxQuerySize: number;
     /**
      * Legacy option: string literals keep their backslashes, as CppComet kept them (for code
-     * that never escaped its values). Off: MySQL's unescaping (compat.md point 2).
+     * that never escaped its values). Off: MySQL's unescaping (docs/compatibility.md point 2).
      */
     verbatimBackslashes: boolean;
     /** Tenants (dev_id) that get `verbatimBackslashes` while it is off for the server. */
@@ -202,7 +202,7 @@ const ORIGINAL_UNUSED: Record<string, Set<string>> = {
   cometql: new Set(SERVICE_KEYS),
 };
 
-/** CppComet's own cluster (spec cometql.md §11) is replaced by the nodes meeting in Redis. */
+/** CppComet's own cluster (docs/protocol/cometql.md §11) is replaced by the nodes meeting in Redis. */
 const REPLACED_BY_REDIS =
   "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
 
@@ -393,7 +393,7 @@ class Reader {
   }
 
   /**
-   * spec §10.1: the original reads only `true`/`True`/`TRUE` as true and anything else as false;
+   * docs/protocol/cometql.md §10.1: the original reads only `true`/`True`/`TRUE` as true and anything else as false;
    * we accept the usual spellings and reject the rest rather than guess.
    */
   bool(section: string, key: string, def: boolean): boolean {

@@ -1,5 +1,5 @@
 /**
- * Parser for the original `comet.ini` format (spec: cometql.md §10.1), so that an existing
+ * Parser for the original `comet.ini` format (docs/protocol/cometql.md §10.1), so that an existing
  * CppComet configuration file can be used unchanged.
  *
  * - `[section]` lines; `key = value` lines split at the first `=`, both sides trimmed;
@@ -85,7 +85,7 @@ export function parseIni(text: string, path = "comet.conf"): IniFile {
     }
     const key = line.slice(0, eq).trim();
     if (key === "") throw new ConfigError(path, i + 1, "", "malformed line (empty key before =)");
-    // spec §10.1: a line whose "=" is its last character is ignored entirely; a trailing blank
+    // docs/protocol/cometql.md §10.1: a line whose "=" is its last character is ignored entirely; a trailing blank
     // after "=" gives an empty value instead.
     if (raw.indexOf("=") === raw.length - 1) continue;
     let value = raw.slice(raw.indexOf("=") + 1);

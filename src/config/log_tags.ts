@@ -1,5 +1,5 @@
 /**
- * `[log]` per-tag levels (spec: cometql.md §10.2). Our subsystems are the LogTag names of
+ * `[log]` per-tag levels (docs/protocol/cometql.md §10.2). Our subsystems are the LogTag names of
  * src/log.ts; the original's tag names are mapped onto them so an original comet.ini keeps its
  * meaning as closely as one tag per subsystem allows.
  */

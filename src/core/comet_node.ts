@@ -183,7 +183,7 @@ export class CometNode {
     if (!this.clustered) await saveWindowFile(this.window, this.config.recovery.file, this.log);
   }
 
-  // ---- browser lifecycle (spec websocket.md §1.3, §5, §6) ----
+  // ---- browser lifecycle (docs/protocol/websocket.md §1.3, §5, §6) ----
 
   /**
    * After the handshake: authorize, send serverInfo (always the first frame), register the user,
@@ -249,7 +249,7 @@ export class CometNode {
   }
 
   /**
-   * Replaces the connection's pipe set (spec §3.1). Pipes kept in both lists stay silent, so a
+   * Replaces the connection's pipe set (docs/protocol/websocket.md §3.1). Pipes kept in both lists stay silent, so a
    * resent list does not make `track_*` subscribers see unsubscription/subscription pairs.
    * With other nodes, resolves once their publishes to the new pipes reach this node (the
    * browser's next command runs after that).
@@ -484,7 +484,7 @@ export class CometNode {
   }
 
   /**
-   * Private message (spec §6): to every deliverable connection of the user; queued in storage
+   * Private message (docs/protocol/websocket.md §6): to every deliverable connection of the user; queued in storage
    * (and resolved only once stored) when none took it, unless `queue` is false.
    */
   async sendPrivate(
@@ -511,7 +511,7 @@ export class CometNode {
     for (const sub of this.users.deliverableOf(devId, userId)) {
       if (sub.send(outbound)) delivered++;
     }
-    // Cluster traffic (spec cometql.md §7.5) is delivered locally only, never queued.
+    // Cluster traffic (docs/protocol/cometql.md §7.5) is delivered locally only, never queued.
     if (delivered === 0 && elsewhere === 0 && options.queue !== false) {
       await this.storage.enqueuePrivate({
         id: newMessageId(),
@@ -600,7 +600,7 @@ export class CometNode {
     this.link.tell({ kind: "pipeLength", devId, pipe, length: null });
   }
 
-  // ---- auth (spec §5) ----
+  // ---- auth (docs/protocol/websocket.md §5) ----
 
   getAuthHash(devId: number, userId: number): Promise<string | null> {
     return this.auth.getHash(devId, userId);
@@ -640,7 +640,7 @@ export class CometNode {
     for (const sub of this.users.connectionsOf(devId, userId)) sub.drop();
   }
 
-  // ---- presence (spec §5.6) ----
+  // ---- presence (docs/protocol/websocket.md §5.6) ----
 
   /** 0 = online on some node, Unix time = last seen, −1 = unknown. */
   async lastOnline(devId: number, userId: number): Promise<number> {
@@ -655,7 +655,7 @@ export class CometNode {
     return (await this.storage.getUserData(devId, userId)) ?? "";
   }
 
-  // ---- stored per-user and per-tenant data (CometQL tables, spec cometql.md §7.5–§7.9) ----
+  // ---- stored per-user and per-tenant data (CometQL tables, docs/protocol/cometql.md §7.5–§7.9) ----
 
   /** The user's `users_data` text, null when none is stored. */
   storedUserData(devId: number, userId: number): Promise<string | null> {

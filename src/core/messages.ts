@@ -1,5 +1,5 @@
 /**
- * The server → browser messages the core sends (spec: websocket.md §4.2, S1–S14): what it fans
+ * The server → browser messages the core sends (docs/protocol/websocket.md §4.2, S1–S14): what it fans
  * out to subscribers, resume outcomes and the connection's first frame. The replies to one
  * browser's own commands are built on the WebSocket side (ws/command_replies.ts). Every builder
  * returns an Outbound whose objects have their keys in ascending byte order, as the original's
@@ -17,7 +17,7 @@ export function unixNow(): number {
 }
 
 /**
- * E′ of spec §4.3: MySQL string escaping without the apostrophe rule. The original client decodes
+ * E′ of docs/protocol/websocket.md §4.3: MySQL string escaping without the apostrophe rule. The original client decodes
  * it to the exact body (its stripslashes step), including bodies that contain `'`.
  */
 export function escapeForOriginalClient(body: string): string {
@@ -33,7 +33,7 @@ const ESCAPES: Record<string, string> = {
   "\x1a": "\\Z",
 };
 
-/** S1: always the first frame after the handshake (spec §1.3, §5.7). */
+/** S1: always the first frame after the handshake (docs/protocol/websocket.md §1.3, §5.7). */
 export function serverInfo(authorized: boolean, hash: string, now = unixNow()): Outbound {
   return new Outbound(() => ({
     authorized,
@@ -45,7 +45,7 @@ export function serverInfo(authorized: boolean, hash: string, now = unixNow()): 
   }));
 }
 
-/** S2: an error frame; `data` is one of the shapes of spec §4.2. */
+/** S2: an error frame; `data` is one of the shapes of docs/protocol/websocket.md §4.2. */
 export function errorMessage(data: Record<string, unknown>, now = unixNow()): Outbound {
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(data).sort()) sorted[k] = data[k];
@@ -151,7 +151,7 @@ export function recoveryMessage(
   }));
 }
 
-/** S7: a live private message (no timestamp, spec §6). */
+/** S7: a live private message (no timestamp, docs/protocol/websocket.md §6). */
 export function privateMessage(event: string, message: string): Outbound {
   return new Outbound(() => ({ data: message, event, pipe: "msg" }));
 }

@@ -1,6 +1,6 @@
 /**
- * Delivery of a user's offline queue (`users_messages`, spec websocket.md §6) to one connection
- * that just authorized, without losing what the connection never got (issue 13, compat.md
+ * Delivery of a user's offline queue (`users_messages`, docs/protocol/websocket.md §6) to one connection
+ * that just authorized, without losing what the connection never got (issue 13, docs/compatibility.md
  * point 2).
  *
  * A queued message leaves storage only once its frame was handed to the kernel whole

@@ -1,5 +1,5 @@
 /**
- * Pipe history (spec: websocket.md §7, cometql.md §7.1, §7.4): which pipes keep messages, and the
+ * Pipe history (docs/protocol/websocket.md §7, docs/protocol/cometql.md §7.1, §7.4): which pipes keep messages, and the
  * batched writer that stores them off the delivery path. A publish only appends to an in-memory
  * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
  * waits for everything pending.
@@ -12,7 +12,7 @@ import { newMessageId } from "./message_id.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryEntry, Storage } from "../storage/storage.ts";
 
-/** Largest history length a pipe can be given (spec cometql.md §7.4). */
+/** Largest history length a pipe can be given (docs/protocol/cometql.md §7.4). */
 export const MAX_PIPE_LENGTH = 1000;
 
 export class PipeHistory {

@@ -59,7 +59,7 @@ export class PipeRegistry {
     return this.pipes.get(`${devId}:${pipe}`)?.size ?? 0;
   }
 
-  /** Subscribers of the pipe, newest first (the order of spec websocket.md §3.5). */
+  /** Subscribers of the pipe, newest first (the order of docs/protocol/websocket.md §3.5). */
   subscribersOf(devId: number, pipe: string): Subscriber[] {
     const set = this.pipes.get(`${devId}:${pipe}`);
     return set ? [...set].reverse() : [];

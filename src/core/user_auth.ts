@@ -1,5 +1,5 @@
 /**
- * Browser authorization (spec: websocket.md §5): HS256 JWTs whose secret is `[main] password`
+ * Browser authorization (docs/protocol/websocket.md §5): HS256 JWTs whose secret is `[main] password`
  * followed by the decimal dev_id, and stored auth hashes (CometQL `users_auth`). Verification
  * uses npm `jose` rather than hand-written crypto.
  */
@@ -8,11 +8,11 @@ import { MAX_TOKEN_BYTES, type Storage } from "../storage/storage.ts";
 
 export interface AuthResult {
   authorized: boolean;
-  /** serverInfo `data`: the stored hash (≤ 32 chars), or "" (spec §5.7). */
+  /** serverInfo `data`: the stored hash (≤ 32 chars), or "" (docs/protocol/websocket.md §5.7). */
   hash: string;
 }
 
-/** Tokens of this length or more are refused: the revoked-token column size (spec §5.2). */
+/** Tokens of this length or more are refused: the revoked-token column size (docs/protocol/websocket.md §5.2). */
 export const MAX_TOKEN_LENGTH = MAX_TOKEN_BYTES;
 /** The revoked-token column size in bytes, for the transports (they do not import storage). */
 export { MAX_TOKEN_BYTES };
@@ -20,7 +20,7 @@ const ANONYMOUS: AuthResult = { authorized: false, hash: "" };
 
 export class UserAuth {
   private secrets = new Map<number, Uint8Array>();
-  /** `${devId}:${userId}` → stored hash (cache of users_auth, spec cometql.md §9.2). */
+  /** `${devId}:${userId}` → stored hash (cache of users_auth, docs/protocol/cometql.md §9.2). */
   private hashes = new Map<string, string>();
 
   constructor(private storage: Storage, private password: () => string) {}
@@ -30,7 +30,7 @@ export class UserAuth {
     if (key.split(".").length === 3 && await this.verifyJwt(devId, key, userId)) {
       let hash = await this.getHash(devId, userId);
       if (!hash) {
-        // spec §5.2: a valid token for a user without a hash stores one.
+        // docs/protocol/websocket.md §5.2: a valid token for a user without a hash stores one.
         hash = randomHash();
         await this.setHash(devId, userId, hash);
       }

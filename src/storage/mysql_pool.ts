@@ -1,5 +1,5 @@
 /**
- * A mysql2 connection pool that keeps the server running while MySQL is down (spec: cometql.md
+ * A mysql2 connection pool that keeps the server running while MySQL is down (docs/protocol/cometql.md
  * §9.4 describes the original, which retried and then exited; we must not).
  *
  * `open()` makes one bounded attempt and otherwise leaves a background loop retrying with

@@ -1,7 +1,7 @@
 /**
  * The MySQL schema at every (re)connect: `db.sql` applied statement by statement (all `CREATE
  * TABLE IF NOT EXISTS`), then the one-time upgrade of a database that CppComet created (spec:
- * cometql.md §9.1) to what this server needs, recorded in `comet_schema_version`. The upgrade
+ * docs/protocol/cometql.md §9.1) to what this server needs, recorded in `comet_schema_version`. The upgrade
  * only adds beside the original columns, so CppComet itself could still use the database.
  */
 import type { PoolConnection, RowDataPacket } from "mysql2/promise";

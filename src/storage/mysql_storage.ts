@@ -1,5 +1,5 @@
 /**
- * Production storage on MySQL/MariaDB (spec: cometql.md §9.1), chosen when `[db] host` is set.
+ * Production storage on MySQL/MariaDB (docs/protocol/cometql.md §9.1), chosen when `[db] host` is set.
  * The tables are CppComet's own (`db.sql`), so an existing CppComet database keeps working.
  *
  * Availability (fail fast while down, reconnect in the background) lives in `mysql_pool.ts`;
@@ -131,7 +131,7 @@ export class MysqlStorage implements Storage {
         e,
       ) => [e.id, e.time, e.devId, e.pipe, e.event, e.message, e.userId]);
       await insertRows(conn, "pipe_messages", HISTORY_COLUMNS, rows);
-      // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
+      // docs/protocol/cometql.md §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
       for (const { devId, pipe } of pipesOf(entries)) {
         await trimNewest(conn, "pipe_messages", "pipe_name", devId, pipe, keepOf(devId, pipe));
       }

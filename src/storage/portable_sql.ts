@@ -1,6 +1,6 @@
 /**
  * The statements both drivers run unchanged: the same tables and columns (CppComet's `db.sql`,
- * spec cometql.md §9.1), in SQL that MySQL/MariaDB and SQLite both accept (REPLACE, `?`
+ * docs/protocol/cometql.md §9.1), in SQL that MySQL/MariaDB and SQLite both accept (REPLACE, `?`
  * parameters). Trims stay in each driver (MySQL cannot DELETE with a subquery on the same table).
  */
 

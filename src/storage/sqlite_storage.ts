@@ -1,5 +1,5 @@
 /**
- * Embedded storage, the default when `[db] host` is empty (spec: cometql.md §9): one SQLite file
+ * Embedded storage, the default when `[db] host` is empty (docs/protocol/cometql.md §9): one SQLite file
  * through Deno's built-in `node:sqlite`, so a single server needs no database server at all.
  *
  * The tables mirror the MySQL ones of `db.sql` (same names and columns) so the two drivers read
@@ -36,7 +36,7 @@ const HISTORY_CHUNK = 64;
  * entries at the end, never edit applied ones.
  *
  * `message` and `data` are BLOBs holding UTF-8: `node:sqlite` cuts TEXT values at the first NUL
- * byte (both on bind and on read), and CometQL messages may contain NUL (spec §4.3 `\0`).
+ * byte (both on bind and on read), and CometQL messages may contain NUL (docs/protocol/cometql.md §4.3 `\0`).
  */
 const MIGRATIONS: string[] = [
   `CREATE TABLE pipe_messages (
@@ -233,7 +233,7 @@ export class SqliteStorage implements Storage {
             params.length = 0;
           }
         }
-        // spec §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
+        // docs/protocol/cometql.md §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
         for (const { devId, pipe } of pipesOf(entries)) {
           this.#exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
         }

@@ -1,5 +1,5 @@
 /**
- * What the server remembers across restarts (spec: cometql.md §9), behind one interface with two
+ * What the server remembers across restarts (docs/protocol/cometql.md §9), behind one interface with two
  * drivers: SQLite (embedded default, `sqlite_storage.ts`) and MySQL/MariaDB (`mysql_storage.ts`).
  * The same conformance suite (`tests/storage_conformance.ts`) runs against both.
  *
@@ -13,7 +13,7 @@ export interface HistoryEntry {
   id: string;
   devId: number;
   pipe: string;
-  /** Event name; an empty event is stored as `undefined` (spec §7.1). */
+  /** Event name; an empty event is stored as `undefined` (docs/protocol/cometql.md §7.1). */
   event: string;
   message: string;
   /** Sender: 0 for CometQL, the browser user's id for `web_pipe2`. */
@@ -51,7 +51,7 @@ export interface RetentionLimits {
   queueMaxAgeSeconds: number;
 }
 
-/** spec §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
+/** docs/protocol/cometql.md §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
 export const MAX_TOKEN_BYTES = 600;
 
 const encoder = new TextEncoder();
@@ -65,7 +65,7 @@ export function oversizedTokenError(token: string): StorageError | undefined {
 
 /**
  * The pipes `entries` touch, each once, in first-seen order: after `appendHistory` inserts, each
- * of them is trimmed to its newest `keep` rows (spec §7.1 effect 1).
+ * of them is trimmed to its newest `keep` rows (docs/protocol/cometql.md §7.1 effect 1).
  */
 export function pipesOf(entries: HistoryEntry[]): { devId: number; pipe: string }[] {
   const touched = new Map<string, { devId: number; pipe: string }>();

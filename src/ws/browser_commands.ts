@@ -1,5 +1,5 @@
 /**
- * Browser → server commands (spec: websocket.md §3), parsed and validated into typed values.
+ * Browser → server commands (docs/protocol/websocket.md §3), parsed and validated into typed values.
  * Keywords are matched as prefixes in the original's order and exactly one separator byte is
  * skipped. Validation failures become the exact error `data` objects of §3/§4.2; running a
  * command against the core is `command_runner.ts`'s job.
@@ -29,7 +29,7 @@ export type BrowserCommand =
   | { kind: "cometqlCall"; marker: string; token: string }
   /** Our client's `subscription` with stream positions (docs/protocol/recovery.md §3). */
   | ResumeCommand
-  /** `statistics`, `cgi_call`: accepted, no effect, no reply (§3.8). */
+  /** `statistics`, `cgi_call`: accepted, no effect, no reply (docs/protocol/websocket.md §3.8). */
   | { kind: "ignored" }
   /** Validation failed: send these errors, keep the connection. */
   | { kind: "invalid"; errors: ErrorData[] }

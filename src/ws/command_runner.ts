@@ -1,5 +1,5 @@
 /**
- * Runs one browser command (spec: websocket.md §3) for one connection against the core. Replies
+ * Runs one browser command (docs/protocol/websocket.md §3) for one connection against the core. Replies
  * go back through the connection's `send`; commands that read storage return a promise, and the
  * connection runs its next command only after it settles, so replies keep the request order.
  */
@@ -19,7 +19,7 @@ import type { ErrorData } from "./checked_name.ts";
 
 /** What a command needs from its connection besides the Subscriber side. */
 export interface CommandConnection extends Subscriber {
-  /** Writes what is queued, then closes TCP (no Close frame, spec §2.3). */
+  /** Writes what is queued, then closes TCP (no Close frame, docs/protocol/websocket.md §2.3). */
   closeAfterWrite(): void;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The first phase of every connection on the browser port (spec: websocket.md §1.1–§1.4): the
+ * The first phase of every connection on the browser port (docs/protocol/websocket.md §1.1–§1.4): the
  * first request is reassembled, its route chosen, and the connection either gets one plain-HTTP
  * response and is closed, or becomes a WebSocket session (`WsConnection`).
  */

@@ -1,5 +1,5 @@
 /**
- * One browser WebSocket session after the 101 (spec: websocket.md §1.3–§3): the `Subscriber` the
+ * One browser WebSocket session after the 101 (docs/protocol/websocket.md §1.3–§3): the `Subscriber` the
  * core writes to, the frame reader for what the browser sends, and the per-connection command
  * order.
  *
@@ -28,7 +28,7 @@ import { encodeFrame, type FrameError, frameOf, FrameReader, Opcode } from "./fr
 /** Commands that may wait behind a slow one (auth, storage reads) before the client is dropped. */
 export const MAX_WAITING_COMMANDS = 1024;
 
-/** Who the browser said it is (URL and headers, spec §1.2, §1.3). */
+/** Who the browser said it is (URL and headers, docs/protocol/websocket.md §1.2, §1.3). */
 export interface BrowserIdentity {
   devId: number;
   uuid: string;
@@ -42,7 +42,7 @@ let nextId = 1;
 /**
  * Text that is not UTF-8 fails the connection with Close 1007 (RFC 6455 §8.1; issue 13 point 11).
  * Browsers always send valid UTF-8 (the original client too), so only other clients can meet it,
- * and they should stay away rather than reconnect (spec websocket.md §2.3: a Close frame only
+ * and they should stay away rather than reconnect (docs/protocol/websocket.md §2.3: a Close frame only
  * when the client should stay disconnected). docs/compatibility.md.
  */
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -235,7 +235,7 @@ export class WsConnection implements CommandConnection, Expirable, Backlogged {
     return confirmed;
   }
 
-  /** Bare TCP drop, no Close frame (spec §2.3): the original client reconnects. */
+  /** Bare TCP drop, no Close frame (docs/protocol/websocket.md §2.3): the original client reconnects. */
   drop(): void {
     if (!this.open) return;
     this.open = false;
@@ -279,7 +279,7 @@ export class WsConnection implements CommandConnection, Expirable, Backlogged {
   }
 
   onCloseFrame(): void {
-    // spec §2.3: never answer a Close frame; drop TCP so the original client's restart() works.
+    // docs/protocol/websocket.md §2.3: never answer a Close frame; drop TCP so the original client's restart() works.
     this.drop();
   }
 

@@ -1,5 +1,5 @@
 /**
- * The WebSocket opening handshake (spec: websocket.md §1.3): what the server needs from the
+ * The WebSocket opening handshake (docs/protocol/websocket.md §1.3): what the server needs from the
  * upgrade request, and the exact 101 response the original sends.
  */
 import { Buffer } from "node:buffer";

@@ -1,12 +1,12 @@
 /**
- * The browser port: plain HTTP and WebSocket on one TCP listener (spec: websocket.md §1).
+ * The browser port: plain HTTP and WebSocket on one TCP listener (docs/protocol/websocket.md §1).
  *
- * Transport decision (measured in shared/notes/ws-transport.md and README's Performance): raw TCP
+ * Transport decision (measured in docs/benchmarks.md §4 and README's Performance): raw TCP
  * with our own RFC 6455 framing, not `Deno.serve` + `upgradeWebSocket`; on Linux the C library's
  * sockets through FFI (net/libc_listener.ts: 1.4 KB instead of 4.3 KB per idle connection), else
  * `node:net`; net/tcp_listener.ts picks. Both give FirstRequest and WsConnection a `ByteSocket`.
  * - `Deno.upgradeWebSocket` answers a client Close with a Close frame before any script sees it
- *   and cannot do the bare TCP drop the original client's reconnect logic needs (spec §2.3);
+ *   and cannot do the bare TCP drop the original client's reconnect logic needs (docs/protocol/websocket.md §2.3);
  *   it also costs ~20 KB per connection.
  * - Both write synchronously (no promise per write), so a fan-out is not throttled by the
  *   runtime's per-turn limit on async operations, which made `Deno.listen` + `conn.write` pile up

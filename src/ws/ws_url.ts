@@ -1,5 +1,5 @@
 /**
- * The WebSocket URL (spec: websocket.md §1.2): parameters sit in the path and are read by
+ * The WebSocket URL (docs/protocol/websocket.md §1.2): parameters sit in the path and are read by
  * position, as the original does, so any URL the original accepted means the same here:
  *
  *   /ws/sesion=KEY&myid=UID&devid=DEV&v=MAJOR.MINOR&uuid=UUID&api=js
@@ -114,7 +114,7 @@ function decimal(text: string): number | undefined {
   return significant.length > MAX_DIGITS ? undefined : Number(text);
 }
 
-/** spec §1.2: non-numeric (e.g. `undefined`) or negative → 0. */
+/** docs/protocol/websocket.md §1.2: non-numeric (e.g. `undefined`) or negative → 0. */
 function decimalOrZero(text: string): number {
   return decimal(text) ?? 0;
 }

@@ -1,4 +1,4 @@
-/** A CometQL session as a PHP backend would open it (spec: cometql.md §2.3), via npm mysql2. */
+/** A CometQL session as a PHP backend would open it (docs/protocol/cometql.md §2.3), via npm mysql2. */
 import mysql from "mysql2/promise";
 
 export function connectCometql(

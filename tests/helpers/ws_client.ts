@@ -1,7 +1,7 @@
 /**
  * A scripted raw WebSocket client over `Deno.connect`, for tests that must see the exact bytes:
  * the 101 head, every frame (incl. fragmented, ping/pong and Close), and whether the server
- * closed TCP without a Close frame (spec: websocket.md §2.3). Nothing here reuses server code.
+ * closed TCP without a Close frame (docs/protocol/websocket.md §2.3). Nothing here reuses server code.
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -27,7 +27,7 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The URL path the original client builds (spec §1.2). */
+/** The URL path the original client builds (docs/protocol/websocket.md §1.2). */
 export function wsPath(
   p: { key?: string; userId?: number | string; devId?: number; v?: string; uuid?: string } = {},
 ): string {

@@ -1,7 +1,7 @@
 /**
  * SELECT without a table: literals, `@@variables`, a few functions and arithmetic — what client
  * libraries and connection pools send (`SELECT 1`, `SELECT @@version_comment LIMIT 1`,
- * `SELECT DATABASE(), USER()`). The original accepted only `@@x` and `DATABASE()` (spec §6.6–6.7).
+ * `SELECT DATABASE(), USER()`). The original accepted only `@@x` and `DATABASE()` (docs/protocol/cometql.md §6.6–6.7).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ColumnType } from "../wire/mysql_constants.ts";
@@ -59,7 +59,7 @@ function evaluate(session: SessionContext, expr: Expr): Value | CometqlError {
       return v.numeric ? { type: ColumnType.LongLong, text: v.text } : str(v.text);
     }
     case "uservar":
-      return NULL; // user variables are never set: SET has no effect (spec §6.8)
+      return NULL; // user variables are never set: SET has no effect (docs/protocol/cometql.md §6.8)
     case "call":
       return call(session, expr.name, expr.args);
     case "unary": {

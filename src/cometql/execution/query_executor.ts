@@ -1,7 +1,7 @@
 /**
- * COM_QUERY text → one result per statement (spec §3; compat.md point 2). The whole text is
+ * COM_QUERY text → one result per statement (docs/protocol/cometql.md §3; docs/compatibility.md point 2). The whole text is
  * parsed before anything runs: a syntax error anywhere — trailing junk included — answers ERR 3
- * and nothing has been executed, published or deleted (MySQL does the same; spec §3.1's original
+ * and nothing has been executed, published or deleted (MySQL does the same; docs/protocol/cometql.md §3.1's original
  * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
  * gets its result and the first failing one ends the list.
  */
@@ -23,10 +23,10 @@ function knownTable(name: string): string {
   return findTable(name)?.name ?? "other";
 }
 
-/** Texts of at most this many bytes are "too short" (spec §2.7). */
+/** Texts of at most this many bytes are "too short" (docs/protocol/cometql.md §2.7). */
 const MIN_QUERY_BYTES = 4;
 
-/** spec §3 step 2: node-to-node statements carry the tenant in this prefix (spec §11). */
+/** docs/protocol/cometql.md §3 step 2: node-to-node statements carry the tenant in this prefix (docs/protocol/cometql.md §11). */
 const CLUSTER_PREFIX = "cometqlcluster_v1 set dev_id=";
 
 /**
@@ -41,7 +41,7 @@ export function verbatimBackslashes(session: SessionContext): boolean {
 
 /**
  * Runs a whole query text. `byteLength` is the size of the text on the wire (the limits of
- * spec §2.7 are in bytes). `boundValues`: the text is a prepared statement with its values
+ * docs/protocol/cometql.md §2.7 are in bytes). `boundValues`: the text is a prepared statement with its values
  * spliced in MySQL's escaping (prepared_statements.ts), so it is read the MySQL way whatever
  * the legacy backslash option says — bound values arrive exactly as bound.
  */

@@ -1,5 +1,5 @@
 /**
- * SHOW [flag] STATUS and SHOW PROCESSLIST (spec §12): live figures from the node's counters and
+ * SHOW [flag] STATUS and SHOW PROCESSLIST (docs/protocol/cometql.md §12): live figures from the node's counters and
  * the operating system, rows named and ordered as the original's.
  */
 import type { NodeStats } from "../../core/node_stats.ts";
@@ -11,7 +11,7 @@ type Pair = [string, string];
 
 const fixed2 = (n: number) => n.toFixed(2);
 
-/** Counter snapshots for the `*_ps` rates ("per second over the last interval", spec §12.2). */
+/** Counter snapshots for the `*_ps` rates ("per second over the last interval", docs/protocol/cometql.md §12.2). */
 interface Sample {
   at: number;
   counters: number[];
@@ -91,10 +91,10 @@ function globalStatus(stats: NodeStats): Pair[] {
   ];
 }
 
-/** spec §12.3 RAM: `/proc/meminfo` names without the colon, numbers without the unit. */
+/** docs/protocol/cometql.md §12.3 RAM: `/proc/meminfo` names without the colon, numbers without the unit. */
 async function ramStatus(): Promise<Pair[]> {
   const text = await Deno.readTextFile("/proc/meminfo");
-  const pairs: Pair[] = []; // no `flag` row: only FILESYSTEM has one (spec §12.3)
+  const pairs: Pair[] = []; // no `flag` row: only FILESYSTEM has one (docs/protocol/cometql.md §12.3)
   for (const line of text.split("\n").slice(0, 34)) {
     const m = /^([^:]+):\s+(\d+)/.exec(line);
     if (m) pairs.push([m[1], m[2]]);
@@ -102,7 +102,7 @@ async function ramStatus(): Promise<Pair[]> {
   return pairs;
 }
 
-/** spec §12.3 AVG: `/proc/loadavg`. */
+/** docs/protocol/cometql.md §12.3 AVG: `/proc/loadavg`. */
 async function avgStatus(): Promise<Pair[]> {
   const [l1, l5, l15, procs] = (await Deno.readTextFile("/proc/loadavg")).trim().split(/\s+/);
   const [running, total] = procs.split("/");
@@ -115,7 +115,7 @@ async function avgStatus(): Promise<Pair[]> {
   ];
 }
 
-/** spec §12.3 UPTIME: `/proc/uptime`. */
+/** docs/protocol/cometql.md §12.3 UPTIME: `/proc/uptime`. */
 async function uptimeStatus(): Promise<Pair[]> {
   const [up, idle] = (await Deno.readTextFile("/proc/uptime")).trim().split(/\s+/);
   return [
@@ -124,7 +124,7 @@ async function uptimeStatus(): Promise<Pair[]> {
   ];
 }
 
-/** spec §12.3 FILESYSTEM: `df -h` of the root filesystem (needs the run permission). */
+/** docs/protocol/cometql.md §12.3 FILESYSTEM: `df -h` of the root filesystem (needs the run permission). */
 async function filesystemStatus(): Promise<Pair[]> {
   const out = await new Deno.Command("df", { args: ["-h", "/"], stdout: "piped", stderr: "null" })
     .output();
@@ -167,7 +167,7 @@ export async function statusRows(
   }
 }
 
-/** spec §12.4: one row per service thread; we serve each protocol from one event loop. */
+/** docs/protocol/cometql.md §12.4: one row per service thread; we serve each protocol from one event loop. */
 export function processlistRows(stats: NodeStats): string[][] {
   return [
     ["cometql", "0", "-", String(stats.qlQueries)],

@@ -1,4 +1,4 @@
-/** SHOW … and DESCRIBE (spec §6.1–§6.5, §6.9), widened to what clients and GUI tools send. */
+/** SHOW … and DESCRIBE (docs/protocol/cometql.md §6.1–§6.5, §6.9), widened to what clients and GUI tools send. */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { processlistRows, statusRows } from "./server_status.ts";
 import { allVariables } from "./server_variables.ts";
@@ -109,7 +109,7 @@ export async function show(
   switch (stmt.what) {
     case "databases":
       return filtered(["Database"], [[API_DATABASE]], stmt);
-    case "tables": // column `Tables`, as the original (spec §6.2)
+    case "tables": // column `Tables`, as the original (docs/protocol/cometql.md §6.2)
       return filtered(["Tables"], LISTED_TABLES.map((t) => [t.name]), stmt);
     case "table_status": {
       const data = LISTED_TABLES.map((t) => [
@@ -143,7 +143,7 @@ export async function show(
       return filtered(["Field", "Type", "Null", "Key", "Default", "Extra"], data, stmt);
     }
     case "variables": {
-      // spec §6.5: the OS-status flags have no variables.
+      // docs/protocol/cometql.md §6.5: the OS-status flags have no variables.
       const data = stmt.flag === "session" || stmt.flag === "global" ? allVariables(session) : [];
       return filtered(["Variable_name", "Value"], data, stmt);
     }

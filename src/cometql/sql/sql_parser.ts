@@ -1,7 +1,7 @@
 /**
- * Recursive-descent parser: tokens → statements (spec §5.1, widened per compat.md point 2 to
+ * Recursive-descent parser: tokens → statements (docs/protocol/cometql.md §5.1, widened per docs/compatibility.md point 2 to
  * what MySQL client libraries send). Table and column names may be bare, `` `quoted` `` or — as
- * the original allowed (spec §4.1) — written as quoted strings.
+ * the original allowed (docs/protocol/cometql.md §4.1) — written as quoted strings.
  */
 import { LexError, type Token, tokenize, TokenType } from "./sql_lexer.ts";
 import { ParseError, TokenCursor } from "./token_cursor.ts";
@@ -169,7 +169,7 @@ class Parser extends TokenCursor {
     if (first === undefined) this.fail();
     if (this.acceptPunct("*")) return { expr: { kind: "star" }, text: "*" };
     const expr = first.type === TokenType.String && this.isKeyword("FROM", 1)
-      ? { kind: "column" as const, name: this.name() } // `SELECT 'col' FROM t` (spec §4.1)
+      ? { kind: "column" as const, name: this.name() } // `SELECT 'col' FROM t` (docs/protocol/cometql.md §4.1)
       : this.expr();
     const text = this.sql.slice(first.start, this.tokens[this.pos - 1].end);
     let alias: string | undefined;
@@ -343,7 +343,7 @@ class Parser extends TokenCursor {
     const table = this.tableName();
     const where = this.acceptKeyword("WHERE") ? this.conditions() : [];
     const orderBy = this.orderBy();
-    this.limit(); // accepted and ignored, as in the original (spec §5.4)
+    this.limit(); // accepted and ignored, as in the original (docs/protocol/cometql.md §5.4)
     return { kind: "delete", table, where, orderBy };
   }
 
@@ -394,7 +394,7 @@ class Parser extends TokenCursor {
   }
 
   /**
-   * `LIKE 'pattern'` (a quoted word is a pattern here; the original refused it, spec §4.1) or,
+   * `LIKE 'pattern'` (a quoted word is a pattern here; the original refused it, docs/protocol/cometql.md §4.1) or,
    * as MySQL allows, `WHERE conditions` on the result's columns.
    */
   private showFilter(): ShowFilter {
@@ -405,7 +405,7 @@ class Parser extends TokenCursor {
     return { like: t.text };
   }
 
-  /** spec §6.8: every SET is answered OK and changes nothing; we only require some content. */
+  /** docs/protocol/cometql.md §6.8: every SET is answered OK and changes nothing; we only require some content. */
   private set(): Statement {
     if (this.atStatementEnd()) this.fail();
     let depth = 0;

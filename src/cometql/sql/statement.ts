@@ -1,6 +1,6 @@
 /**
- * The typed form of a CometQL statement, produced by `sql_parser.ts` (grammar: spec §5.1, widened
- * to what MySQL client libraries send — compat.md point 2).
+ * The typed form of a CometQL statement, produced by `sql_parser.ts` (grammar: docs/protocol/cometql.md §5.1, widened
+ * to what MySQL client libraries send — docs/compatibility.md point 2).
  */
 
 /** A value as written: string literals already unescaped, numbers as their decimal text. */
@@ -29,7 +29,7 @@ export interface SelectItem {
   readonly text: string;
 }
 
-/** One WHERE condition (spec §5.3); `or` = joined to the previous one by OR. */
+/** One WHERE condition (docs/protocol/cometql.md §5.3); `or` = joined to the previous one by OR. */
 export interface Condition {
   readonly column: string;
   /** `=`, `IN`, `LIKE`, or another comparison operator (upper-case). */
@@ -38,7 +38,7 @@ export interface Condition {
   readonly or: boolean;
 }
 
-/** MySQL meaning: skip `offset` rows, return at most `count` (compat.md point 2). */
+/** MySQL meaning: skip `offset` rows, return at most `count` (docs/compatibility.md point 2). */
 export interface Limit {
   readonly offset: number;
   readonly count: number;
@@ -104,7 +104,7 @@ export type Statement =
   | InsertStatement
   | DeleteStatement
   | ShowStatement
-  /** Every SET form is accepted and has no effect (spec §6.8). */
+  /** Every SET form is accepted and has no effect (docs/protocol/cometql.md §6.8). */
   | { readonly kind: "set" }
   | { readonly kind: "use"; readonly database: string }
   /** BEGIN / COMMIT / ROLLBACK / START TRANSACTION: accepted, CometQL is always autocommit. */

@@ -1,5 +1,5 @@
 /**
- * What a CometQL table is (spec §7): its columns in `SELECT *` order and the three operations.
+ * What a CometQL table is (docs/protocol/cometql.md §7): its columns in `SELECT *` order and the three operations.
  * The generic rules — column lists, WHERE, LIMIT — live in `../table_statements.ts`; a table
  * module only validates its values and calls the core.
  */
@@ -16,7 +16,7 @@ export interface TableColumn {
    * data texts are stored as mediumtext, db.sql); otherwise derived from `sqlType`.
    */
   readonly maxBytes?: number;
-  /** The key column WHERE supplies values for (spec §7 summary). */
+  /** The key column WHERE supplies values for (docs/protocol/cometql.md §7 summary). */
   readonly key?: boolean;
 }
 
@@ -43,11 +43,11 @@ export function columnByteLength(column: TableColumn): number {
 export interface TableContext {
   readonly node: CometqlNode;
   readonly devId: number;
-  /** The statement came from another node with the cluster prefix (spec cometql.md §3). */
+  /** The statement came from another node with the cluster prefix (docs/protocol/cometql.md §3). */
   readonly fromCluster?: boolean;
 }
 
-/** Key values by column name (spec §5.3: WHERE only supplies lists of values). */
+/** Key values by column name (docs/protocol/cometql.md §5.3: WHERE only supplies lists of values). */
 export type WhereValues = ReadonlyMap<string, readonly string[]>;
 
 /** One row of an INSERT by column name; NULL is null. */

@@ -1,4 +1,4 @@
-/** `pipes` (spec §7.2): subscriber count per pipe on every node; read-only. */
+/** `pipes` (docs/protocol/cometql.md §7.2): subscriber count per pipe on every node; read-only. */
 import { Errors } from "../cometql_error.ts";
 import type { CometqlTable } from "./cometql_table.ts";
 import { pipeNames } from "./table_values.ts";

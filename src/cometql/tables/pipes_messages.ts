@@ -1,5 +1,5 @@
 /**
- * `pipes_messages` (spec §7.1): INSERT publishes to a pipe — the CometQL hot path, answered as
+ * `pipes_messages` (docs/protocol/cometql.md §7.1): INSERT publishes to a pipe — the CometQL hot path, answered as
  * soon as `node.publish` returns (history is written in the background by the core); SELECT
  * reads the pipe history; DELETE clears history by pipe name or message id.
  */
@@ -16,10 +16,10 @@ import {
   requiredColumns,
 } from "./table_values.ts";
 
-/** Most history rows per pipe that a SELECT shows (spec §7.1). */
+/** Most history rows per pipe that a SELECT shows (docs/protocol/cometql.md §7.1). */
 const HISTORY_ROWS = 99;
 
-/** spec §7.1: pipe name, then event name (11, 17, 12); the message has no limit of its own. */
+/** docs/protocol/cometql.md §7.1: pipe name, then event name (11, 17, 12); the message has no limit of its own. */
 function checkPipeMessage(name: string, event: string): CometqlError | undefined {
   return checkPipeName(name) ?? checkEventName(event);
 }

@@ -1,4 +1,4 @@
-/** `pipes_settings` (spec §7.4): how many messages of a pipe's history are kept. */
+/** `pipes_settings` (docs/protocol/cometql.md §7.4): how many messages of a pipe's history are kept. */
 import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
@@ -34,7 +34,7 @@ export const pipesSettings: CometqlTable = {
     if (isCometqlError(name)) return name;
     const raw = row.get("length");
     const parsed = raw == null ? 0 : lenientInt(raw);
-    // spec §7.4: the length is clamped to 0…1000.
+    // docs/protocol/cometql.md §7.4: the length is clamped to 0…1000.
     const length = Number.isNaN(parsed)
       ? MAX_PIPE_LENGTH
       : Math.min(MAX_PIPE_LENGTH, Math.max(0, parsed));

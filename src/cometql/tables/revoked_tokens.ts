@@ -1,5 +1,5 @@
 /**
- * `revoked_tokens` (spec §7.9): JWTs that may no longer log in. INSERT also logs the token's
+ * `revoked_tokens` (docs/protocol/cometql.md §7.9): JWTs that may no longer log in. INSERT also logs the token's
  * user out when the token verifies (the core does that).
  */
 import { MAX_TOKEN_BYTES } from "../../core/user_auth.ts";
@@ -12,7 +12,7 @@ const encoder = new TextEncoder();
 
 /**
  * The token of an INSERT row, or the error: missing (12), or longer than the stored column
- * (`varbinary(600)`, spec §9.1) — ERR 11 decided here, before storage is asked (a storage error
+ * (`varbinary(600)`, docs/protocol/cometql.md §9.1) — ERR 11 decided here, before storage is asked (a storage error
  * would read as an outage and invite retries).
  */
 function tokenOf(row: InsertRow): string | CometqlError {

@@ -1,4 +1,4 @@
-/** Every CometQL table by name (spec §7), in the order SHOW TABLES lists them (spec §6.2). */
+/** Every CometQL table by name (docs/protocol/cometql.md §7), in the order SHOW TABLES lists them (docs/protocol/cometql.md §6.2). */
 import type { CometqlTable } from "./cometql_table.ts";
 import { pipes } from "./pipes.ts";
 import { pipesMessages } from "./pipes_messages.ts";
@@ -28,7 +28,7 @@ const ALL = new Map<string, CometqlTable>(
   [...LISTED_TABLES, conference, conferenceMembers, dialogs].map((t) => [t.name, t]),
 );
 
-/** Table names are case-sensitive, as in MySQL on Linux (spec §4.2). */
+/** Table names are case-sensitive, as in MySQL on Linux (docs/protocol/cometql.md §4.2). */
 export function findTable(name: string): CometqlTable | undefined {
   return ALL.get(name);
 }

@@ -1,5 +1,5 @@
 /**
- * `users_auth` (spec §7.7): the hash a browser authenticates with. DELETE also disconnects the
+ * `users_auth` (docs/protocol/cometql.md §7.7): the hash a browser authenticates with. DELETE also disconnects the
  * user's live connections (the core does that).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
@@ -16,7 +16,7 @@ import {
 
 const MAX_HASH = 32;
 
-/** `0-9 A-Z a-z = + / _` (spec §7.7). */
+/** `0-9 A-Z a-z = + / _` (docs/protocol/cometql.md §7.7). */
 function isHashChars(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -27,14 +27,14 @@ function isHashChars(s: string): boolean {
   return true;
 }
 
-/** spec §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
+/** docs/protocol/cometql.md §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
 function authRow(row: InsertRow): { userId: number; hash: string } | CometqlError {
   const values = requiredColumns(row, ["id", "hash"]);
   if (isCometqlError(values)) return values;
   const [idText, hash] = values;
   const userId = positiveId(idText);
   if (isCometqlError(userId)) return userId;
-  // spec §7.7: the character check comes before the length check.
+  // docs/protocol/cometql.md §7.7: the character check comes before the length check.
   if (!isHashChars(hash)) return Errors.hashChars;
   if (hash.length > MAX_HASH) return Errors.hashTooLong;
   return { userId, hash };

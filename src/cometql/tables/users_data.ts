@@ -1,4 +1,4 @@
-/** `users_data` (spec §7.8): one stored text per user, readable by the user's browser. */
+/** `users_data` (docs/protocol/cometql.md §7.8): one stored text per user, readable by the user's browser. */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
 import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";

@@ -1,5 +1,5 @@
 /**
- * `users_messages` (spec §7.5): private messages by user id. INSERT delivers to the user's live
+ * `users_messages` (docs/protocol/cometql.md §7.5): private messages by user id. INSERT delivers to the user's live
  * connections or queues it (the core resolves once it is stored); SELECT shows the queue; DELETE
  * empties it.
  */
@@ -16,14 +16,14 @@ import {
   requiredColumns,
 } from "./table_values.ts";
 
-/** spec §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12). */
+/** docs/protocol/cometql.md §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12). */
 function messageRow(
   row: InsertRow,
 ): { userId: number; event: string; message: string } | CometqlError {
   const values = requiredColumns(row, ["id", "event", "message"]);
   if (isCometqlError(values)) return values;
   const [idText, event, message] = values;
-  // spec §7.5: id 0 is allowed, only negative ids are refused.
+  // docs/protocol/cometql.md §7.5: id 0 is allowed, only negative ids are refused.
   const userId = nonNegativeId(idText);
   if (isCometqlError(userId)) return userId;
   return checkEventName(event) ?? { userId, event, message };
@@ -53,7 +53,7 @@ export const usersMessages: CometqlTable = {
   async select(ctx, where) {
     const ids = nonNegativeIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    // Every queued message is delivered on the next connection (compat.md point 2), so show
+    // Every queued message is delivered on the next connection (docs/compatibility.md point 2), so show
     // them all, up to the per-user retention limit.
     const limit = ctx.node.config.retention.queueMaxPerUser;
     const result: Cell[][] = [];

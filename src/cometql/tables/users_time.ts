@@ -1,4 +1,4 @@
-/** `users_time` (spec §7.6): 0 = online here, Unix time of the last disconnect, −1 = unknown. */
+/** `users_time` (docs/protocol/cometql.md §7.6): 0 = online here, Unix time of the last disconnect, −1 = unknown. */
 import { Errors } from "../cometql_error.ts";
 import type { Cell } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";

@@ -1,5 +1,5 @@
 /**
- * `conference`, `conference_members`, `dialogs` (spec §7.10): the original's FreeSWITCH video
+ * `conference`, `conference_members`, `dialogs` (docs/protocol/cometql.md §7.10): the original's FreeSWITCH video
  * calls. We do not implement FreeSWITCH integration; these tables answer with clear errors
  * (texts of the original where it had one).
  */

@@ -1,7 +1,7 @@
 /**
- * Connection phase (spec §2.2–§2.3): HandshakeV10, HandshakeResponse41, mysql_native_password,
+ * Connection phase (docs/protocol/cometql.md §2.2–§2.3): HandshakeV10, HandshakeResponse41, mysql_native_password,
  * and the AuthSwitchRequest we add for clients that start with another plugin (MySQL 8's
- * caching_sha2_password) — compat.md point 2.
+ * caching_sha2_password) — docs/compatibility.md point 2.
  */
 import {
   AUTH_PLUGIN,
@@ -17,7 +17,7 @@ export const SCRAMBLE_LENGTH = 20;
 
 /**
  * 20 fresh bytes in 0x01–0x7F: never NUL, so clients that read part 2 as a C string are safe
- * (spec §2.2; the original used 0x00–0xFD).
+ * (docs/protocol/cometql.md §2.2; the original used 0x00–0xFD).
  */
 export function makeScramble(): Uint8Array {
   const s = crypto.getRandomValues(new Uint8Array(SCRAMBLE_LENGTH));
@@ -25,7 +25,7 @@ export function makeScramble(): Uint8Array {
   return s;
 }
 
-/** Protocol::HandshakeV10, sequence id 0 (spec §2.2). */
+/** Protocol::HandshakeV10, sequence id 0 (docs/protocol/cometql.md §2.2). */
 export function writeHandshake(w: WireWriter, connectionId: number, scramble: Uint8Array): void {
   w.beginPacket();
   w.u8(0x0a);
@@ -67,7 +67,7 @@ export interface HandshakeResponse {
   readonly plugin?: string;
 }
 
-/** Parses HandshakeResponse41 (spec §2.3); throws MalformedPacket when fields are missing. */
+/** Parses HandshakeResponse41 (docs/protocol/cometql.md §2.3); throws MalformedPacket when fields are missing. */
 export function parseHandshakeResponse(payload: Uint8Array): HandshakeResponse {
   const r = new PayloadReader(payload);
   const capabilities = r.u32("client flags");
@@ -108,7 +108,7 @@ async function sha1(...parts: Uint8Array[]): Promise<Uint8Array> {
 }
 
 /**
- * mysql_native_password (spec §2.3): the client sends SHA1(pw) XOR SHA1(scramble ‖ SHA1(SHA1(pw))).
+ * mysql_native_password (docs/protocol/cometql.md §2.3): the client sends SHA1(pw) XOR SHA1(scramble ‖ SHA1(SHA1(pw))).
  * An empty password is an empty response (so it matches only an empty configured password).
  */
 export async function nativePasswordMatches(

@@ -1,9 +1,9 @@
 /**
- * Numbers of the MySQL client/server protocol that CometQL speaks (spec: cometql.md §2).
+ * Numbers of the MySQL client/server protocol that CometQL speaks (docs/protocol/cometql.md §2).
  * Values are MySQL's; only the ones this server sends or reads are listed.
  */
 
-/** Capability flags (spec §2.2). */
+/** Capability flags (docs/protocol/cometql.md §2.2). */
 export const Capability = {
   LONG_PASSWORD: 0x1,
   FOUND_ROWS: 0x2,
@@ -31,7 +31,7 @@ export const Capability = {
 
 /**
  * What we advertise: the original's word 0xC00FFFFF minus SSL and COMPRESS, which it advertised
- * without implementing (spec §2.2; compat.md: SSL is not advertised unless implemented), and minus
+ * without implementing (docs/protocol/cometql.md §2.2; docs/compatibility.md: SSL is not advertised unless implemented), and minus
  * LOCAL_FILES (LOAD DATA LOCAL is not a CometQL statement).
  */
 export const SERVER_CAPABILITIES = Capability.LONG_PASSWORD | Capability.FOUND_ROWS |
@@ -41,13 +41,13 @@ export const SERVER_CAPABILITIES = Capability.LONG_PASSWORD | Capability.FOUND_R
   Capability.SECURE_CONNECTION | Capability.MULTI_STATEMENTS | Capability.MULTI_RESULTS |
   Capability.PS_MULTI_RESULTS | Capability.PLUGIN_AUTH;
 
-/** Server status flags carried by every OK and EOF packet (spec §2.6; compat.md point 2). */
+/** Server status flags carried by every OK and EOF packet (docs/protocol/cometql.md §2.6; docs/compatibility.md point 2). */
 export const ServerStatus = {
   AUTOCOMMIT: 0x0002,
   MORE_RESULTS_EXISTS: 0x0008,
 } as const;
 
-/** Command bytes (spec §2.5). */
+/** Command bytes (docs/protocol/cometql.md §2.5). */
 export const Command = {
   QUIT: 0x01,
   INIT_DB: 0x02,
@@ -103,7 +103,7 @@ export const CHARSET_UTF8MB4 = 45;
 /** `binary`, MySQL's charset for numeric columns. */
 export const CHARSET_BINARY = 63;
 
-/** Longest payload of one wire packet; longer payloads are split (spec §2.1). */
+/** Longest payload of one wire packet; longer payloads are split (docs/protocol/cometql.md §2.1). */
 export const MAX_PACKET_PAYLOAD = 0xffffff;
 
 export const AUTH_PLUGIN = "mysql_native_password";

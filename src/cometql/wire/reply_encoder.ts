@@ -1,5 +1,5 @@
 /**
- * Reply packets (spec §2.6, corrected per compat.md point 2): OK and EOF carry honest status
+ * Reply packets (docs/protocol/cometql.md §2.6, corrected per docs/compatibility.md point 2): OK and EOF carry honest status
  * flags (AUTOCOMMIT, MORE_RESULTS_EXISTS between results — never NO_BACKSLASH_ESCAPES), lenenc
  * integers are MySQL's, result sets have a lenenc column count and rows of any size.
  */
@@ -20,8 +20,8 @@ export function writeOk(w: WireWriter, ok: OkResult, status: number): void {
 }
 
 /**
- * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (spec §2.6; the SQLSTATE per error
- * class instead of the original's constant `HY000`, compat.md point 2).
+ * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (docs/protocol/cometql.md §2.6; the SQLSTATE per error
+ * class instead of the original's constant `HY000`, docs/compatibility.md point 2).
  */
 export function writeErr(w: WireWriter, err: CometqlError): void {
   w.beginPacket();
