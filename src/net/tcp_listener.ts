@@ -24,6 +24,13 @@ export interface ListenOptions {
    * silently taking half the connections.
    */
   reusePort?: boolean;
+  /**
+   * Use `node:net` even where libc sockets could run. For a port whose every request waits on a
+   * reply that arrives through Deno's own reactor (CometQL with `[redis]`: OK only after Redis
+   * confirmed the PUBLISH): on libc sockets each request then costs a hop from the epoll thread
+   * to the event loop besides the Redis reply, on `node:net` both arrive in the same reactor.
+   */
+  nodeNet?: boolean;
 }
 
 /** Listens on ip:port; rejects when the address cannot be bound (`code` as node:net sets it). */
@@ -34,7 +41,7 @@ export function listenTcp(
   options: ListenOptions = {},
 ): Promise<TcpListener> {
   const reusePort = options.reusePort ?? false;
-  if (libcSocketsUsable(ip)) {
+  if (!options.nodeNet && libcSocketsUsable(ip)) {
     try {
       const listener = listenLibc(ip, port, handlers, reusePort);
       return Promise.resolve({
