@@ -48,6 +48,7 @@ for (let i = 0; i < Number(values.subscribers); i++) {
     language: "",
     pipes: new Set(),
     send: (m: Outbound) => m.text(WireFormat.Original).length > 0, // encoded once per message
+    sendConfirmed: (m: Outbound) => Promise.resolve(m.text(WireFormat.Original).length > 0),
     drop() {},
   };
   server.node.setSubscriptions(sub, ["bench_pipe"]);

@@ -4,7 +4,10 @@
  * Starts an in-process server per driver; MySQL runs on a private MariaDB started here.
  *
  *   deno run --allow-all bench/cometql_storage_bench.ts [--connections=8] [--seconds=3]
- *     [--drivers=sqlite,mysql]
+ *     [--drivers=sqlite,mysql] [--history-sync]
+ *
+ * `--history-sync` runs with `[retention] history_sync = true` (an INSERT into a history pipe is
+ * answered once stored): the cost of that option, against the default batched writes.
  */
 import { parseArgs } from "node:util";
 import { connectCometql } from "../tests/helpers/cometql_connection.ts";
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "8" },
     seconds: { type: "string", default: "3" },
     drivers: { type: "string", default: "sqlite,mysql" },
+    "history-sync": { type: "boolean", default: false },
   },
 });
 const connections = Number(values.connections);
@@ -49,7 +53,8 @@ async function dbSection(driver: string): Promise<string> {
 
 for (const driver of values.drivers.split(",")) {
   const server = await startTestServer(
-    `${await dbSection(driver)}[retention]\nhistory_flush_ms = 20\n`,
+    `${await dbSection(driver)}[retention]\nhistory_flush_ms = 20\n` +
+      `history_sync = ${values["history-sync"]}\n`,
   );
   const ql = await connectCometql(server.qlPort, server.password);
   await ql.query("INSERT INTO pipes_settings (name, length) VALUES ('bench_history', 100)");
@@ -72,6 +77,6 @@ for (const driver of values.drivers.split(",")) {
   console.log(
     `${driver}: history-enabled pipe ${history.toFixed(0)} INSERT/s, ` +
       `private messages to offline users ${offline.toFixed(0)} INSERT/s ` +
-      `(${connections} connections, ${seconds} s each)`,
+      `(${connections} connections, ${seconds} s each, history_sync ${values["history-sync"]})`,
   );
 }

@@ -3,6 +3,7 @@
  * the CometQL port and the admin HTTP port. main.ts and the tests both use it.
  */
 import { type AdminListener, startAdminListener } from "./admin/admin_listener.ts";
+import { presenceNodes } from "./admin/dashboard_stats.ts";
 import { measureStorage } from "./admin/measured_storage.ts";
 import { loadClientFiles } from "./client_files.ts";
 import { applyReloadable, configChanges } from "./config/config_changes.ts";
@@ -74,6 +75,8 @@ export async function startServer(
         health: () => ({ listeners: serving, storage: storage.isAvailable() }),
         clientFiles,
         worker: options.worker,
+        // Without [redis] the dashboard lists this node alone, as before.
+        clusterNodes: config.redis === undefined ? undefined : presenceNodes(node.presence),
       }, { ...config.admin, port: config.admin.port + (options.worker ?? 0) });
     }
   } catch (e) {

@@ -42,6 +42,7 @@ Deno.test("redis presence: Redis restarted → every node writes its state again
       language: "",
       pipes: new Set<string>(),
       send: () => true,
+      sendConfirmed: () => Promise.resolve(true),
       drop: () => {},
     });
     const s = sub(3);
@@ -63,6 +64,37 @@ Deno.test("redis presence: Redis restarted → every node writes its state again
   } finally {
     await a.presence.close();
     await b.presence.close();
+    await redis.close();
+  }
+});
+
+Deno.test("redis presence: a node that stops heartbeating leaves the node list at its expiry, not at the next heartbeat", async () => {
+  const redis = await startRedis();
+  // A reads the list rarely; B's registration is short. Only the expiry read along with the
+  // list can drop B on time.
+  const a = await new TestNode(
+    new RedisPresence({ ...FAST, url: redis.url, heartbeatMs: 1500, nodeTtlMs: 6000 }, quiet),
+    "a",
+  ).start();
+  const bPresence = new RedisPresence(
+    { ...FAST, url: redis.url, heartbeatMs: 100, nodeTtlMs: 400 },
+    quiet,
+  );
+  await new TestNode(bPresence, "b").start();
+  try {
+    await waitUntil("A lists B", () => a.presence.nodes().length === 2, 5000);
+    // B "dies": no heartbeat, no clean removal (what a SIGKILL leaves behind).
+    // deno-lint-ignore no-explicit-any
+    const b = bPresence as any;
+    clearInterval(b.heartbeat);
+    b.redis.disconnect();
+    const died = Date.now();
+    await waitUntil("B dropped", () => a.presence.nodes().length === 1, 2000);
+    const took = Date.now() - died;
+    assert.ok(took <= 400 + 100, `dropped ${took} ms after its last heartbeat`);
+    assert.deepEqual(a.presence.nodes().map((n) => [n.name, n.self]), [["a", true]]);
+  } finally {
+    await a.presence.close();
     await redis.close();
   }
 });

@@ -258,7 +258,7 @@ Deno.test("a publish that throws becomes ERR 500 on both paths", async () => {
       throw new Error("boom");
     };
     const result = fast
-      ? runPipeInsert(session, sql, sql.length)!
+      ? runPipeInsert(session, sql, sql.length) as StatementResult
       : (await runQuery(session, sql, sql.length))[0];
     replies.push(replyBytes(await result));
   }

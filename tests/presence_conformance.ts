@@ -34,6 +34,7 @@ function subscriber(devId: number, userId: number, uuid = `uuid${nextId}`): Subs
     language: "en",
     pipes: new Set(),
     send: (_m: Outbound) => true,
+    sendConfirmed: (_m: Outbound) => Promise.resolve(true),
     drop: () => {},
   };
 }
@@ -44,8 +45,11 @@ export class TestNode {
   readonly users = new UserRegistry();
   lost: { devId: number; userIds: number[] }[] = [];
   cometqlConnections = 0;
+  /** Open WebSocket connections as the node's stats would count them. */
+  websocketConnections = 0;
+  readonly startedAt = Date.now();
 
-  constructor(readonly presence: Presence) {}
+  constructor(readonly presence: Presence, readonly name = "node") {}
 
   async start(): Promise<this> {
     const { pipes, users } = this;
@@ -59,6 +63,13 @@ export class TestNode {
       lastSeenOf: (d, u) => users.lastSeenOf(d, u),
       connectionCount: (d) => users.connectionCount(d),
       cometqlConnections: () => this.cometqlConnections,
+      nodeFigures: () => ({
+        name: this.name,
+        connections: this.websocketConnections,
+        authorized: users.connectionTotal,
+        users: users.onlineUsers,
+        startedAt: this.startedAt,
+      }),
     };
     await this.presence.start(local, {
       usersLost: (devId, userIds) => this.lost.push({ devId, userIds }),
@@ -104,7 +115,7 @@ export function presenceConformance(name: string, make: () => Promise<PresenceBa
       const nodes: TestNode[] = [];
       try {
         await body(async () => {
-          const n = await new TestNode(backend.presence()).start();
+          const n = await new TestNode(backend.presence(), `node${nodes.length}`).start();
           nodes.push(n);
           return n;
         });
@@ -175,6 +186,58 @@ export function presenceConformance(name: string, make: () => Promise<PresenceBa
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(await a.presence.cometqlConnections(), 5);
+  }, { cluster: true });
+
+  test("the node list: this node alone, with its current figures", async (node) => {
+    const a = await node();
+    a.websocketConnections = 3;
+    await a.connect(subscriber(0, 21));
+    await a.connect(subscriber(0, 21));
+    const [only, ...rest] = a.presence.nodes();
+    assert.deepEqual(rest, []);
+    assert.equal(only.self, true);
+    assert.equal(only.name, "node0");
+    assert.equal(only.connections, 3);
+    assert.equal(only.authorized, 2);
+    assert.equal(only.users, 1);
+    assert.equal(only.startedAt, a.startedAt);
+    assert.ok(Math.abs(only.heartbeat - Date.now()) < 1000);
+    a.websocketConnections = 4;
+    assert.equal(a.presence.nodes()[0].connections, 4, "live, not as of a heartbeat");
+  });
+
+  test("cluster: every node lists every live node with its figures", async (node) => {
+    const [a, b] = [await node(), await node()];
+    a.websocketConnections = 2;
+    b.websocketConnections = 5;
+    await b.connect(subscriber(0, 31));
+    await b.connect(subscriber(0, 32));
+    await b.connect(subscriber(0, 32));
+    const view = (n: TestNode) =>
+      n.presence.nodes().map((s) =>
+        `${s.name}:${s.self}:${s.connections}:${s.authorized}:${s.users}`
+      )
+        .sort().join(" ");
+    const deadline = Date.now() + 5000;
+    while (view(a) !== "node0:true:2:0:0 node1:false:5:3:2" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(view(a), "node0:true:2:0:0 node1:false:5:3:2");
+    while (view(b) !== "node0:false:2:0:0 node1:true:5:3:2" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(view(b), "node0:false:2:0:0 node1:true:5:3:2");
+    const ids = a.presence.nodes().map((s) => s.id);
+    assert.equal(new Set(ids).size, 2, "ids tell nodes apart");
+    const other = a.presence.nodes().find((s) => !s.self)!;
+    assert.equal(other.startedAt, b.startedAt);
+    assert.ok(other.heartbeat <= Date.now() && other.heartbeat > b.startedAt - 1);
+    // A node that leaves is dropped at the next heartbeat at the latest.
+    await b.presence.close();
+    while (a.presence.nodes().length !== 1 && Date.now() < deadline + 5000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(a.presence.nodes().map((s) => s.name), ["node0"]);
   }, { cluster: true });
 
   test("the user lock runs one function at a time per user", async (node) => {

@@ -65,6 +65,13 @@ const clockTime = (seconds: number) =>
 
 const pipeLabel = (devId: number, pipe: string) => devId === 0 ? pipe : `${devId}: ${pipe}`;
 
+/** A node's name, with its id where two nodes share a name (the default node_name is shared). */
+function nodeLabel(n: DashboardSnapshot["nodes"][number], all: DashboardSnapshot["nodes"]): string {
+  const shared = all.some((o) => o !== n && o.name === n.name);
+  const name = shared ? `${n.name} [${n.id}]` : n.name;
+  return n.self ? `${name} (this node)` : name;
+}
+
 class Dashboard {
   private chart: uPlot | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,7 +142,14 @@ class Dashboard {
     );
     fillRows(
       "nodes",
-      d.nodes.map((n) => [n.self ? `${n.name} (this node)` : n.name, n.connections, n.users]),
+      d.nodes.map((n) => [
+        nodeLabel(n, d.nodes),
+        n.connections,
+        n.authorized,
+        n.users,
+        formatUptime(n.uptime),
+        n.self ? "now" : `${Math.max(0, (d.time - n.heartbeat) / 1000).toFixed(1)} s ago`,
+      ]),
       "",
     );
     this.plot(d);

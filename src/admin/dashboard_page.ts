@@ -102,7 +102,16 @@ export const DASHBOARD_HTML = `<!doctype html>
         <tr><td>pending history writes</td><td id="pendingHistoryWrites">–</td></tr>
         <tr><td>failed operations</td><td id="storageErrors">–</td></tr>
       </tbody></table></section>
-      ${table("nodes", "Cluster nodes", ["node", "connections", "users"])}
+      ${
+  table("nodes", "Cluster nodes", [
+    "node",
+    "connections",
+    "authorized",
+    "users",
+    "uptime",
+    "last heartbeat",
+  ])
+}
     </div>
   </main>
 </div>

@@ -10,10 +10,17 @@ export interface RateSample {
 }
 
 export interface ClusterNodeSummary {
+  /** The presence driver's node id ("local" without `[redis]`): names may repeat. */
+  id: string;
   name: string;
   self: boolean;
   connections: number;
+  authorized: number;
   users: number;
+  /** Seconds since the node started. */
+  uptime: number;
+  /** When the node last published its figures (ms since the epoch); now for this node. */
+  heartbeat: number;
 }
 
 export interface DashboardSnapshot {

@@ -3,6 +3,7 @@
  * messages in/out per second (so a page opened now shows history at once) and rotates the
  * per-pipe message windows; `snapshot()` adds the live gauges. All of this node's tenants.
  */
+import type { Presence } from "../cluster/presence.ts";
 import type { CometNode } from "../core/comet_node.ts";
 import { PipeTraffic } from "../core/pipe_traffic.ts";
 import type { ClusterNodeSummary, DashboardSnapshot, RateSample } from "./dashboard_snapshot.ts";
@@ -17,8 +18,9 @@ const TOP = 10;
 export interface DashboardSources {
   storageUp(): boolean;
   /**
-   * Every node of the cluster. Without `[redis]` (today) it is this node alone; the Redis
-   * presence engine (issue 12) supplies the other nodes' summaries here.
+   * Every node of the cluster, `self` (this node, as the snapshot counts it) among them.
+   * Absent without `[redis]`: this node alone. With it, `presenceNodes` (the other nodes'
+   * figures as of their last heartbeat).
    */
   clusterNodes?(self: ClusterNodeSummary): ClusterNodeSummary[];
 }
@@ -67,10 +69,14 @@ export class DashboardStats {
     const { node } = this;
     const s = node.stats;
     const self: ClusterNodeSummary = {
+      id: "local",
       name: node.config.main.nodeName,
       self: true,
       connections: s.wsOnline,
+      authorized: node.users.connectionTotal,
       users: node.users.onlineUsers,
+      uptime: s.uptimeSeconds(),
+      heartbeat: Date.now(),
     };
     return {
       node: node.config.main.nodeName,
@@ -97,6 +103,26 @@ export class DashboardStats {
       nodes: this.sources.clusterNodes?.(self) ?? [self],
     };
   }
+}
+
+/**
+ * The cluster's live nodes from presence (read from memory: no Redis call per request), this
+ * node's row being the snapshot's own figures with the presence id.
+ */
+export function presenceNodes(presence: Presence): NonNullable<DashboardSources["clusterNodes"]> {
+  return (self) =>
+    presence.nodes().map((n) =>
+      n.self ? { ...self, id: n.id } : {
+        id: n.id,
+        name: n.name,
+        self: false,
+        connections: n.connections,
+        authorized: n.authorized,
+        users: n.users,
+        uptime: Math.max(0, Math.floor((n.heartbeat - n.startedAt) / 1000)),
+        heartbeat: n.heartbeat,
+      }
+    );
 }
 
 /** The TOP pipes by subscribers: one pass over the registry, a short sorted list. */

@@ -96,6 +96,32 @@ export function renderMetrics(node: CometNode, context: MetricsContext): string 
     "Browser connections dropped because their unsent backlog exceeded [ws] max_backlog.",
     s.wsSlowConsumerDrops,
   );
+  out.single(
+    "comet_ws_pending_bytes",
+    "gauge",
+    "Unsent bytes of all browser connections (as of their last write), against " +
+      "[limits] ws_pending_total_max.",
+    s.wsPendingBytes,
+  );
+  out.single(
+    "comet_ws_budget_drops_total",
+    "counter",
+    "Browser connections dropped, largest backlog first, to keep all unsent bytes under " +
+      "[limits] ws_pending_total_max.",
+    s.wsBudgetDrops,
+  );
+  out.single(
+    "comet_ws_refused_connections_total",
+    "counter",
+    "Browser connections refused at accept by [limits] ws_max_connections(_per_ip).",
+    s.wsRefusedConnections,
+  );
+  out.single(
+    "comet_ws_timeouts_total",
+    "counter",
+    "Browser connections dropped by a [limits] timeout (handshake, unfinished message, idle).",
+    s.wsTimeouts,
+  );
 
   out.single(
     "comet_cometql_connections",

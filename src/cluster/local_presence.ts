@@ -5,6 +5,7 @@
 import {
   entryOf,
   type LocalState,
+  type NodeSummary,
   type Presence,
   type PresenceConnection,
   type PresenceEntry,
@@ -76,6 +77,10 @@ export class LocalPresence implements Presence {
 
   size(): PresenceSize {
     return { entries: 0, nodes: 1 };
+  }
+
+  nodes(): NodeSummary[] {
+    return [{ ...this.state.nodeFigures(), id: "local", self: true, heartbeat: Date.now() }];
   }
 
   private get state(): LocalState {

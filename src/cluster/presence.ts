@@ -50,6 +50,32 @@ export interface LocalState {
   connectionCount(devId: number): number;
   /** Open CometQL connections of this node (`SHOW STATUS` server_online). */
   cometqlConnections(): number;
+  /** This node's figures for the cluster's node list (published with each heartbeat). */
+  nodeFigures(): NodeFigures;
+}
+
+/** What a node tells the others about itself for the dashboard's node table. */
+export interface NodeFigures {
+  /** `[main] node_name` (not unique by itself: the default is shared). */
+  name: string;
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Authorized connections (a user id given). */
+  authorized: number;
+  /** Distinct users online on this node. */
+  users: number;
+  /** When the node started (ms since the epoch). */
+  startedAt: number;
+}
+
+/** One live node of the cluster as `Presence.nodes()` lists it. */
+export interface NodeSummary extends NodeFigures {
+  /** The presence driver's node id (unique per process). */
+  id: string;
+  /** This node. */
+  self: boolean;
+  /** When the figures were published (ms since the epoch); now for this node. */
+  heartbeat: number;
 }
 
 export interface PresenceEvents {
@@ -112,6 +138,13 @@ export interface Presence {
   withUserLock<T>(devId: number, userId: number, fn: () => Promise<T>): Promise<T>;
 
   size(): PresenceSize;
+
+  /**
+   * Every live node with its figures, this node's current, the others' as of their last
+   * heartbeat. Answered from memory (read with the heartbeat, no Redis call): a node that
+   * stopped drops out once its registration expires (`node_ttl` after its last heartbeat).
+   */
+  nodes(): NodeSummary[];
 }
 
 /** The entry `users_in_pipes` shows for a connection. */

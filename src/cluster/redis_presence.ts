@@ -10,6 +10,7 @@
  *   `<p>lock:<dev>:<user>`       the offline queue's lock (SET NX PX)
  *   `<p>node-info`               hash: node id → host and storage (the start-up check)
  *   `<p>n:<node>:ql`             the node's open CometQL connections, renewed by heartbeat
+ *   `<p>node-figures`            hash: node id → its figures for the node list (redis_node_list.ts)
  * Every cluster-wide answer is one Lua script that reads only nodes whose registration has not
  * expired, so a killed node's users read as offline `nodeTtlMs` after its last heartbeat at the
  * latest. A live node then removes the dead one's keys (one node wins the ZREM) and reports its
@@ -21,6 +22,7 @@ import { ClusterUnavailableError } from "./cluster_error.ts";
 import { ClusterStats } from "./cluster_stats.ts";
 import type {
   LocalState,
+  NodeSummary,
   Presence,
   PresenceConnection,
   PresenceEntry,
@@ -28,6 +30,7 @@ import type {
   PresenceSize,
 } from "./presence.ts";
 import { connectRedis, firstConnect, newNodeId, type RedisSettings } from "./redis_connection.ts";
+import { RedisNodeList } from "./redis_node_list.ts";
 import { CONNECTION_SCRIPT, READ_SCRIPT } from "./redis_presence_scripts.ts";
 import { type NodeIdentity, storageConflict } from "./node_identity.ts";
 
@@ -42,7 +45,6 @@ export class RedisPresence implements Presence {
   private local: LocalState | undefined;
   private events: PresenceEvents | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private liveNodes = 0;
   private entries = 0;
   /** The storage check passed: this node may register. */
   private joined = false;
@@ -52,6 +54,7 @@ export class RedisPresence implements Presence {
   private registered = false;
   private resyncing: Promise<void> | undefined;
   private lockChains = new Map<string, Promise<unknown>>();
+  private readonly nodeList: RedisNodeList;
 
   constructor(
     private settings: RedisSettings,
@@ -61,6 +64,7 @@ export class RedisPresence implements Presence {
   ) {
     this.p = settings.prefix;
     this.redis = connectRedis(settings, `comet-presence-${this.nodeId}`, true);
+    this.nodeList = new RedisNodeList(this.redis, this.p, this.nodeId);
     this.redis.defineCommand("cometConnection", { numberOfKeys: 4, lua: CONNECTION_SCRIPT });
     this.redis.defineCommand("cometRead", { numberOfKeys: 1, lua: READ_SCRIPT });
     this.redis.on("error", (e: Error) => this.log.debug("cluster", `redis: ${e.message}`));
@@ -184,7 +188,11 @@ export class RedisPresence implements Presence {
   }
 
   size(): PresenceSize {
-    return { entries: this.entries, nodes: this.liveNodes };
+    return { entries: this.entries, nodes: this.nodeList.live };
+  }
+
+  nodes(): NodeSummary[] {
+    return this.nodeList.nodes(this.local);
   }
 
   // ---- internals ----
@@ -302,11 +310,10 @@ export class RedisPresence implements Presence {
         }
         this.registerAll();
       }
-      const ql = `${this.p}n:${this.nodeId}:ql`;
-      const count = this.local?.cometqlConnections() ?? 0;
-      await this.redis.set(ql, count, "PX", this.settings.nodeTtlMs);
-      const live = await this.redis.zcount(`${this.p}nodes`, now, "+inf");
-      this.liveNodes = live;
+      if (this.local !== undefined) {
+        const ql = `${this.p}n:${this.nodeId}:ql`;
+        await this.nodeList.publishAndRead(this.local, ql, this.settings.nodeTtlMs, now);
+      }
       const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", now - 1);
       for (const node of dead) {
         if (node !== this.nodeId && await this.redis.zrem(`${this.p}nodes`, node) === 1) {
@@ -350,6 +357,7 @@ export class RedisPresence implements Presence {
       });
       if (keys.size > 0) batch.sadd(this.keysKey(n), ...keys);
       batch.zadd(`${this.p}nodes`, Date.now() + this.settings.nodeTtlMs, n);
+      batch.hset(this.nodeList.key, n, this.nodeList.figuresOf(local, Date.now()));
       // Changes from now on are written after the snapshot, on the same connection.
       this.registered = true;
       this.entries = entries;
@@ -385,12 +393,14 @@ export class RedisPresence implements Presence {
     for (const [devId, userIds] of lost) this.events?.usersLost(devId, userIds, now);
     await this.removeNodeKeys(node);
     await this.redis.hdel(`${this.p}node-info`, node);
+    await this.redis.hdel(this.nodeList.key, node);
     this.log.info("cluster", `node ${node} stopped renewing its presence: removed`);
   }
 
   private async removeNode(node: string): Promise<void> {
     await this.redis.zrem(`${this.p}nodes`, node);
     await this.redis.hdel(`${this.p}node-info`, node);
+    await this.redis.hdel(this.nodeList.key, node);
     await this.removeNodeKeys(node);
   }
 

@@ -123,6 +123,22 @@ export const Errors = {
   unavailable: (service: string, detail: string) =>
     cometqlError(500, `${service} unavailable: ${detail}`),
   internal: cometqlError(500, "internal server error"),
+  // ours: the bounds of `[limits]` (issue 13)
+  resultTooLarge: (max: number) =>
+    cometqlError(11, `Result set is larger than ${max} bytes ([limits] cometql_result_max_bytes)`),
+  tooManyStatements: (max: number) =>
+    cometqlError(
+      11,
+      `Can't create more than ${max} prepared statements ([limits] cometql_prepared_max)`,
+    ),
+  longDataTooLong: (max: number) =>
+    cometqlError(
+      11,
+      `Parameter data sent with COM_STMT_SEND_LONG_DATA is longer than ${max} bytes ` +
+        "([limits] cometql_long_data_max)",
+    ),
+  nestingTooDeep: (max: number) =>
+    cometqlError(3, `Query nested too deeply: more than ${max} levels ([limits] sql_max_depth)`),
   /** ours: a malformed packet; the connection is closed after it. */
   malformed: cometqlError(500, "Malformed packet", "08S01"),
 } as const;

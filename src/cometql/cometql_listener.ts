@@ -13,6 +13,10 @@
  *
  * While deliveries are backlogged (core/delivery_pressure.ts) a connection takes no new command:
  * that is what bounds the queue when every INSERT is answered before its fan-out is written.
+ *
+ * Before login a connection may send only small packets (`[limits] cometql_preauth_packet_max`)
+ * and must log in within `cometql_login_timeout` seconds (MySQL's `connect_timeout`), or it is
+ * closed; a `haproxy_check` probe, which never logs in, is closed at that time too (issue 13).
  */
 import { Buffer } from "node:buffer";
 import { deliveryBacklogged, whenDeliveryCleared } from "../core/delivery_pressure.ts";
@@ -96,6 +100,8 @@ class QlConnection {
   /** The latest packet loop, awaited by `destroy`. */
   private running: Promise<void> | null = null;
   private ended = false;
+  /** Closes the connection if it has not logged in in time; cleared at login. */
+  private loginTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private socket: FlowSocket,
@@ -104,8 +110,12 @@ class QlConnection {
   ) {
     const ip = socket.remoteAddress ?? "";
     this.session = new CometqlSession(node, id, ip.startsWith("::ffff:") ? ip.slice(7) : ip);
-    // Requests may exceed the query limit a little and still get a polite ERR 11.
-    this.reader = new PacketReader(2 * node.config.cometql.maxQuerySize + 65536);
+    this.reader = new PacketReader(node.config.limits.cometqlPreauthPacketMax);
+    this.loginTimer = setTimeout(() => {
+      this.loginTimer = undefined;
+      node.log.debug("cometql", `connection ${id} from ${this.host}: no login in time, closed`);
+      this.destroy();
+    }, node.config.limits.cometqlLoginTimeoutS * 1000);
     this.write(); // the handshake
   }
 
@@ -120,6 +130,7 @@ class QlConnection {
 
   onClose(): void {
     this.ended = true;
+    clearTimeout(this.loginTimer);
     this.session.closed();
   }
 
@@ -188,10 +199,19 @@ class QlConnection {
 
   /** The packet held back while deliveries were backlogged, else the next one read. */
   private nextPacket(): Packet | undefined {
+    if (this.loginTimer !== undefined && this.session.authenticated) this.loggedIn();
     const held = this.held;
     if (held === undefined) return this.reader.next();
     this.held = undefined;
     return held;
+  }
+
+  /** Logged in: no timeout any more, and packets up to the query limit. */
+  private loggedIn(): void {
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+    // Requests may exceed the query limit a little and still get a polite ERR 11.
+    this.reader.maxPayload = 2 * this.session.node.config.cometql.maxQuerySize + 65536;
   }
 
   private write(): void {

@@ -10,6 +10,7 @@ export type CometqlNode = Pick<
   | "stats"
   | "log"
   | "publish"
+  | "publishStored"
   | "sendPrivate"
   | "countSubscribersEverywhere"
   | "authorizedConnectionsEverywhere"

@@ -18,6 +18,7 @@ import type { Packet } from "./packet_reader.ts";
 import {
   appendLongData,
   boundQueryText,
+  clearLongData,
   type PreparedStatement,
   prepareStatement,
   writePrepareOk,
@@ -54,7 +55,8 @@ export class CometqlSession implements SessionContext {
   /** Set when the connection must be closed once `out` is flushed. */
   closing = false;
   private phase = Phase.Handshake;
-  private authenticated = false;
+  /** Logged in with the password (not a `haproxy_check` probe): may run statements. */
+  authenticated = false;
   private loggedIn = false;
   private readonly scramble = makeScramble();
   private pendingLogin: HandshakeResponse | undefined;
@@ -193,6 +195,10 @@ export class CometqlSession implements SessionContext {
       case Command.FIELD_LIST: // spec §2.5: a lone EOF (no column definitions)
         return writeEof(this.out, STATUS);
       case Command.STATISTICS:
+        // A health probe (haproxy_check, not authenticated) learns that the server is up, no more.
+        if (!this.authenticated) {
+          return this.out.packet(encodeUtf8("Server is up (log in for statistics)"));
+        }
         return this.out.packet(encodeUtf8(this.statistics()));
       case Command.SET_OPTION: // mysqli_multi_query turns multi-statements on and off; EOF
         return this.setOption(payload);
@@ -207,7 +213,7 @@ export class CometqlSession implements SessionContext {
         this.node.stats.qlStmtExecutes++;
         return this.execute(payload);
       case Command.STMT_SEND_LONG_DATA: // no reply
-        return appendLongData(this.statements, payload);
+        return appendLongData(this.statements, payload, this.node.config.limits.cometqlLongDataMax);
       case Command.STMT_CLOSE: // no reply
         if (payload.length < 5) throw new MalformedPacket("statement id");
         this.statements.delete(
@@ -219,7 +225,7 @@ export class CometqlSession implements SessionContext {
         const id = new DataView(payload.buffer, payload.byteOffset + 1).getUint32(0, true);
         const stmt = this.statements.get(id);
         if (stmt === undefined) return writeErr(this.out, Errors.unknownStatement);
-        stmt.longData.clear();
+        clearLongData(stmt);
         return writeOk(this.out, OK_EMPTY, STATUS);
       }
       default:
@@ -242,6 +248,8 @@ export class CometqlSession implements SessionContext {
 
   private async prepare(payload: Uint8Array): Promise<void> {
     if (!this.authenticated) return writeErr(this.out, Errors.accessDenied);
+    const max = this.node.config.limits.cometqlPreparedMax;
+    if (this.statements.size >= max) return this.reply([Errors.tooManyStatements(max)], true);
     const id = this.nextStatementId++;
     const stmt = await prepareStatement(this, id, decodeUtf8(payload.subarray(1)));
     if (isCometqlError(stmt)) return this.reply([stmt], true);
@@ -251,8 +259,13 @@ export class CometqlSession implements SessionContext {
 
   private async execute(payload: Uint8Array): Promise<void> {
     if (!this.authenticated) return writeErr(this.out, Errors.accessDenied);
-    const text = boundQueryText(this.statements, payload);
+    const text = boundQueryText(
+      this.statements,
+      payload,
+      this.node.config.limits.cometqlLongDataMax,
+    );
     if (text === undefined) return this.reply([Errors.unknownStatement], true);
+    if (typeof text !== "string") return this.reply([text], true);
     this.reply(await runQuery(this, text, encodeUtf8(text).length, true), true);
   }
 

@@ -33,8 +33,11 @@ export class PacketReader {
   private partsSize = 0;
   private partsFirstSeq = 0;
 
-  /** @param maxPayload longest logical payload accepted (guards memory). */
-  constructor(private maxPayload: number) {}
+  /**
+   * @param maxPayload longest logical payload accepted (guards memory); the listener raises it
+   * once the client has logged in (`[limits] cometql_preauth_packet_max` before).
+   */
+  constructor(public maxPayload: number) {}
 
   /**
    * Appends received bytes (copied; the caller may reuse its read buffer). Bytes of packets

@@ -27,6 +27,10 @@ export interface PreparedStatement {
   types: number[];
   /** COM_STMT_SEND_LONG_DATA chunks by parameter index. */
   longData: Map<number, Uint8Array[]>;
+  /** Bytes in `longData`; past `[limits] cometql_long_data_max` the data is dropped. */
+  longDataBytes: number;
+  /** Long data was dropped for its size: the next EXECUTE answers ERR (MySQL does the same). */
+  longDataTooLong: boolean;
 }
 
 export async function prepareStatement(
@@ -34,12 +38,23 @@ export async function prepareStatement(
   id: number,
   sql: string,
 ): Promise<PreparedStatement | CometqlError> {
-  const parsed = parseQuery(sql);
+  const maxDepth = session.node.config.limits.sqlMaxDepth;
+  const parsed = parseQuery(sql, false, maxDepth);
+  if (parsed.tooDeep) return Errors.nestingTooDeep(maxDepth);
   if (parsed.syntaxError) return Errors.syntax;
   if (parsed.statements.length > 1) return Errors.multiStatementPrepare;
   const stmt = parsed.statements[0];
   const columns = stmt === undefined ? [] : await describeColumns(session, stmt);
-  return { id, sql, params: parsed.params, columns, types: [], longData: new Map() };
+  return {
+    id,
+    sql,
+    params: parsed.params,
+    columns,
+    types: [],
+    longData: new Map(),
+    longDataBytes: 0,
+    longDataTooLong: false,
+  };
 }
 
 /** The columns a statement will return, without side effects (placeholders read as NULL). */
@@ -85,18 +100,37 @@ export function writePrepareOk(
   }
 }
 
-/** COM_STMT_SEND_LONG_DATA: `stmt_id`, `param_id`, data (no reply). */
+/**
+ * COM_STMT_SEND_LONG_DATA: `stmt_id`, `param_id`, data (no reply). At most `max` bytes per
+ * statement are kept (MySQL's `max_allowed_packet` rule): past it the data is dropped and the
+ * next EXECUTE is refused.
+ */
 export function appendLongData(
   statements: ReadonlyMap<number, PreparedStatement>,
   payload: Uint8Array,
+  max: number,
 ): void {
   const r = new PayloadReader(payload, 1);
   const stmt = statements.get(r.u32("statement id"));
   const index = r.u16("parameter id");
-  if (stmt === undefined || index >= stmt.params.length) return;
+  if (stmt === undefined || index >= stmt.params.length || stmt.longDataTooLong) return;
+  const data = r.rest();
+  if (stmt.longDataBytes + data.length > max) {
+    clearLongData(stmt);
+    stmt.longDataTooLong = true;
+    return;
+  }
   const chunks = stmt.longData.get(index) ?? [];
-  chunks.push(r.rest().slice());
+  chunks.push(data.slice());
   stmt.longData.set(index, chunks);
+  stmt.longDataBytes += data.length;
+}
+
+/** COM_STMT_RESET and every EXECUTE start the long data afresh. */
+export function clearLongData(stmt: PreparedStatement): void {
+  stmt.longData.clear();
+  stmt.longDataBytes = 0;
+  stmt.longDataTooLong = false;
 }
 
 /**
@@ -106,10 +140,15 @@ export function appendLongData(
 export function boundQueryText(
   statements: ReadonlyMap<number, PreparedStatement>,
   payload: Uint8Array,
-): string | undefined {
+  longDataMax: number,
+): string | CometqlError | undefined {
   const r = new PayloadReader(payload, 1);
   const stmt = statements.get(r.u32("statement id"));
   if (stmt === undefined) return undefined;
+  if (stmt.longDataTooLong) {
+    clearLongData(stmt);
+    return Errors.longDataTooLong(longDataMax);
+  }
   r.u8("flags");
   r.u32("iteration count");
   const n = stmt.params.length;
@@ -130,7 +169,7 @@ export function boundQueryText(
     else if (long !== undefined) out += quote(decodeUtf8(concat(long)));
     else out += readLiteral(r, stmt.types[i]);
   }
-  stmt.longData.clear();
+  clearLongData(stmt);
   return out + stmt.sql.slice(at);
 }
 

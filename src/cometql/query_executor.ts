@@ -16,7 +16,12 @@ import type { Statement } from "./statement.ts";
 import { OK_EMPTY, type StatementResult } from "./statement_result.ts";
 import { deleteFromTable, insertIntoTable, selectFromTable } from "./table_statements.ts";
 import { insertPipeMessage } from "./tables/pipes_messages.ts";
+import { findTable } from "./tables/table_catalog.ts";
 import { selectDatabase } from "./tenant_selection.ts";
+
+function knownTable(name: string): string {
+  return findTable(name)?.name ?? "other";
+}
 
 /** Texts of at most this many bytes are "too short" (spec §2.7). */
 const MIN_QUERY_BYTES = 4;
@@ -58,7 +63,9 @@ export async function runQuery(
   }
   if (byteLength < MIN_QUERY_BYTES && !isBlank(text)) return [Errors.dataTooShort];
   if (byteLength > session.node.config.cometql.maxQuerySize) return [Errors.dataTooLong];
-  const parsed = parseQuery(text, !boundValues && verbatimBackslashes(session));
+  const maxDepth = session.node.config.limits.sqlMaxDepth;
+  const parsed = parseQuery(text, !boundValues && verbatimBackslashes(session), maxDepth);
+  if (parsed.tooDeep) return [Errors.nestingTooDeep(maxDepth)];
   if (parsed.syntaxError) return [Errors.syntax];
   // Without the capability MySQL answers a parse error (ER_PARSE_ERROR, 42000) and runs nothing.
   if (parsed.statements.length > 1 && !session.multiStatements) return [Errors.syntax];
@@ -151,14 +158,18 @@ function dispatch(
   }
 }
 
-/** Label for the per-type query counters (`insert:pipes_messages`, `show`, …). */
+/**
+ * Label for the per-type query counters (`insert:pipes_messages`, `show`, …). Only from a fixed
+ * set: a table name that is not in the catalogue counts as `other`, or every typo would become
+ * a permanent `/metrics` series (issue 13, point 4).
+ */
 function queryType(stmt: Statement): string {
   switch (stmt.kind) {
     case "insert":
     case "delete":
-      return `${stmt.kind}:${stmt.table}`;
+      return `${stmt.kind}:${knownTable(stmt.table)}`;
     case "select":
-      return stmt.from === undefined ? "select" : `select:${stmt.from}`;
+      return stmt.from === undefined ? "select" : `select:${knownTable(stmt.from)}`;
     default:
       return stmt.kind;
   }

@@ -23,7 +23,15 @@ export interface ParsedQuery {
   readonly syntaxError: boolean;
   /** Offsets of the `?` placeholders in the text (prepared statements splice values there). */
   readonly params: readonly number[];
+  /** The syntax error is nesting deeper than the parser follows (`[limits] sql_max_depth`). */
+  readonly tooDeep?: boolean;
 }
+
+/** Nesting followed when the caller gives no limit (`[limits] sql_max_depth` default). */
+export const DEFAULT_MAX_DEPTH = 128;
+
+/** Thrown past the nesting limit: a recursive-descent parser must not overflow the stack. */
+class TooDeep extends ParseError {}
 
 /** Words that end an expression list, so they are never read as an implicit alias. */
 const CLAUSE_WORDS = new Set([
@@ -63,8 +71,15 @@ const NILADIC = new Set([
   "UTC_TIMESTAMP",
 ]);
 
-/** `verbatimBackslashes`: string literals read as CppComet read them (sql_lexer.ts). */
-export function parseQuery(sql: string, verbatimBackslashes = false): ParsedQuery {
+/**
+ * `verbatimBackslashes`: string literals read as CppComet read them (sql_lexer.ts); `maxDepth`:
+ * `[limits] sql_max_depth`.
+ */
+export function parseQuery(
+  sql: string,
+  verbatimBackslashes = false,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): ParsedQuery {
   let tokens: Token[];
   try {
     tokens = tokenize(sql, verbatimBackslashes);
@@ -75,6 +90,7 @@ export function parseQuery(sql: string, verbatimBackslashes = false): ParsedQuer
   const params: number[] = [];
   for (const t of tokens) if (t.type === TokenType.Param) params.push(t.start);
   const parser = new Parser(sql, tokens);
+  parser.maxDepth = maxDepth;
   const statements: Statement[] = [];
   try {
     for (;;) {
@@ -84,6 +100,7 @@ export function parseQuery(sql: string, verbatimBackslashes = false): ParsedQuer
       if (!parser.atEnd() && !parser.acceptPunct(";")) parser.fail();
     }
   } catch (e) {
+    if (e instanceof TooDeep) return { statements, syntaxError: true, params, tooDeep: true };
     if (e instanceof ParseError) return { statements, syntaxError: true, params };
     throw e;
   }
@@ -91,6 +108,10 @@ export function parseQuery(sql: string, verbatimBackslashes = false): ParsedQuer
 }
 
 class Parser extends TokenCursor {
+  maxDepth = DEFAULT_MAX_DEPTH;
+  /** Unary operators and parentheses open around the current expression. */
+  private depth = 0;
+
   statement(): Statement {
     const t = this.next();
     if (t.type !== TokenType.Word) this.fail();
@@ -187,10 +208,16 @@ class Parser extends TokenCursor {
     }
   }
 
+  /** Every nesting level (parenthesis, call, unary operator) passes here once. */
   private unary(): Expr {
-    if (this.acceptPunct("-")) return { kind: "unary", op: "-", arg: this.unary() };
-    if (this.acceptPunct("+")) return { kind: "unary", op: "+", arg: this.unary() };
-    return this.primary();
+    if (++this.depth > this.maxDepth) throw new TooDeep("nested too deeply");
+    try {
+      if (this.acceptPunct("-")) return { kind: "unary", op: "-", arg: this.unary() };
+      if (this.acceptPunct("+")) return { kind: "unary", op: "+", arg: this.unary() };
+      return this.primary();
+    } finally {
+      this.depth--;
+    }
   }
 
   private primary(): Expr {

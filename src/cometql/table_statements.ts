@@ -5,6 +5,7 @@
 import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
 import type { Condition, DeleteStatement, InsertStatement, SelectStatement } from "./statement.ts";
 import {
+  type Cell,
   ok,
   type ResultColumn,
   rows,
@@ -44,9 +45,10 @@ function whereValues(
     if (values.has(column.name)) return Errors.conditionColumnTwice;
     if (c.or) return Errors.orNotImplemented;
     if (!KEY_OPERATORS.has(c.op)) return Errors.operatorNotImplemented(c.op);
-    const list: string[] = [];
-    for (const v of c.values) if (v.type !== "null") list.push(v.text);
-    values.set(column.name, list);
+    // `IN ('a', 'a', …)` names 'a' once, as in MySQL: duplicates must not multiply rows.
+    const list = new Set<string>();
+    for (const v of c.values) if (v.type !== "null") list.add(v.text);
+    values.set(column.name, [...list]);
   }
   return values;
 }
@@ -66,12 +68,21 @@ export async function selectFromTable(
   if (isCometqlError(where)) return where;
   const found = await table.select(ctx, where);
   if (isCometqlError(found)) return found;
+  const max = ctx.node.config.limits.cometqlResultMaxBytes;
+  if (cellBytes(found) > max) return Errors.resultTooLarge(max);
   const limited = applyLimit(found, stmt.limit);
   const projected = picked.indexes.every((index, i) => index === i) &&
       picked.indexes.length === table.columns.length
     ? limited
     : limited.map((row) => picked.indexes.map((index) => row[index]));
   return rows(picked.columns, projected);
+}
+
+/** Characters of every cell: the size of a result set, near enough for a bound. */
+export function cellBytes(found: readonly (readonly Cell[])[]): number {
+  let n = 0;
+  for (const row of found) for (const cell of row) if (cell !== null) n += cell.length;
+  return n;
 }
 
 /** Result columns of a table SELECT without running it (COM_STMT_PREPARE). */

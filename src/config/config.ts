@@ -7,6 +7,7 @@
  * garbage as 0 or false.
  */
 import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
+import { LIMITS_KEYS, type LimitsConfig, readLimits } from "./limits.ts";
 import { logTagLevels } from "./log_tags.ts";
 import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
 import { checkWorkers } from "./workers_config.ts";
@@ -83,6 +84,8 @@ export interface Config {
     queueMaxAgeDays: number;
     /** History rows are written in batches at most this many ms after the publish. */
     historyFlushMs: number;
+    /** Acknowledge a history publish only once it is stored (slower; see README). */
+    historySync: boolean;
   };
   /**
    * Scale-out (issue 12): several nodes as one server through Redis; undefined without a
@@ -109,6 +112,8 @@ export interface Config {
   };
   /** Global level and per-tag levels, tags already mapped to our LogTag names. */
   log: { level: number; tags: Record<string, number> };
+  /** Bounds on what clients can make the server hold (limits.ts). */
+  limits: LimitsConfig;
   contentTypes: Record<string, string>;
   warnings: string[];
 }
@@ -155,7 +160,9 @@ const USED: Record<string, Set<string> | "any"> = {
     "queue_max_per_user",
     "queue_max_age_days",
     "history_flush_ms",
+    "history_sync",
   ]),
+  limits: LIMITS_KEYS,
   redis: new Set(REDIS_KEYS),
   recovery: new Set([
     "window_messages",
@@ -272,6 +279,7 @@ export function buildConfig(ini: IniFile): Config {
       queueMaxPerUser: r.int("retention", "queue_max_per_user", 1000, 1, 10000000),
       queueMaxAgeDays: r.int("retention", "queue_max_age_days", 30, 0, 36500),
       historyFlushMs: r.int("retention", "history_flush_ms", 20, 0, 10000),
+      historySync: r.bool("retention", "history_sync", false),
     },
     recovery: {
       windowMessages: r.int("recovery", "window_messages", 1000, 0, 1000000),
@@ -282,6 +290,7 @@ export function buildConfig(ini: IniFile): Config {
       file: "",
     },
     log: { level: r.int("log", "level", 400, 0, 600), tags: {} },
+    limits: readLimits((key, def, min, max) => r.int("limits", key, def, min, max)),
     contentTypes: {},
     warnings,
   };

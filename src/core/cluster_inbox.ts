@@ -88,6 +88,7 @@ export function localStateOf(
   pipes: PipeRegistry,
   users: UserRegistry,
   cometqlConnections: () => number,
+  figures: () => { name: string; connections: number; startedAt: number },
 ): LocalState {
   return {
     subscribersOf: (devId, pipe) => pipes.subscribersOf(devId, pipe),
@@ -99,5 +100,10 @@ export function localStateOf(
     lastSeenOf: (devId, userId) => users.lastSeenOf(devId, userId),
     connectionCount: (devId) => users.connectionCount(devId),
     cometqlConnections,
+    nodeFigures: () => ({
+      ...figures(),
+      authorized: users.connectionTotal,
+      users: users.onlineUsers,
+    }),
   };
 }

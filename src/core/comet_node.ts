@@ -6,7 +6,7 @@ import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/bro
 import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
-import type { Presence, PresenceEntry } from "../cluster/presence.ts";
+import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
 import type { ClusterMessage } from "./cluster_messages.ts";
 import { ClusterLink } from "./cluster_link.ts";
 import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
@@ -18,7 +18,6 @@ import {
   pipeMessage,
   presenceMessage,
   privateMessage,
-  queuedPrivateMessage,
   serverInfo,
   trackMessage,
   unixNow,
@@ -26,6 +25,7 @@ import {
 } from "./messages.ts";
 import { MemoryRecoveryWindow } from "./memory_recovery_window.ts";
 import { NodeStats } from "./node_stats.ts";
+import { deliverOfflineQueue } from "./offline_queue_delivery.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
 import type { RecoveryWindow, StreamPosition } from "./recovery_window.ts";
@@ -35,8 +35,6 @@ import type { Subscriber } from "./subscriber.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserRegistry } from "./user_registry.ts";
 
-/** Queued private messages are read and delivered in batches of this size on connect. */
-const QUEUE_BATCH = 100;
 const SETTINGS_RETRY_MS = 2000;
 
 /** What a browser publish gives the sender's S4: the delivered count and the stream position. */
@@ -82,7 +80,7 @@ export class CometNode {
   ) {
     this.broker = engines.broker ?? new LocalBroker();
     this.presence = engines.presence ??
-      new LocalPresence(localStateOf(this.pipes, this.users, () => this.stats.qlOnline));
+      new LocalPresence(this.localState());
     this.link = new ClusterLink(this.broker, log);
     this.clustered = this.link.clustered;
     this.clusterStats = engines.stats ?? new ClusterStats();
@@ -95,6 +93,15 @@ export class CometNode {
     );
     this.auth = new UserAuth(storage, () => this.config.main.password);
     this.window = new MemoryRecoveryWindow(config.recovery);
+  }
+
+  /** The registries and figures as the presence driver reads them. */
+  private localState(): LocalState {
+    return localStateOf(this.pipes, this.users, () => this.stats.qlOnline, () => ({
+      name: this.config.main.nodeName,
+      connections: this.stats.wsOnline,
+      startedAt: this.stats.startedAt,
+    }));
   }
 
   /**
@@ -116,7 +123,7 @@ export class CometNode {
       message: (payload) => receiveFromCluster(inbox, payload),
       reconnected: () => this.resync(),
     });
-    await this.presence.start(localStateOf(this.pipes, this.users, () => this.stats.qlOnline), {
+    await this.presence.start(this.localState(), {
       usersLost: (devId, userIds, now) => {
         for (const userId of userIds) this.userWentOffline(devId, userId, now);
       },
@@ -291,6 +298,28 @@ export class CometNode {
       this.history.record(devId, pipe, event, message, 0);
       const at = this.window.append(devId, pipe, time, event, message, 0, false);
       return this.pipes.fanout(devId, pipe, pipeMessage(pipe, event, message, time, at));
+    });
+  }
+
+  /**
+   * `publish` with `[retention] history_sync` (issue 13): for a pipe with history the promise
+   * resolves (the publisher is answered) only once the history row is stored; a storage failure
+   * rejects (an ERR to the publisher), though the message was already delivered live. Without
+   * the option, or for a pipe without history, it is `publish`.
+   */
+  publishStored(
+    devId: number,
+    pipe: string,
+    event: string,
+    message: string,
+  ): number | Promise<number> {
+    const published = this.publish(devId, pipe, event, message);
+    if (!this.config.retention.historySync || this.history.keep(devId, pipe) <= 0) {
+      return published;
+    }
+    return Promise.resolve(published).then(async (n) => {
+      await this.history.storeSoon();
+      return n;
     });
   }
 
@@ -581,20 +610,10 @@ export class CometNode {
     return this.presence.withUserLock(sub.devId, sub.userId, () => this.deliverQueueTo(sub));
   }
 
-  /** Sends the queue oldest first; removes exactly what was written (compat.md point 2). */
+  /** Sends the queue; removes only what the kernel took whole (offline_queue_delivery.ts). */
   private async deliverQueueTo(sub: Subscriber): Promise<void> {
     try {
-      while (!this.detached.has(sub)) {
-        const batch = await this.storage.readQueue(sub.devId, sub.userId, QUEUE_BATCH);
-        if (batch.length === 0 || this.detached.has(sub)) return;
-        const written: string[] = [];
-        for (const m of batch) {
-          if (!sub.send(queuedPrivateMessage(m.event, m.message, m.time))) break;
-          written.push(m.id);
-        }
-        if (written.length > 0) await this.storage.deleteQueued(sub.devId, written);
-        if (written.length < batch.length) return;
-      }
+      await deliverOfflineQueue(this.storage, sub, () => this.detached.has(sub));
     } catch (e) {
       this.stats.storageErrors++;
       this.log.error("core", `offline queue of user ${sub.userId} not delivered: ${e}`);

@@ -34,6 +34,12 @@ export class NodeStats {
   wsFramesIn = 0;
   wsMessagesOut = 0;
   wsSlowConsumerDrops = 0;
+  /** Browser-port bounds (`[limits]`, src/ws/browser_port_guard.ts). */
+  wsRefusedConnections = 0;
+  wsTimeouts = 0;
+  wsBudgetDrops = 0;
+  /** Unsent bytes of all browser connections (as of their last flush). */
+  wsPendingBytes = 0;
   qlOnline = 0;
   qlConnectsTotal = 0;
   qlDisconnectsTotal = 0;

@@ -3,6 +3,10 @@
  * batched writer that stores them off the delivery path. A publish only appends to an in-memory
  * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
  * waits for everything pending.
+ *
+ * With `[retention] history_sync` a CometQL publish also calls `storeSoon`: the entry is written
+ * at the end of the current event-loop turn (together with whatever else was recorded in it) and
+ * the publisher is answered once it is stored (issue 13, point 2).
  */
 import { newMessageId } from "./message_id.ts";
 import type { Logger } from "../log.ts";
@@ -17,6 +21,8 @@ export class PipeHistory {
   private pending: HistoryEntry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** The write that `storeSoon` callers of this turn wait for, until it starts. */
+  private turnWrite: Promise<void> | undefined;
   /** Entries handed to storage whose write has not settled yet. */
   private inFlight = 0;
 
@@ -85,6 +91,18 @@ export class PipeHistory {
     }
   }
 
+  /**
+   * Writes what is recorded so far at the end of the current turn (with whatever else is recorded
+   * in it) and resolves once it is stored; rejects with the storage error (`history_sync`).
+   */
+  storeSoon(): Promise<void> {
+    this.turnWrite ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      this.turnWrite = undefined;
+      return this.write();
+    });
+    return this.turnWrite;
+  }
+
   /** History entries accepted but not yet written (waiting for the batch, or being written). */
   get pendingWrites(): number {
     return this.pending.length + this.inFlight;
@@ -105,17 +123,21 @@ export class PipeHistory {
     return this.storage.readHistory(devId, pipe, limit);
   }
 
-  /** Chains one storage write of the current batch after the previous one (keeps order). */
-  private write(): void {
-    if (this.pending.length === 0) return;
+  /**
+   * Chains one storage write of the current batch after the previous one (keeps order); returns
+   * that write (rejecting on failure, which is also counted and logged here).
+   */
+  private write(): Promise<void> {
+    if (this.pending.length === 0) return this.writing;
     const batch = this.pending;
     this.pending = [];
     this.inFlight += batch.length;
-    this.writing = this.writing.then(() =>
-      this.storage.appendHistory(batch, this.keep).catch((e) => {
-        this.onError();
-        this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
-      }).finally(() => this.inFlight -= batch.length)
-    );
+    const stored = this.writing.then(() => this.storage.appendHistory(batch, this.keep))
+      .finally(() => this.inFlight -= batch.length);
+    this.writing = stored.catch((e) => {
+      this.onError();
+      this.log.error("storage", `history write of ${batch.length} messages failed: ${e}`);
+    });
+    return stored;
   }
 }

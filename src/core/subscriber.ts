@@ -43,6 +43,12 @@ export interface Subscriber {
    * the connection is closed or was just dropped as a slow consumer.
    */
   send(message: Outbound): boolean;
+  /**
+   * `send` for a message that must not be lost (the offline queue, issue 13): resolves true once
+   * its frame was handed to the kernel whole, false when the connection closed (or was dropped)
+   * before that. Only then may the message leave storage.
+   */
+  sendConfirmed(message: Outbound): Promise<boolean>;
   /** Bare TCP drop without a Close frame, so the original client reconnects (spec §2.3). */
   drop(): void;
 }

@@ -5,8 +5,14 @@ import type { Buffer } from "node:buffer";
  * socket of libc_sockets.ts; the browser port's phases and CometQL connections see nothing else.
  */
 export interface ByteSocket {
-  /** Sends now what the kernel takes; the rest is kept and sent in order (see writableLength). */
-  write(data: Uint8Array): boolean;
+  /**
+   * Sends now what the kernel takes; the rest is kept and sent in order (see writableLength).
+   * `onWritten`, when given, is called once the kernel has taken the whole of `data` (possibly
+   * before `write` returns), or with an error when the connection failed first (node:net; the
+   * libc socket then never calls it). Callbacks of successive writes run in write order. Only
+   * for writes that must be confirmed (the offline queue): the fan-out passes none.
+   */
+  write(data: Uint8Array, onWritten?: (error?: Error | null) => void): boolean;
   /** Bytes written but not yet taken by the kernel. */
   readonly writableLength: number;
   readonly destroyed: boolean;

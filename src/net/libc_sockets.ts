@@ -46,6 +46,7 @@ const ONE = new Uint8Array(new Int32Array([1]).buffer);
 const SYNC_POLLS = 8;
 const SYNC_POLL_MS = 2;
 const READ_SIZE = 65536;
+const ACCEPT_PAUSE_MIN_MS = 100, ACCEPT_PAUSE_MAX_MS = 1000;
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -150,6 +151,8 @@ class EpollLoop implements LibcListener {
   private readonly controlView = new DataView(this.control.buffer);
   private closed = false;
   private readonly done: Promise<void>;
+  /** How long accepting pauses after EMFILE/ENFILE; doubles while it lasts (up to 1 s). */
+  private acceptPauseMs = ACCEPT_PAUSE_MIN_MS;
 
   constructor(
     private readonly listenFd: number,
@@ -232,6 +235,7 @@ class EpollLoop implements LibcListener {
         if (code === EMFILE || code === ENFILE) this.pauseAccepting(code);
         return;
       }
+      this.acceptPauseMs = ACCEPT_PAUSE_MIN_MS;
       c.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, ONE, 4);
       const socket = new LibcSocket(fd, this);
       this.sockets.set(fd, socket);
@@ -240,15 +244,20 @@ class EpollLoop implements LibcListener {
     }
   }
 
-  /** Out of file descriptors: level-triggered accept would spin, so stop for a moment. */
+  /**
+   * Out of file descriptors: level-triggered accept would spin, so stop for a moment, longer
+   * while it lasts (the listener's error report is rate-limited by tcp_listener.ts).
+   */
   private pauseAccepting(code: number): void {
     this.handlers.onListenerError(
-      `accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files)`,
+      `accept: ${code === EMFILE ? "EMFILE" : "ENFILE"} (too many open files); ` +
+        "new connections wait in the kernel's backlog",
     );
     this.watch(EPOLL_CTL_MOD, this.listenFd, 0);
     setTimeout(() => {
       if (!this.closed) this.watch(EPOLL_CTL_MOD, this.listenFd, EPOLLIN);
-    }, 100);
+    }, this.acceptPauseMs);
+    this.acceptPauseMs = Math.min(ACCEPT_PAUSE_MAX_MS, 2 * this.acceptPauseMs);
   }
 
   /** Reads what the socket has into a fresh chunk (its handlers may keep it), or 0 / −errno. */
@@ -266,6 +275,13 @@ export class LibcSocket implements FlowSocket {
   /** Bytes the kernel did not take yet, oldest first; null when there are none. */
   private unsent: Uint8Array[] | null = null;
   private unsentBytes = 0;
+  /** Bytes the kernel has taken from `sendUnsent` so far (positions for `confirmations`). */
+  private sent = 0;
+  /**
+   * Write callbacks (`write(data, onWritten)`) waiting for the kernel to take their data: each
+   * with the value `sent` must reach. Null when there are none (always, on the fan-out path).
+   */
+  private confirmations: { end: number; onWritten: () => void }[] | null = null;
   private endWhenSent = false;
   private peer: string | undefined;
 
@@ -280,15 +296,23 @@ export class LibcSocket implements FlowSocket {
     return this.peer;
   }
 
-  write(data: Uint8Array): boolean {
-    if (this.destroyed || data.length === 0) return !this.destroyed;
+  write(data: Uint8Array, onWritten?: () => void): boolean {
+    if (this.destroyed) return false;
+    if (data.length === 0) {
+      if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
+      return true;
+    }
     if (this.unsent !== null) {
       this.unsent.push(data);
       this.unsentBytes += data.length;
+      if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
       return false;
     }
     const n = send(this.fd, data, data.length, MSG_NOSIGNAL);
-    if (n === data.length) return true;
+    if (n === data.length) {
+      onWritten?.();
+      return true;
+    }
     if (n < 0) {
       const code = errno();
       if (code !== EAGAIN) return this.fail(code);
@@ -296,8 +320,26 @@ export class LibcSocket implements FlowSocket {
     const rest = n > 0 ? data.subarray(n) : data;
     this.unsent = [rest];
     this.unsentBytes = rest.length;
+    if (onWritten !== undefined) this.confirmAfterUnsent(onWritten);
     this.updateInterest();
     return false;
+  }
+
+  /** `onWritten` runs once everything unsent now has been taken by the kernel. */
+  private confirmAfterUnsent(onWritten: () => void): void {
+    if (this.unsent === null) return onWritten();
+    (this.confirmations ??= []).push({ end: this.sent + this.unsentBytes, onWritten });
+  }
+
+  /** Runs the callbacks whose data the kernel has now taken whole, oldest first. */
+  private confirmSent(): void {
+    const confirmations = this.confirmations!;
+    let k = 0;
+    while (k < confirmations.length && confirmations[k].end <= this.sent) k++;
+    if (k === 0) return;
+    const done = confirmations.splice(0, k);
+    if (confirmations.length === 0) this.confirmations = null;
+    for (const c of done) c.onWritten();
   }
 
   /** Stops reading (the kernel holds what arrives) until `resume`. */
@@ -333,6 +375,7 @@ export class LibcSocket implements FlowSocket {
     this.destroyed = true;
     this.unsent = null;
     this.unsentBytes = 0;
+    this.confirmations = null; // never taken whole: the owner learns of it from onClose
     this.loop.forget(this.fd);
     libc!.close(this.fd); // also leaves the epoll set
     queueMicrotask(() => this.loop.handlers.onClose(this));
@@ -368,13 +411,17 @@ export class LibcSocket implements FlowSocket {
         return;
       }
       this.unsentBytes -= n;
+      this.sent += n;
       if (n < data.length) {
         unsent[0] = data.subarray(n);
+        if (this.confirmations !== null) this.confirmSent();
         return;
       }
       unsent.shift();
     }
     this.unsent = null;
+    if (this.confirmations !== null) this.confirmSent();
+    if (this.destroyed) return;
     this.updateInterest();
     if (this.endWhenSent) this.destroySoon();
     else this.loop.handlers.onDrain?.(this);

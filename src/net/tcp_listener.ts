@@ -37,9 +37,10 @@ export interface ListenOptions {
 export function listenTcp(
   ip: string,
   port: number,
-  handlers: ConnectionHandlers,
+  given: ConnectionHandlers,
   options: ListenOptions = {},
 ): Promise<TcpListener> {
+  const handlers = { ...given, onListenerError: rateLimited(given.onListenerError) };
   const reusePort = options.reusePort ?? false;
   if (!options.nodeNet && libcSocketsUsable(ip)) {
     try {
@@ -54,6 +55,25 @@ export function listenTcp(
     }
   }
   return listenNodeNet(ip, port, handlers, reusePort);
+}
+
+/** A report repeated while it lasts (EMFILE at every retry): one line per this long. */
+const REPORT_EVERY_MS = 10_000;
+
+/** At most one listener error line per REPORT_EVERY_MS, saying how many were left out. */
+function rateLimited(report: (message: string) => void): (message: string) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (message) => {
+    const now = performance.now();
+    if (now - last < REPORT_EVERY_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    report(suppressed > 0 ? `${message} (${suppressed} more since the last report)` : message);
+    suppressed = 0;
+  };
 }
 
 function listenNodeNet(

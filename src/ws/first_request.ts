@@ -17,7 +17,9 @@ import {
   notFoundResponse,
   routeOf,
 } from "./http_routes.ts";
-import { readStaticFile } from "./static_files.ts";
+import type { BrowserPortGuard, Expirable } from "./browser_port_guard.ts";
+import { StaticFileStream } from "./static_file_stream.ts";
+import { openStaticFile } from "./static_files.ts";
 import { ownCopy, readUpgradeRequest, switchingProtocols } from "./ws_handshake.ts";
 import { WsConnection } from "./ws_connection.ts";
 import { isWsUrlError, parseWsUrl } from "./ws_url.ts";
@@ -26,7 +28,12 @@ import { isWsUrlError, parseWsUrl } from "./ws_url.ts";
 export interface SocketPhase {
   onData(chunk: Buffer): void;
   onClose(): void;
+  /** Everything written so far has been sent (after a write the kernel did not take whole). */
+  onDrain?(): void;
 }
+
+/** The phase of a connection refused by the guard (destroyed at once): nothing to do. */
+export const REFUSED: SocketPhase = { onData() {}, onClose() {} };
 
 export interface StaticFiles {
   /** Bytes of a built client library file, or undefined when it is not available. */
@@ -43,22 +50,35 @@ export interface PortContext {
   node: BrowserNode;
   log: Logger;
   staticFiles: StaticFiles;
+  guard: BrowserPortGuard;
 }
 
-export class FirstRequest implements SocketPhase {
+/**
+ * The first request must be complete within `[limits] ws_handshake_timeout` seconds of the
+ * accept, or the connection is dropped (issue 13, point 7).
+ */
+export class FirstRequest implements SocketPhase, Expirable {
   /** Null once the request is complete: later bytes of a plain-HTTP client are ignored. */
   private reader: HttpRequestReader | null = new HttpRequestReader();
 
   constructor(
     private socket: PhasedSocket,
     private port: PortContext,
-  ) {}
+  ) {
+    port.guard.setDeadline(this, port.guard.limits.wsHandshakeTimeoutS);
+  }
+
+  expire(): void {
+    this.port.log.debug("ws", `no complete request in time from ${this.socket.remoteAddress}`);
+    this.socket.destroy();
+  }
 
   onData(chunk: Buffer): void {
     if (this.reader === null) return;
     const result = this.reader.push(chunk);
     if (result.kind === "incomplete") return;
     this.reader = null;
+    this.port.guard.clearDeadline(this);
     if (result.kind === "too large") {
       this.socket.destroy();
       return;
@@ -66,7 +86,9 @@ export class FirstRequest implements SocketPhase {
     this.route(result.request, result.rest);
   }
 
-  onClose(): void {}
+  onClose(): void {
+    this.port.guard.clearDeadline(this);
+  }
 
   /** §1.1: WebSocket session, or one plain response and close. */
   private route(request: HttpRequest, rest: Buffer): void {
@@ -85,12 +107,15 @@ export class FirstRequest implements SocketPhase {
     }
     if (route.kind === "static") {
       const { baseDir } = node.config.main;
-      readStaticFile(baseDir, route.path, node.config.contentTypes).then((file) => {
-        this.respond(
-          file
-            ? httpResponse(200, file.bytes, { contentType: file.contentType })
-            : notFoundResponse(),
-        );
+      // Meanwhile the connection has no deadline of its own: opening a file is quick.
+      this.port.guard.setDeadline(this, this.port.guard.limits.wsHandshakeTimeoutS);
+      openStaticFile(baseDir, route.path, node.config.contentTypes).then((found) => {
+        this.port.guard.clearDeadline(this);
+        if (found === undefined) return this.respond(notFoundResponse());
+        if (this.socket.destroyed) return found.file.close();
+        const stream = new StaticFileStream(this.socket, found.file, this.port.guard);
+        this.socket[PHASE] = stream;
+        stream.start(httpResponse(200, "", { contentType: found.contentType }));
       });
     }
   }
@@ -131,7 +156,7 @@ export class FirstRequest implements SocketPhase {
       userAgent: upgradeRequest.userAgent,
       origin: upgradeRequest.origin,
       language: upgradeRequest.language,
-    });
+    }, this.port.guard);
     socket[PHASE] = connection;
     // The 101 goes out in the connection's first write, with serverInfo when the authorization
     // answers within this turn (anonymous and cached users): one send instead of two.

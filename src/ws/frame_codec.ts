@@ -145,6 +145,11 @@ export class FrameReader {
     if (!this.stopped && pos < end) this.tail = Buffer.from(buf.subarray(pos));
   }
 
+  /** Bytes held between reads: the unfinished frame and the parts of a fragmented message. */
+  get heldBytes(): number {
+    return (this.tail?.length ?? 0) + (this.parts === null ? 0 : this.partsBytes);
+  }
+
   /** True between frames of a running reader: a new reader would continue the same way. */
   get holdsNothing(): boolean {
     return this.tail === null && this.parts === null && !this.stopped;

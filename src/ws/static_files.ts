@@ -10,11 +10,9 @@ import { join, sep } from "node:path";
 export interface StaticFile {
   /** Without charset (the response adds `; charset=UTF-8`). */
   contentType: string;
-  bytes: Uint8Array;
+  /** Open for reading; the caller streams it (static_file_stream.ts) and closes it. */
+  file: Deno.FsFile;
 }
-
-/** Files larger than this are not served from memory. */
-export const MAX_STATIC_FILE_BYTES = 64 * 1024 * 1024;
 
 /** The checks that need no file system: undefined when the path must get a 404. */
 export function staticFileRequest(
@@ -39,8 +37,8 @@ export function staticFileRequest(
   return { relative: segments.join("/"), contentType };
 }
 
-/** Reads the file for a request path, or undefined (→ 404). */
-export async function readStaticFile(
+/** Opens the file for a request path, or undefined (→ 404). */
+export async function openStaticFile(
   baseDir: string,
   path: string,
   contentTypes: Record<string, string>,
@@ -53,8 +51,8 @@ export async function readStaticFile(
     const real = await Deno.realPath(join(realBase, request.relative));
     if (!real.startsWith(realBase.endsWith(sep) ? realBase : realBase + sep)) return undefined;
     const info = await Deno.stat(real);
-    if (!info.isFile || info.size > MAX_STATIC_FILE_BYTES) return undefined;
-    return { contentType: request.contentType, bytes: await Deno.readFile(real) };
+    if (!info.isFile) return undefined;
+    return { contentType: request.contentType, file: await Deno.open(real, { read: true }) };
   } catch {
     return undefined; // missing or unreadable: a plain 404, as for any unknown path
   }

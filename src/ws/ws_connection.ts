@@ -10,6 +10,10 @@
  *   (flush_scheduler.ts);
  * - past `[ws] max_backlog` unsent bytes the socket is destroyed (slow consumer, bare TCP drop);
  *   everyone else keeps receiving.
+ *
+ * Confirmed writes (`sendConfirmed`, the offline queue only): the frame goes the same way, and
+ * the flush that carries it asks the socket to call back once the kernel has taken the whole
+ * write; the core deletes a queued message only then (issue 13). Fan-out frames never pay for it.
  */
 import { Buffer } from "node:buffer";
 import type { BrowserNode } from "./browser_node.ts";
@@ -17,6 +21,7 @@ import type { ByteSocket } from "../net/byte_socket.ts";
 import type { Outbound } from "../core/outbound.ts";
 import type { WireFormat } from "../core/subscriber.ts";
 import { type CommandConnection, runCommand } from "./command_runner.ts";
+import type { Backlogged, BrowserPortGuard, Expirable } from "./browser_port_guard.ts";
 import { observeWhenWritten, scheduleFlush } from "./flush_scheduler.ts";
 import { encodeFrame, type FrameError, frameOf, FrameReader, Opcode } from "./frame_codec.ts";
 
@@ -34,9 +39,17 @@ export interface BrowserIdentity {
 }
 
 let nextId = 1;
-const decoder = new TextDecoder();
+/**
+ * Text that is not UTF-8 fails the connection with Close 1007 (RFC 6455 §8.1; issue 13 point 11).
+ * Browsers always send valid UTF-8 (the original client too), so only other clients can meet it,
+ * and they should stay away rather than reconnect (spec websocket.md §2.3: a Close frame only
+ * when the client should stay disconnected). docs/compatibility.md.
+ */
+const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Close frame payload: status 1007 "invalid frame payload data" and its reason. */
+const CLOSE_1007 = new Uint8Array([0x03, 0xef, ...new TextEncoder().encode("invalid UTF-8")]);
 
-export class WsConnection implements CommandConnection {
+export class WsConnection implements CommandConnection, Expirable, Backlogged {
   readonly id = nextId++;
   readonly devId: number;
   userId = 0;
@@ -66,11 +79,20 @@ export class WsConnection implements CommandConnection {
   private busy = false;
   /** False once dropped or closed: nothing more is written. */
   private open = true;
+  /** Confirmations of frames in the current batch, waiting for its flush (usually null). */
+  private toConfirm: ((written: boolean) => void)[] | null = null;
+  /** Confirmations of flushed writes the kernel has not taken whole yet, one group per write. */
+  private confirming: ((written: boolean) => void)[][] | null = null;
+  /** The socket's write callback for confirmed flushes, made on first use. */
+  private onConfirmedWrite: ((error?: Error | null) => void) | null = null;
+  /** Bytes the reader holds for an unfinished frame or message (in the guard's total). */
+  private unfinishedBytes = 0;
 
   constructor(
     private socket: ByteSocket,
     private node: BrowserNode,
     identity: BrowserIdentity,
+    private guard: BrowserPortGuard,
   ) {
     this.devId = identity.devId;
     this.uuid = identity.uuid;
@@ -98,6 +120,7 @@ export class WsConnection implements CommandConnection {
         this.drop();
       },
     );
+    this.guard.active(this);
     if (early.length > 0) this.onData(early);
   }
 
@@ -108,7 +131,53 @@ export class WsConnection implements CommandConnection {
     const before = reader.frames;
     reader.push(chunk);
     this.node.stats.wsFramesIn += reader.frames - before;
+    this.guard.active(this);
+    const held = reader.holdsNothing ? 0 : reader.heldBytes;
+    if (held !== this.unfinishedBytes) this.unfinishedChanged(held);
     this.reader = reader.holdsNothing ? null : reader;
+  }
+
+  /**
+   * The reader now holds `held` bytes of an unfinished frame or message: counted in the
+   * server-wide total (past it the connection is dropped), and given `ws_unfinished_timeout`
+   * seconds from when it started to finish.
+   */
+  private unfinishedChanged(held: number): void {
+    const limits = this.guard.limits;
+    if (!this.guard.holdUnfinished(this.unfinishedBytes, held)) {
+      this.unfinishedBytes = 0;
+      this.reader?.stop();
+      this.drop();
+      return;
+    }
+    this.unfinishedBytes = held;
+    if (held > 0) this.guard.keepDeadline(this, limits.wsUnfinishedTimeoutS);
+    else this.guard.clearDeadline(this);
+  }
+
+  /** The guard's deadline passed (unfinished message, or silence with `ws_idle_timeout`). */
+  expire(): void {
+    this.node.log.debug("ws", `timeout: ${this.ip} (user ${this.userId}) dropped`);
+    this.drop();
+  }
+
+  /** Everything written was sent (libc sockets; node:net after a write over its buffer). */
+  onDrain(): void {
+    if (this.unsent === 0) return;
+    const before = this.unsent;
+    this.unsent = this.socket.writableLength;
+    this.guard.pendingChanged(this, before, this.unsent);
+  }
+
+  pendingBytes(): number {
+    this.unsent = this.socket.writableLength;
+    return this.unsent;
+  }
+
+  dropForBudget(): void {
+    this.unsent = 0;
+    this.node.log.debug("ws", `over the unsent-bytes budget: ${this.ip} (user ${this.userId})`);
+    this.drop();
   }
 
   /** The socket closed, for whatever reason: leave the core exactly once. */
@@ -118,6 +187,12 @@ export class WsConnection implements CommandConnection {
     this.single = null;
     this.batch = null;
     this.waiting = null;
+    this.settleConfirmations();
+    this.guard.forget(this);
+    if (this.unfinishedBytes > 0) this.guard.holdUnfinished(this.unfinishedBytes, 0);
+    this.unfinishedBytes = 0;
+    if (this.unsent > 0) this.guard.pendingChanged(this, this.unsent, 0);
+    this.unsent = 0;
     this.node.stats.wsOnline--;
     this.node.stats.wsDisconnectsTotal++;
     this.node.detach(this);
@@ -148,6 +223,18 @@ export class WsConnection implements CommandConnection {
     return this.write(frame);
   }
 
+  /**
+   * `send` for a frame that must not be lost (offline queue): true once the kernel has taken the
+   * whole frame, false when the connection closes or is dropped first.
+   */
+  sendConfirmed(message: Outbound): Promise<boolean> {
+    if (!this.send(message)) return Promise.resolve(false);
+    const confirmed = new Promise<boolean>((resolve) => (this.toConfirm ??= []).push(resolve));
+    // A write of its own, so the kernel taking this frame is seen frame by frame, not per batch.
+    this.flush();
+    return confirmed;
+  }
+
   /** Bare TCP drop, no Close frame (spec §2.3): the original client reconnects. */
   drop(): void {
     if (!this.open) return;
@@ -168,7 +255,16 @@ export class WsConnection implements CommandConnection {
 
   onMessage(payload: Uint8Array): void {
     if (!this.open) return;
-    const text = decoder.decode(payload);
+    let text: string;
+    try {
+      text = decoder.decode(payload);
+    } catch {
+      this.node.log.debug("ws", `closing ${this.ip}: text that is not UTF-8 (1007)`);
+      this.reader?.stop();
+      this.write(encodeFrame(Opcode.close, CLOSE_1007));
+      this.closeAfterWrite();
+      return;
+    }
     if (this.busy) {
       const waiting = this.waiting ??= [];
       waiting.push(text);
@@ -225,9 +321,34 @@ export class WsConnection implements CommandConnection {
     const bytes = this.batchBytes;
     this.batchBytes = 0;
     if (!this.open) return;
-    this.socket.write(batch === null ? single : Buffer.concat(batch, bytes));
+    const data = batch === null ? single : Buffer.concat(batch, bytes);
+    if (this.toConfirm === null) this.socket.write(data);
+    else this.writeConfirmed(data);
+    const before = this.unsent;
     this.unsent = this.socket.writableLength;
-    if (this.unsent > this.node.config.ws.maxBacklog) this.dropSlowConsumer();
+    if (before !== this.unsent) this.guard.pendingChanged(this, before, this.unsent);
+    if (this.open && this.unsent > this.node.config.ws.maxBacklog) this.dropSlowConsumer();
+  }
+
+  /** Writes a batch holding confirmed frames; they are settled when the kernel took it whole. */
+  private writeConfirmed(data: Uint8Array): void {
+    (this.confirming ??= []).push(this.toConfirm!);
+    this.toConfirm = null;
+    this.onConfirmedWrite ??= (error) => {
+      if (error) return; // onClose settles what is left
+      const group = this.confirming?.shift();
+      if (this.confirming?.length === 0) this.confirming = null;
+      if (group !== undefined) { for (const resolve of group) resolve(true); }
+    };
+    this.socket.write(data, this.onConfirmedWrite);
+  }
+
+  /** The connection is gone: confirmed frames not yet taken by the kernel never will be. */
+  private settleConfirmations(): void {
+    const waiting = [...(this.confirming ?? []).flat(), ...(this.toConfirm ?? [])];
+    this.confirming = null;
+    this.toConfirm = null;
+    for (const resolve of waiting) resolve(false);
   }
 
   private dropSlowConsumer(): false {

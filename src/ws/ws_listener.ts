@@ -22,11 +22,13 @@ import type { BrowserNode } from "./browser_node.ts";
 import type { Logger } from "../log.ts";
 import type { FlowSocket } from "../net/byte_socket.ts";
 import { listenTcp } from "../net/tcp_listener.ts";
+import { BrowserPortGuard } from "./browser_port_guard.ts";
 import {
   FirstRequest,
   PHASE,
   type PhasedSocket,
   type PortContext,
+  REFUSED,
   type StaticFiles,
 } from "./first_request.ts";
 
@@ -47,25 +49,51 @@ export async function startWsListener(
   staticFiles: StaticFiles,
 ): Promise<WsListener> {
   const { ip, port } = node.config.ws;
-  const context: PortContext = { node, log, staticFiles };
-  const listener = await listenTcp(ip, port, {
-    onConnection(socket) {
-      const phased = socket as Phased;
-      phased[PHASE] = new FirstRequest(phased, context);
-    },
-    onData(socket, chunk) {
-      (socket as Phased)[PHASE].onData(chunk);
-    },
-    onClose(socket) {
-      (socket as Phased)[PHASE].onClose();
-    },
-    onSocketError(_socket, e) {
-      log.debug("ws", `socket error: ${e.message}`);
-    },
-    onListenerError(message) {
-      log.error("ws", message);
-    },
-  }, { reusePort: node.config.main.workers > 1 }); // the workers share the port
+  const guard = new BrowserPortGuard(node.config.limits, log, node.stats);
+  const context: PortContext = { node, log, staticFiles, guard };
+  let listener;
+  try {
+    listener = await listenTcp(ip, port, {
+      onConnection(socket) {
+        const phased = socket as Phased;
+        if (!guard.admit(socket)) {
+          phased[PHASE] = REFUSED;
+          socket.destroy();
+          return;
+        }
+        phased[PHASE] = new FirstRequest(phased, context);
+      },
+      onData(socket, chunk) {
+        (socket as Phased)[PHASE].onData(chunk);
+      },
+      onDrain(socket) {
+        (socket as Phased)[PHASE].onDrain?.();
+      },
+      onClose(socket) {
+        const phase = (socket as Phased)[PHASE];
+        phase.onClose();
+        if (phase !== REFUSED) guard.release(socket);
+      },
+      onSocketError(_socket, e) {
+        log.debug("ws", `socket error: ${e.message}`);
+      },
+      onListenerError(message) {
+        log.error("ws", message);
+      },
+    }, { reusePort: node.config.main.workers > 1 }); // the workers share the port
+  } catch (e) {
+    guard.close();
+    throw e;
+  }
   log.info("ws", `WebSocket/HTTP listening on ${ip}:${listener.port} (${listener.transport})`);
-  return listener;
+  const cap = guard.connectionCap;
+  if (cap !== Infinity) log.info("ws", `at most ${cap} browser connections ([limits])`);
+  const tcp = listener;
+  return {
+    port: tcp.port,
+    close: async () => {
+      guard.close();
+      await tcp.close();
+    },
+  };
 }

@@ -32,10 +32,17 @@ export async function spawnComet(
     cwd?: string;
     env?: Record<string, string>;
     startTimeoutMs?: number;
+    /** The process's open-file limit (`ulimit -n`), for tests of running out of descriptors. */
+    nofile?: number;
   } = {},
 ): Promise<CometProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SERVER_V8_FLAGS, options.script ?? MAIN_TS, "--conf", confPath],
+  const args = ["run", "-A", SERVER_V8_FLAGS, options.script ?? MAIN_TS, "--conf", confPath];
+  // `exec` keeps the pid: signals reach the server itself.
+  const command = options.nofile === undefined
+    ? [Deno.execPath(), ...args]
+    : ["sh", "-c", `ulimit -n ${options.nofile} && exec "$0" "$@"`, Deno.execPath(), ...args];
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     cwd: options.cwd,
     stdout: "piped",
     stderr: "piped",

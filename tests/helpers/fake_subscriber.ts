@@ -21,7 +21,7 @@ let nextId = 2_000_000_000;
 /** A fake connection of tenant `devId`; `fields` override the defaults (user 0, Clean format). */
 export function fakeSubscriber(
   devId = 0,
-  fields: Partial<Omit<Subscriber, "send" | "drop">> = {},
+  fields: Partial<Omit<Subscriber, "send" | "sendConfirmed" | "drop">> = {},
 ): FakeSubscriber {
   const sub: FakeSubscriber = {
     id: nextId++,
@@ -42,6 +42,9 @@ export function fakeSubscriber(
       if (!sub.accepting) return false;
       sub.received.push(JSON.parse(message.text(sub.format)));
       return true;
+    },
+    sendConfirmed(message: Outbound) {
+      return Promise.resolve(sub.send(message));
     },
     drop() {
       sub.dropped = true;

@@ -42,8 +42,9 @@ export function insertPipeMessage(
 ): OkResult | CometqlError | Promise<OkResult> {
   const bad = checkPipeMessage(name, event);
   if (bad) return bad;
-  const published = ctx.node.publish(ctx.devId, name, event, message);
-  // Several nodes: OK only once the other nodes were reached (a rejection is the error reply).
+  const published = ctx.node.publishStored(ctx.devId, name, event, message);
+  // Several nodes: OK only once the other nodes were reached; `[retention] history_sync`: once
+  // the history row is stored. A rejection is the error reply.
   return typeof published === "number" ? OK_EMPTY : published.then(() => OK_EMPTY);
 }
 
@@ -72,8 +73,13 @@ export const pipesMessages: CometqlTable = {
     const names = pipeNames(where);
     if (names === undefined) return Errors.selectWithoutKey;
     const result: Cell[][] = [];
+    // Checked per pipe, so a query over many pipes stops before it holds them all.
+    const max = ctx.node.config.limits.cometqlResultMaxBytes;
+    let bytes = 0;
     for (const name of names) {
+      if (bytes > max) return Errors.resultTooLarge(max);
       for (const m of await ctx.node.readHistory(ctx.devId, name, HISTORY_ROWS)) {
+        bytes += m.message.length + m.id.length + m.pipe.length + m.event.length;
         result.push([
           m.id,
           String(m.time),
