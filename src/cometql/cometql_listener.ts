@@ -69,8 +69,11 @@ export async function startCometqlListener(
       log.error("cometql", message);
     },
   }, {
-    transport: node.config.main.transport,
     reusePort: node.config.main.workers > 1, // the workers share the port
+    // With Redis an INSERT is acknowledged once Redis confirmed its PUBLISH, a reply that
+    // arrives on node:net: taking the query on node:net too saves a thread hop per INSERT
+    // (README "Scaling out": ~21k → ~31k INSERT/s with 4 publishers).
+    transport: node.config.redis !== undefined ? "node" : node.config.main.transport,
   });
   log.info(
     "cometql",

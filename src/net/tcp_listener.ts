@@ -19,7 +19,10 @@ export interface TcpListener {
 export interface ListenOptions {
   /**
    * `[main] transport`: `libc` (the default) uses the C library's sockets where they can run,
-   * `node` always uses `node:net`.
+   * `node` always uses `node:net` — also chosen for a port whose every request waits on a reply
+   * that arrives through Deno's own reactor (CometQL with `[redis]`: OK only after Redis confirmed
+   * the PUBLISH): on libc sockets each request would cost a hop from the epoll thread to the event
+   * loop besides the Redis reply; on `node:net` both arrive in the same reactor.
    */
   transport?: "libc" | "node";
   /**
