@@ -80,14 +80,9 @@ async function run(config: Config): Promise<number | "running"> {
     log.critical("main", `cannot start: ${(e as Error).message ?? e}`);
     return EXIT_FAILURE;
   }
-  if (pidfile) {
-    try {
-      Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
-    } catch (e) {
-      log.critical("main", `cannot write pidfile ${pidfile}: ${(e as Error).message}`);
-      await server.stop();
-      return EXIT_FAILURE;
-    }
+  if (pidfile && !writePidfile(pidfile, log)) {
+    await server.stop();
+    return EXIT_FAILURE;
   }
   log.info(
     "main",
@@ -147,14 +142,9 @@ async function supervise(config: Config, log: Logger): Promise<number | "running
     log.critical("main", `cannot start: ${(e as Error).message}`);
     return EXIT_FAILURE;
   }
-  if (pidfile) {
-    try {
-      Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
-    } catch (e) {
-      log.critical("main", `cannot write pidfile ${pidfile}: ${(e as Error).message}`);
-      await supervisor.stop();
-      return EXIT_FAILURE;
-    }
+  if (pidfile && !writePidfile(pidfile, log)) {
+    await supervisor.stop();
+    return EXIT_FAILURE;
   }
   const { ws, cometql, admin } = config;
   const adminPorts = admin.port === 0
@@ -245,4 +235,15 @@ function removePidfile(pidfile: string): void {
 if (import.meta.main) {
   const code = await main(Deno.args);
   if (code !== "running") Deno.exit(code);
+}
+
+/** Writes this process's pid; false (logged) when the file cannot be written. */
+function writePidfile(pidfile: string, log: Logger): boolean {
+  try {
+    Deno.writeTextFileSync(pidfile, `${Deno.pid}\n`);
+    return true;
+  } catch (e) {
+    log.critical("main", `cannot write pidfile ${pidfile}: ${(e as Error).message}`);
+    return false;
+  }
 }
