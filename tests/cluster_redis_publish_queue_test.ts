@@ -9,6 +9,7 @@ import {
   RedisPublishQueue,
   type SendBatch,
 } from "../src/cluster/redis_publish_queue.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 /** A Redis stand-in: records each call and answers it when the test says so. */
 function fakeRedis() {
@@ -57,11 +58,12 @@ Deno.test("publish queue: a batch is at most maxBatch publishes", async () => {
   const queue = new RedisPublishQueue(redis.send, 2);
   const all = [1, 2, 3, 4, 5, 6].map((n) => queue.publish(publish(n)));
   for (let i = 0; i < 4; i++) {
+    await waitFor(() => redis.calls.length > i, `call ${i + 1}`);
     redis.calls[i].answer();
-    await new Promise((r) => setTimeout(r, 0));
   }
-  assert.deepEqual(redis.calls.map((c) => c.args.length / 2), [1, 2, 2, 1]);
-  assert.deepEqual((await Promise.all(all)).map((p) => p.offset), [1, 2, 3, 4, 5, 6]);
+  const offsets = (await Promise.all(all)).map((p) => p.offset);
+  assert.deepEqual(redis.calls.map((c) => c.args.length / 2), [1, 2, 2, 1], "and no fifth call");
+  assert.deepEqual(offsets, [1, 2, 3, 4, 5, 6]);
 });
 
 Deno.test("publish queue: a failed call fails its whole batch, the next batch still goes", async () => {
