@@ -126,7 +126,8 @@ Deno.test("redis window: concurrent publishes share script calls and keep their 
       Array.from({ length: 200 }, (_, i) => w.publish(0, i % 2 ? "a" : "b", `m${i}`)),
     );
     const used = (await calls()) - before;
-    assert.ok(used >= 2 && used < 200, `${used} script calls for 200 publishes`);
+    // One call for the turn (two if Redis first needed the script: EVALSHA, then EVAL).
+    assert.ok(used >= 1 && used <= 2, `${used} script calls for 200 publishes`);
     // Per pipe, offsets in the order the publishes were made.
     for (const parity of [0, 1]) {
       const offsets = published.filter((_, i) => i % 2 === parity).map((p) => p.at.offset);

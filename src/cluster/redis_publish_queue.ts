@@ -1,12 +1,13 @@
 /**
- * The shared recovery window's publishes on their way to Redis (redis_recovery_window.ts): a
- * group commit. With no script call in flight a publish leaves at once, alone; publishes made
- * while one is in flight wait for its reply and then leave together in the next call, in the
- * order they were made. An idle node adds no latency; a busy one pays Redis's fixed cost of a
- * script call (and its own cost of a command) once per batch instead of once per message.
+ * The shared recovery window's publishes on their way to Redis (redis_recovery_window.ts): the
+ * publishes made in one turn of the event loop (the queries of every CometQL connection that
+ * had data in that turn, the rows of a multi-row INSERT) leave in one script call, sent as soon
+ * as the turn's work is done (a microtask). Nothing waits for an earlier reply, so a publish is
+ * never later than without batching; a busy node pays Redis's fixed cost of a script call, and
+ * its own cost of a command and a socket write, once per batch instead of once per message.
  *
- * One call in flight at a time also keeps the order: Redis runs the calls in the order they
- * were sent, and a batch is the publishes in the order they were made.
+ * Order: the calls go out on one connection in the order they were made and Redis runs them in
+ * that order; a batch is the publishes in the order they were made.
  */
 
 /** What one publish waits for: its stream position and how many nodes Redis delivered it to. */
@@ -34,48 +35,35 @@ export type SendBatch = (keys: string[], args: string[]) => Promise<(string | nu
 
 export class RedisPublishQueue {
   private waiting: Waiting[] = [];
-  private inFlight = false;
+  private readonly flushSoon = () => this.flush();
 
   /**
    * @param maxBatch most publishes in one script call (bounds the call's size and how long
-   *   Redis is busy with it).
-   * @param maxWaiting most publishes waiting for the call in flight (a frozen Redis holds them
-   *   until the command timeout; past this bound a publish fails at once).
+   *   Redis is busy with it); more in one turn leave in several calls.
    */
-  constructor(
-    private readonly send: SendBatch,
-    private readonly maxBatch = 256,
-    private readonly maxWaiting = 65_536,
-  ) {}
+  constructor(private readonly send: SendBatch, private readonly maxBatch = 256) {}
 
-  /** Rejects at once when `maxWaiting` publishes already wait (Redis answers too slowly). */
   publish(p: QueuedPublish): Promise<PublishedAt> {
-    if (this.waiting.length >= this.maxWaiting) {
-      return Promise.reject(new Error(`${this.maxWaiting} publishes already wait for Redis`));
-    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ ...p, resolve, reject });
-      if (!this.inFlight) this.flush();
+      if (this.waiting.push({ ...p, resolve, reject }) === 1) queueMicrotask(this.flushSoon);
     });
   }
 
-  /** Publishes waiting for a call (for tests and metrics). */
-  get queued(): number {
-    return this.waiting.length;
+  private flush(): void {
+    const all = this.waiting;
+    this.waiting = [];
+    for (let i = 0; i < all.length; i += this.maxBatch) {
+      this.sendBatch(all.length <= this.maxBatch ? all : all.slice(i, i + this.maxBatch));
+    }
   }
 
-  private flush(): void {
-    const batch = this.waiting.length <= this.maxBatch
-      ? this.waiting
-      : this.waiting.slice(0, this.maxBatch);
-    this.waiting = batch === this.waiting ? [] : this.waiting.slice(this.maxBatch);
+  private sendBatch(batch: Waiting[]): void {
     const keys: string[] = [];
     const args: string[] = [];
     for (const p of batch) {
       keys.push(p.metaKey, p.listKey);
       args.push(p.head, p.channel);
     }
-    this.inFlight = true;
     this.send(keys, args).then((reply) => {
       for (let i = 0; i < batch.length; i++) {
         batch[i].resolve({
@@ -86,9 +74,6 @@ export class RedisPublishQueue {
       }
     }, (e) => {
       for (const p of batch) p.reject(e);
-    }).finally(() => {
-      this.inFlight = false;
-      if (this.waiting.length > 0) this.flush();
     });
   }
 }
