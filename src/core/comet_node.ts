@@ -313,7 +313,7 @@ export class CometNode {
     message: string,
     options: { queue?: boolean } = {},
   ): Promise<number> {
-    return this.privateMessages.send(devId, userId, event, message, options);
+    return this.privateMessages.send(devId, userId, event, message, options.queue !== false);
   }
 
   // ---- queries ----

@@ -30,15 +30,15 @@ export class PrivateMessages {
   constructor(private readonly parts: PrivateMessageParts) {}
 
   /**
-   * To every deliverable connection of the user; queued in storage (and resolved only once
-   * stored) when none took it, unless `queue` is false. Resolves with how many took it.
+   * To every deliverable connection of the user; when none took it and `queue`, queued in
+   * storage (and resolved only once stored). Resolves with how many took it.
    */
   async send(
     devId: number,
     userId: number,
     event: string,
     message: string,
-    options: { queue?: boolean } = {},
+    queue: boolean,
   ): Promise<number> {
     const { link, stats } = this.parts;
     stats.published.private++;
@@ -59,7 +59,7 @@ export class PrivateMessages {
       if (sub.send(outbound)) delivered++;
     }
     // Cluster traffic (docs/protocol/cometql.md §7.5) is delivered locally only, never queued.
-    if (delivered === 0 && elsewhere === 0 && options.queue !== false) {
+    if (delivered === 0 && elsewhere === 0 && queue) {
       await this.parts.storage.enqueuePrivate({
         id: newMessageId(),
         devId,
