@@ -30,8 +30,8 @@ import type { RecoveryWindow, SharedRecoveryWindow } from "./recovery_window.ts"
 import { loadWindowFile, saveWindowFile } from "./recovery_window_file.ts";
 import { ResumeBuffers } from "./resume_buffers.ts";
 import type { ResumeRequest } from "./stream_resume.ts";
-import type { Subscriber } from "./subscriber.ts";
 import { type BrowserPublish, SharedBrowserPublish } from "./shared_browser_publish.ts";
+import type { Subscriber } from "./subscriber.ts";
 import { SubscriptionResume } from "./subscription_resume.ts";
 import { UserAuth } from "./user_auth.ts";
 import { UserConnections } from "./user_connections.ts";
