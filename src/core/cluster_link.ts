@@ -52,6 +52,11 @@ export class ClusterLink {
     }, (e) => this.failed(`subscribe ${topic}`, e));
   }
 
+  /** Stops listening to a topic `listen` subscribed (counted: one call per `listen`). */
+  unlisten(topic: string): void {
+    this.broker.unsubscribe(topic);
+  }
+
   failed(what: string, e: unknown): void {
     this.log.warn("cluster", `${what} failed: ${(e as Error)?.message ?? e}`);
   }

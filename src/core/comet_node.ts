@@ -1,53 +1,43 @@
 /**
  * The domain facade both transports call: a CometQL insert and a browser `web_pipe2` reach
  * subscribers through the same functions here. Knows nothing of WebSocket or MySQL bytes.
+ *
+ * The publish paths (the hot ones) are here; the rest is made of parts this file wires
+ * together: `user_connections.ts` (authorize, online/offline, last seen), `pipe_subscriptions.ts`
+ * (subscribe, leave, track events), `subscription_resume.ts` (resume), `private_messages.ts`
+ * (private messages, offline queue), `shared_browser_publish.ts` (`web_pipe2` on the shared
+ * window), `cluster_link.ts` and `cluster_inbox.ts` (to and from the other nodes).
  */
-import { type Broker, CONTROL_TOPIC, pipeTopic, userTopic } from "../cluster/broker.ts";
+import { type Broker, CONTROL_TOPIC, pipeTopic } from "../cluster/broker.ts";
 import { ClusterStats } from "../cluster/cluster_stats.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { LocalPresence } from "../cluster/local_presence.ts";
 import type { LocalState, Presence, PresenceEntry } from "../cluster/presence.ts";
-import { type ClusterMessage, encodeUnpositioned } from "./cluster_messages.ts";
-import { ClusterLink } from "./cluster_link.ts";
-import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
-import { newMessageId } from "./message_id.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "../log.ts";
 import type { HistoryEntry, QueuedMessage, Storage } from "../storage/storage.ts";
-import {
-  pipeMessage,
-  presenceMessage,
-  privateMessage,
-  serverInfo,
-  trackMessage,
-  unixNow,
-  webPipeMessage,
-} from "./messages.ts";
+import { type ClusterInbox, localStateOf, receiveFromCluster } from "./cluster_inbox.ts";
+import { ClusterLink } from "./cluster_link.ts";
+import { type ClusterMessage, encodeUnpositioned } from "./cluster_messages.ts";
 import { MemoryRecoveryWindow } from "./memory_recovery_window.ts";
+import { pipeMessage, unixNow, webPipeMessage } from "./messages.ts";
 import { NodeStats } from "./node_stats.ts";
-import { deliverOfflineQueue } from "./offline_queue_delivery.ts";
 import { PipeHistory } from "./pipe_history.ts";
 import { PipeRegistry } from "./pipe_registry.ts";
-import type {
-  Recovery,
-  RecoveryWindow,
-  SharedRecoveryWindow,
-  StreamPosition,
-} from "./recovery_window.ts";
-import { ResumeBuffers } from "./resume_buffers.ts";
+import { PipeSubscriptions } from "./pipe_subscriptions.ts";
+import { PrivateMessages } from "./private_messages.ts";
+import type { RecoveryWindow, SharedRecoveryWindow } from "./recovery_window.ts";
 import { loadWindowFile, saveWindowFile } from "./recovery_window_file.ts";
-import { finishSharedResume, resumePipe, type ResumeRequest } from "./stream_resume.ts";
+import { ResumeBuffers } from "./resume_buffers.ts";
+import type { ResumeRequest } from "./stream_resume.ts";
+import { type BrowserPublish, SharedBrowserPublish } from "./shared_browser_publish.ts";
 import type { Subscriber } from "./subscriber.ts";
+import { SubscriptionResume } from "./subscription_resume.ts";
 import { UserAuth } from "./user_auth.ts";
+import { UserConnections } from "./user_connections.ts";
 import { UserRegistry } from "./user_registry.ts";
 
-const SETTINGS_RETRY_MS = 2000;
-
-/** What a browser publish gives the sender's S4: the delivered count and the stream position. */
-export interface BrowserPublish {
-  delivered: number;
-  at: StreamPosition | undefined;
-}
+export type { BrowserPublish };
 
 /** The engines that make several nodes one server (issue 12); absent ones are local. */
 export interface ClusterEngines {
@@ -67,9 +57,6 @@ export class CometNode {
   readonly auth: UserAuth;
   /** Positions and recent messages of every pipe, for resumed subscriptions. */
   readonly window: RecoveryWindow;
-  /** Connections whose transport closed; `attach` checks it after every await. */
-  private detached = new WeakSet<Subscriber>();
-  private settingsRetry: ReturnType<typeof setInterval> | undefined;
   readonly broker: Broker;
   readonly presence: Presence;
   readonly clusterStats: ClusterStats;
@@ -85,9 +72,12 @@ export class CometNode {
    */
   private readonly sharedWindow: SharedRecoveryWindow | undefined;
   private readonly resuming = new ResumeBuffers();
-  /** Browser publishes whose S4 waits until their S3 went out here (by origin). */
-  private awaitingDelivery = new Map<string, () => void>();
-  private browserPublishes = 0;
+  /** Browser publishes on the shared window (with `sharedWindow`). */
+  private readonly sharedPublish: SharedBrowserPublish | undefined;
+  private readonly connections: UserConnections;
+  private readonly subscriptions: PipeSubscriptions;
+  private readonly resume: SubscriptionResume;
+  private readonly privateMessages: PrivateMessages;
 
   constructor(
     readonly config: Config,
@@ -112,6 +102,23 @@ export class CometNode {
     this.auth = new UserAuth(storage, () => this.config.main.password);
     this.window = new MemoryRecoveryWindow(config.recovery);
     this.sharedWindow = this.clustered ? engines.window : undefined;
+    const { stats, pipes, users, auth, window, presence, link, sharedWindow, resuming } = this;
+    if (sharedWindow !== undefined) {
+      this.sharedPublish = new SharedBrowserPublish(config, sharedWindow, pipes, presence, link);
+    }
+    // Each part takes what it uses of these.
+    const parts = { config, storage, log, stats, pipes, users, auth, presence, link };
+    this.privateMessages = new PrivateMessages(parts);
+    this.connections = new UserConnections({ ...parts, privateMessages: this.privateMessages });
+    this.subscriptions = new PipeSubscriptions(pipes, presence, link, window);
+    this.resume = new SubscriptionResume({
+      ...parts,
+      subscriptions: this.subscriptions,
+      window,
+      sharedWindow,
+      resuming,
+      gone: (sub) => this.connections.gone(sub),
+    });
   }
 
   /** The registries and figures as the presence driver reads them. */
@@ -136,10 +143,10 @@ export class CometNode {
       window: this.window,
       nodeId: this.sharedWindow?.nodeId,
       resuming: this.resuming,
-      delivered: (origin) => this.awaitingDelivery.get(origin)?.(),
+      delivered: (origin) => this.sharedPublish?.delivered(origin),
       log: this.log,
-      deliverQueue: (sub) => this.deliverQueue(sub),
-      kick: (devId, userId) => this.kick(devId, userId),
+      deliverQueue: (sub) => this.connections.deliverQueue(sub),
+      kick: (devId, userId) => this.connections.kick(devId, userId),
     };
     await this.broker.start({
       message: (payload) => receiveFromCluster(inbox, payload),
@@ -147,33 +154,24 @@ export class CometNode {
     });
     await this.presence.start(this.localState(), {
       usersLost: (devId, userIds, now) => {
-        for (const userId of userIds) this.userWentOffline(devId, userId, now);
+        for (const userId of userIds) this.connections.wentOffline(devId, userId, now);
       },
       trackersLost: (devId, pipe, entries) => {
-        for (const e of entries) this.announceTrackOf(devId, pipe, e.userId, e.uuid, true);
+        for (const e of entries) {
+          this.subscriptions.announceTrackOf(devId, pipe, e.userId, e.uuid, true);
+        }
       },
     });
     if (this.clustered) await this.broker.subscribe(CONTROL_TOPIC).catch(() => {});
     // Several nodes: each start is a new epoch (the file's epochs belong to one process, and
     // messages other nodes published while this one was down are not in it).
     if (!this.clustered) await loadWindowFile(this.window, this.config.recovery.file, this.log);
-    try {
-      await this.history.load();
-    } catch (e) {
-      this.log.error("core", `pipe settings not loaded yet (retrying every 2 s): ${e}`);
-      this.settingsRetry = setInterval(() => {
-        this.history.load().then(() => {
-          clearInterval(this.settingsRetry);
-          this.settingsRetry = undefined;
-          this.log.info("core", "pipe settings loaded");
-        }, () => {/* still unavailable: the next tick tries again */});
-      }, SETTINGS_RETRY_MS);
-    }
+    await this.history.loadOrRetry();
   }
 
   /** Stops background work (the settings retry) and flushes pending history writes. */
   async close(): Promise<void> {
-    clearInterval(this.settingsRetry);
+    this.history.stopRetrying();
     await this.flush();
     // The last connections' offline events reach the other nodes before this node leaves.
     await this.link.settle();
@@ -189,149 +187,29 @@ export class CometNode {
    * After the handshake: authorize, send serverInfo (always the first frame), register the user,
    * deliver the offline queue and announce presence.
    */
-  async attach(sub: Subscriber, key: string, requestedUserId: number): Promise<void> {
-    let result = { authorized: false, hash: "" };
-    try {
-      result = await this.auth.authenticate(sub.devId, requestedUserId, key);
-    } catch (e) {
-      this.stats.storageErrors++;
-      this.log.error("core", `authorization of user ${requestedUserId} failed: ${e}`);
-    }
-    if (this.detached.has(sub)) return;
-    sub.userId = result.authorized ? requestedUserId : 0;
-    sub.send(serverInfo(result.authorized, result.hash));
-    if (!result.authorized) return;
-
-    // Deliver what was queued, register (live messages now reach this connection), then deliver
-    // whatever was queued while the first pass ran.
-    await this.deliverQueue(sub);
-    if (this.detached.has(sub)) return;
-    const firstHere = this.users.add(sub);
-    if (!this.clustered) {
-      await this.deliverQueue(sub);
-      if (firstHere && !this.detached.has(sub)) this.userCameOnline(sub.devId, sub.userId);
-      return;
-    }
-    // Several nodes: online only on the user's first connection anywhere (presence decides).
-    const everywhere = this.presence.connected(sub).catch((e) => {
-      this.link.failed("presence of a connection", e);
-      return firstHere ? 1 : 2;
-    });
-    // Other nodes' private messages reach this node from now on; a message queued before the
-    // subscription took effect is found by the second pass (see `sendPrivate`).
-    if (firstHere) await this.link.listen(userTopic(sub.devId, sub.userId));
-    await this.deliverQueue(sub);
-    if (await everywhere === 1 && !this.detached.has(sub)) {
-      this.userCameOnline(sub.devId, sub.userId);
-    }
+  attach(sub: Subscriber, key: string, requestedUserId: number): Promise<void> {
+    return this.connections.attach(sub, key, requestedUserId);
   }
 
   /** The transport closed: leave every pipe, then go offline if it was the user's last one. */
   detach(sub: Subscriber): void {
-    if (this.detached.has(sub)) return;
-    this.detached.add(sub);
-    const now = unixNow();
-    if (sub.userId > 0 && this.users.has(sub)) {
-      const lastHere = this.users.remove(sub, now);
-      if (!this.clustered) {
-        if (lastHere) this.userWentOffline(sub.devId, sub.userId, now);
-      } else {
-        // Several nodes: offline only after the user's last connection anywhere.
-        if (lastHere) this.broker.unsubscribe(userTopic(sub.devId, sub.userId));
-        this.link.track(
-          this.presence.disconnected(sub, now).then((left) => {
-            if (left === 0) this.userWentOffline(sub.devId, sub.userId, now);
-          }, (e) => this.link.failed("presence of a connection", e)),
-        );
-      }
-    }
-    for (const pipe of [...sub.pipes]) this.leave(sub, pipe);
+    if (this.connections.detach(sub)) this.subscriptions.leaveAll(sub);
   }
 
   /**
-   * Replaces the connection's pipe set (docs/protocol/websocket.md §3.1). Pipes kept in both lists stay silent, so a
-   * resent list does not make `track_*` subscribers see unsubscription/subscription pairs.
-   * With other nodes, resolves once their publishes to the new pipes reach this node (the
-   * browser's next command runs after that).
+   * Replaces the connection's pipe set (docs/protocol/websocket.md §3.1); with other nodes,
+   * resolves once their publishes to the new pipes reach this node.
    */
   setSubscriptions(sub: Subscriber, pipes: string[]): void | Promise<void> {
-    let listening: Promise<void>[] | undefined;
-    const wanted = new Set(pipes);
-    for (const pipe of [...sub.pipes]) {
-      if (!wanted.has(pipe)) this.leave(sub, pipe);
-    }
-    for (const pipe of wanted) {
-      if (sub.pipes.has(pipe)) continue;
-      // Registered cluster-wide before the track_ event goes out, so a subscriber that answers
-      // the event with track_pipe_users finds the newcomer.
-      if (this.clustered) this.presence.subscribed(sub, pipe);
-      // Current subscribers hear about it; the subscriber itself never does.
-      if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, false);
-      if (this.pipes.subscribe(sub, pipe) && this.clustered) {
-        (listening ??= []).push(this.listenToPipe(sub.devId, pipe));
-      }
-    }
-    if (listening !== undefined) return Promise.all(listening).then(() => {});
+    return this.subscriptions.set(sub, pipes);
   }
 
   /**
    * Like `setSubscriptions`, with a stream position per pipe to resume from: each newly
    * subscribed pipe first gets what it missed, then live messages (docs/protocol/recovery.md §3).
-   * All of it runs synchronously, so no publish can fall between the replay and the live stream.
    */
   resumeSubscriptions(sub: Subscriber, wanted: ResumeRequest[]): void | Promise<void> {
-    const fresh = wanted.filter((w) => !sub.pipes.has(w.pipe));
-    const resume = () => {
-      this.setSubscriptions(sub, wanted.map((w) => w.pipe));
-      for (const w of fresh) this.stats.resumed[resumePipe(this.window, sub, w)]++;
-    };
-    if (!this.clustered || fresh.length === 0) return resume();
-    if (this.sharedWindow !== undefined) return this.resumeShared(sub, wanted, fresh);
-    // Several nodes without the shared window (recovery off: nothing is vouched for): listen to
-    // the new pipes first (a pipe this node starts listening to gets a new epoch), then resume
-    // synchronously as on one node.
-    const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
-    return Promise.all(fresh.map((w) => this.listenToPipe(sub.devId, w.pipe))).then(() => {
-      resume();
-      for (const topic of topics) this.broker.unsubscribe(topic);
-    });
-  }
-
-  /**
-   * A resume on the shared window (docs/protocol/recovery.md §5): listen to the new pipes and
-   * hold what they receive, read their streams, then (synchronously) subscribe, replay, and send
-   * what was held above the last replayed offset: no gap, no duplicate at the boundary.
-   */
-  private async resumeShared(
-    sub: Subscriber,
-    wanted: ResumeRequest[],
-    fresh: ResumeRequest[],
-  ): Promise<void> {
-    const shared = this.sharedWindow!;
-    const held = fresh.map((w) => this.resuming.start(sub.devId, w.pipe));
-    const topics = fresh.map((w) => pipeTopic(sub.devId, w.pipe));
-    try {
-      await Promise.all(topics.map((topic) => this.link.listen(topic)));
-      const answers = await Promise.all(
-        fresh.map((w) =>
-          shared.since(sub.devId, w.pipe, typeof w.from === "object" ? w.from : undefined)
-            .catch((e: Error): Recovery | Error => e)
-        ),
-      );
-      if (this.detached.has(sub)) return;
-      this.setSubscriptions(sub, wanted.map((w) => w.pipe));
-      fresh.forEach((w, i) => {
-        this.stats.resumed[finishSharedResume(sub, w, answers[i], held[i])]++;
-      });
-    } finally {
-      for (const h of held) this.resuming.close(h);
-      for (const topic of topics) this.broker.unsubscribe(topic);
-    }
-  }
-
-  /** Listens to a pipe's topic; starting to listen begins a new epoch of the pipe here. */
-  private listenToPipe(devId: number, pipe: string): Promise<void> {
-    return this.link.listen(pipeTopic(devId, pipe), () => this.window.forget(devId, pipe));
+    return this.resume.resume(sub, wanted);
   }
 
   // ---- publishing ----
@@ -402,8 +280,8 @@ export class CometNode {
     const devId = sub.devId;
     this.history.record(devId, pipe, event, body, userId);
     const now = unixNow();
-    if (this.sharedWindow !== undefined) {
-      return this.publishFromBrowserShared(sub, pipe, event, body, userId, now);
+    if (this.sharedPublish !== undefined) {
+      return this.sharedPublish.publish(sub, pipe, event, body, userId, now);
     }
     const at = this.window.append(devId, pipe, now, event, body, userId, true);
     const message = webPipeMessage(pipe, event, body, userId, now, at);
@@ -425,110 +303,17 @@ export class CometNode {
   }
 
   /**
-   * `web_pipe2` on the shared window: every node (this one too) delivers it as Redis positions
-   * it, the sender excluded by its origin. Redis unreachable: this node's subscribers only,
-   * without a position (as any publish while the link is down).
-   */
-  private publishFromBrowserShared(
-    sub: Subscriber,
-    pipe: string,
-    event: string,
-    body: string,
-    userId: number,
-    time: number,
-  ): Promise<BrowserPublish> {
-    const devId = sub.devId;
-    const origin = `${this.sharedWindow!.nodeId}:${sub.id}:${++this.browserPublishes}`;
-    // A sender subscribed to the pipe gets its S4 (with the position) only after this node
-    // delivered the message: earlier offsets of other publishers, still on their way through
-    // Redis, then reach it first, and our client never takes a later position before them.
-    const here = sub.pipes.has(pipe) ? this.deliveredHere(origin) : undefined;
-    const head = encodeUnpositioned({
-      kind: "web",
-      devId,
-      pipe,
-      event,
-      body,
-      userId,
-      time,
-      origin,
-    });
-    return Promise.all([
-      this.sharedWindow!.publish(devId, pipe, pipeTopic(devId, pipe), head),
-      this.presence.subscriberCount(devId, pipe),
-    ]).then(
-      async ([p, total]) => {
-        await here;
-        return { delivered: Math.max(0, total - (sub.pipes.has(pipe) ? 1 : 0)), at: p.at };
-      },
-      (e) => {
-        this.awaitingDelivery.get(origin)?.();
-        this.link.failed("web_pipe2", e);
-        const message = webPipeMessage(pipe, event, body, userId, time);
-        return { delivered: this.pipes.fanout(devId, pipe, message, sub), at: undefined };
-      },
-    );
-  }
-
-  /** Resolves once the inbox delivered the publish `origin` here, or after the command timeout. */
-  private deliveredHere(origin: string): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.awaitingDelivery.delete(origin);
-        resolve();
-      };
-      const timer = setTimeout(done, this.config.redis?.commandTimeoutMs ?? 2000);
-      this.awaitingDelivery.set(origin, done);
-    });
-  }
-
-  /**
    * Private message (docs/protocol/websocket.md §6): to every deliverable connection of the user; queued in storage
    * (and resolved only once stored) when none took it, unless `queue` is false.
    */
-  async sendPrivate(
+  sendPrivate(
     devId: number,
     userId: number,
     event: string,
     message: string,
     options: { queue?: boolean } = {},
   ): Promise<number> {
-    this.stats.published.private++;
-    // Cluster: the other nodes holding the user first (rejects, and nothing happens, when they
-    // cannot be reached); the count says whether any node took it.
-    const elsewhere = this.clustered
-      ? await this.link.publish(userTopic(devId, userId), {
-        kind: "private",
-        devId,
-        userId,
-        event,
-        message,
-      })
-      : 0;
-    let delivered = 0;
-    const outbound = privateMessage(event, message);
-    for (const sub of this.users.deliverableOf(devId, userId)) {
-      if (sub.send(outbound)) delivered++;
-    }
-    // Cluster traffic (docs/protocol/cometql.md §7.5) is delivered locally only, never queued.
-    if (delivered === 0 && elsewhere === 0 && options.queue !== false) {
-      await this.storage.enqueuePrivate({
-        id: newMessageId(),
-        devId,
-        userId,
-        event,
-        message,
-        time: unixNow(),
-      });
-      this.stats.privateQueued++;
-      // A tab that connected on another node while this ran has read its queue already, but
-      // it listens to the user's topic by then: it is told to read again.
-      if (this.clustered) {
-        this.link.announce(userTopic(devId, userId), { kind: "queued", devId, userId }, "queue");
-      }
-    }
-    return delivered + elsewhere;
+    return this.privateMessages.send(devId, userId, event, message, options.queue !== false);
   }
 
   // ---- queries ----
@@ -619,7 +404,7 @@ export class CometNode {
   async deleteAuthHash(devId: number, userId: number): Promise<void> {
     this.link.assertReachable();
     await this.auth.deleteHash(devId, userId);
-    this.kick(devId, userId);
+    this.connections.kick(devId, userId);
     this.link.tell({ kind: "auth", devId, userId, kick: true });
   }
 
@@ -635,20 +420,11 @@ export class CometNode {
     return this.auth.verifyJwt(devId, token, userId);
   }
 
-  /** Bare TCP drop of all the user's connections, so they reconnect and re-authorize. */
-  private kick(devId: number, userId: number): void {
-    for (const sub of this.users.connectionsOf(devId, userId)) sub.drop();
-  }
-
   // ---- presence (docs/protocol/websocket.md §5.6) ----
 
   /** 0 = online on some node, Unix time = last seen, −1 = unknown. */
-  async lastOnline(devId: number, userId: number): Promise<number> {
-    if (await this.presence.isOnline(devId, userId)) return 0;
-    const seen = await this.presence.lastSeen(devId, userId);
-    if (seen !== undefined) return seen;
-    const stored = await this.storage.getUserTime(devId, userId);
-    return stored === null || stored === 0 ? -1 : stored;
+  lastOnline(devId: number, userId: number): Promise<number> {
+    return this.connections.lastOnline(devId, userId);
   }
 
   async userData(devId: number, userId: number): Promise<string> {
@@ -696,78 +472,6 @@ export class CometNode {
     return this.history.flush();
   }
 
-  // ---- internals ----
-
-  /** Unsubscribes; the remaining subscribers of a `track_*` pipe hear about it (S10). */
-  private leave(sub: Subscriber, pipe: string): void {
-    if (this.pipes.unsubscribe(sub, pipe) && this.clustered) {
-      this.broker.unsubscribe(pipeTopic(sub.devId, pipe));
-    }
-    if (this.clustered) this.presence.unsubscribed(sub, pipe);
-    if (pipe.startsWith("track_")) this.announceTrack(sub, pipe, true);
-  }
-
-  /** S10 to the pipe's subscribers on every node. */
-  private announceTrack(sub: Subscriber, pipe: string, unsubscribed: boolean): void {
-    this.announceTrackOf(sub.devId, pipe, sub.userId, sub.uuid, unsubscribed);
-  }
-
-  private announceTrackOf(
-    devId: number,
-    pipe: string,
-    userId: number,
-    uuid: string,
-    unsubscribed: boolean,
-  ): void {
-    const kind = unsubscribed ? "unsubscription" : "subscription";
-    const time = unixNow();
-    this.pipes.fanout(devId, pipe, trackMessage(pipe, kind, userId, uuid, time));
-    if (!this.clustered) return;
-    const m: ClusterMessage = { kind: "track", devId, pipe, unsubscribed, userId, uuid, time };
-    this.link.announce(pipeTopic(devId, pipe), m, "track event");
-  }
-
-  /**
-   * Queue deliveries of one user run one after another, on every node (the presence lock), so
-   * two tabs connecting at once never both send the same queued message.
-   */
-  private deliverQueue(sub: Subscriber): Promise<void> {
-    return this.presence.withUserLock(sub.devId, sub.userId, () => this.deliverQueueTo(sub));
-  }
-
-  /** Sends the queue; removes only what the kernel took whole (offline_queue_delivery.ts). */
-  private async deliverQueueTo(sub: Subscriber): Promise<void> {
-    try {
-      await deliverOfflineQueue(this.storage, sub, () => this.detached.has(sub));
-    } catch (e) {
-      this.stats.storageErrors++;
-      this.log.error("core", `offline queue of user ${sub.userId} not delivered: ${e}`);
-    }
-  }
-
-  private userCameOnline(devId: number, userId: number): void {
-    if (this.config.main.saveUsersLastOnlineTime) this.saveUserTime(devId, userId, 0);
-    if (this.config.main.sendUserOnlineEvents) this.announce(devId, userId, true);
-  }
-
-  private userWentOffline(devId: number, userId: number, now: number): void {
-    if (this.config.main.saveUsersLastOnlineTime) this.saveUserTime(devId, userId, now);
-    if (this.config.main.sendUserOfflineEvents) this.announce(devId, userId, false);
-  }
-
-  /** S9 on `user_status_<id>`, on every node. */
-  private announce(devId: number, userId: number, online: boolean): void {
-    this.stats.published.presence++;
-    const pipe = `user_status_${userId}`;
-    this.pipes.fanout(devId, pipe, presenceMessage(userId, online));
-    if (!this.clustered) return;
-    this.link.announce(
-      pipeTopic(devId, pipe),
-      { kind: "presence", devId, userId, online },
-      "presence event",
-    );
-  }
-
   // ---- the cluster (issue 12); none of this runs on a single node ----
 
   /** The link to the other nodes is back: what was missed meanwhile is read from storage. */
@@ -776,12 +480,5 @@ export class CometNode {
     this.window.forgetAll();
     this.auth.forgetAllHashes();
     this.history.load().catch((e) => this.log.warn("cluster", `pipe settings not reloaded: ${e}`));
-  }
-
-  private saveUserTime(devId: number, userId: number, time: number): void {
-    this.storage.setUserTime(devId, userId, time).catch((e) => {
-      this.stats.storageErrors++;
-      this.log.warn("core", `users_time of user ${userId} not saved: ${e}`);
-    });
   }
 }

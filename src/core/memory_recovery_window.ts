@@ -37,6 +37,8 @@ class Entry implements WindowEntry {
   replay: Outbound | undefined = undefined;
   /** Left the window (per-pipe count bound or eviction) before the global queue reached it. */
   dropped = false;
+  /** Estimated bytes (ENTRY_OVERHEAD, BYTES_PER_CHAR). */
+  readonly size: number;
   constructor(
     readonly stream: Stream,
     readonly epoch: string,
@@ -46,8 +48,9 @@ class Entry implements WindowEntry {
     readonly message: string,
     readonly userId: number,
     readonly fromBrowser: boolean,
-    readonly size: number,
-  ) {}
+  ) {
+    this.size = ENTRY_OVERHEAD + BYTES_PER_CHAR * (message.length + event.length);
+  }
 }
 
 class Stream {
@@ -114,7 +117,6 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
     if (this.limits.windowMessages === 0) return undefined;
     const stream = this.streamOf(`${devId}:${pipe}`, time);
     stream.lastPublish = time;
-    const size = ENTRY_OVERHEAD + BYTES_PER_CHAR * (message.length + event.length);
     const entry = new Entry(
       stream,
       stream.epoch,
@@ -124,11 +126,10 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
       message,
       userId,
       fromBrowser,
-      size,
     );
     stream.entries.push(entry);
     this.order.push(entry);
-    this.bytes += size;
+    this.bytes += entry.size;
     this.messages++;
     if (stream.live > this.limits.windowMessages) this.dropOldestOf(stream);
     this.trim(time);
@@ -180,21 +181,10 @@ export class MemoryRecoveryWindow implements RecoveryWindow {
       const stream = new Stream(key, saved.epoch, saved.lastPublish);
       stream.top = saved.top;
       for (const [offset, time, event, message, userId, fromBrowser] of saved.entries) {
-        const size = ENTRY_OVERHEAD + BYTES_PER_CHAR * (message.length + event.length);
-        const e = new Entry(
-          stream,
-          saved.epoch,
-          offset,
-          time,
-          event,
-          message,
-          userId,
-          fromBrowser,
-          size,
-        );
+        const e = new Entry(stream, saved.epoch, offset, time, event, message, userId, fromBrowser);
         stream.entries.push(e);
         entries.push(e);
-        this.bytes += size;
+        this.bytes += e.size;
         this.messages++;
       }
       this.streams.set(key, stream);

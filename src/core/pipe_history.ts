@@ -14,6 +14,7 @@ import type { HistoryEntry, Storage } from "../storage/storage.ts";
 
 /** Largest history length a pipe can be given (docs/protocol/cometql.md §7.4). */
 export const MAX_PIPE_LENGTH = 1000;
+const SETTINGS_RETRY_MS = 2000;
 
 export class PipeHistory {
   /** `${devId}:${pipe}` → length from pipes_settings. */
@@ -25,6 +26,7 @@ export class PipeHistory {
   private turnWrite: Promise<void> | undefined;
   /** Entries handed to storage whose write has not settled yet. */
   private inFlight = 0;
+  private settingsRetry: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private storage: Storage,
@@ -41,6 +43,30 @@ export class PipeHistory {
       settings.set(`${s.devId}:${s.pipe}`, s.length);
     }
     this.settings = settings;
+  }
+
+  /**
+   * `load` at start. With the backend unavailable (MySQL down at start) it retries in the
+   * background until the load succeeds (or `stopRetrying`); live delivery works meanwhile.
+   */
+  async loadOrRetry(): Promise<void> {
+    try {
+      await this.load();
+    } catch (e) {
+      this.log.error("core", `pipe settings not loaded yet (retrying every 2 s): ${e}`);
+      this.settingsRetry = setInterval(() => {
+        this.load().then(() => {
+          clearInterval(this.settingsRetry);
+          this.settingsRetry = undefined;
+          this.log.info("core", "pipe settings loaded");
+        }, () => {/* still unavailable: the next tick tries again */});
+      }, SETTINGS_RETRY_MS);
+    }
+  }
+
+  /** Ends the background retry of `loadOrRetry` (shutdown). */
+  stopRetrying(): void {
+    clearInterval(this.settingsRetry);
   }
 
   /** Another node changed the pipe's settings (null: deleted); storage is already up to date. */

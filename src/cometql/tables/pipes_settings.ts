@@ -1,6 +1,6 @@
 /** `pipes_settings` (docs/protocol/cometql.md §7.4): how many messages of a pipe's history are kept. */
 import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
-import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
+import { type CometqlError, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
 import {
@@ -10,6 +10,7 @@ import {
   lenientInt,
   pipeNames,
   requiredColumns,
+  selectEach,
 } from "./table_values.ts";
 
 /** The pipe name of an INSERT row: present (12), then a valid name (11, 17, 12). */
@@ -43,14 +44,7 @@ export const pipesSettings: CometqlTable = {
   },
 
   select(ctx, where) {
-    const names = pipeNames(where);
-    if (names === undefined) return Errors.selectWithoutKey;
-    const result = [];
-    for (const name of names) {
-      const length = ctx.node.pipeLength(ctx.devId, name);
-      if (length !== undefined) result.push([name, String(length)]);
-    }
-    return result;
+    return selectEach(pipeNames(where), (name) => ctx.node.pipeLength(ctx.devId, name));
   },
 
   delete(ctx, where) {

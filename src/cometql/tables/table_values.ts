@@ -113,20 +113,24 @@ export function nonNegativeIds(where: WhereValues): number[] | undefined {
 }
 
 /**
- * `[id, text]` rows for the users that have a stored text, in key order; users without one give
- * no row (docs/protocol/cometql.md §5.3, §7.7, §7.8).
+ * SELECT by key values: without a condition on the key column ERR 13 (docs/protocol/cometql.md
+ * §5.3), else a `[key, value]` row per valid key, in key order; a key whose value is null or
+ * undefined (nothing stored) gives no row (§7.4, §7.7, §7.8).
  */
-export async function storedTextRows(
-  ids: readonly number[],
-  read: (id: number) => Promise<string | null>,
-): Promise<Cell[][]> {
-  const result: Cell[][] = [];
-  for (const id of ids) {
-    const text = await read(id);
-    if (text !== null) result.push([String(id), text]);
+export async function selectEach<K extends string | number>(
+  keys: readonly K[] | undefined,
+  read: (key: K) => Stored | Promise<Stored>,
+): Promise<Cell[][] | CometqlError> {
+  if (keys === undefined) return Errors.selectWithoutKey;
+  const rows: Cell[][] = [];
+  for (const key of keys) {
+    const value = await read(key);
+    if (value !== null && value !== undefined) rows.push([String(key), String(value)]);
   }
-  return result;
+  return rows;
 }
+
+type Stored = string | number | null | undefined;
 
 /**
  * DELETE by key values: without a condition on the key column ERR 13 with the *Selection* text

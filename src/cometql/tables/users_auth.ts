@@ -3,16 +3,9 @@
  * user's live connections (the core does that).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
-import { ok } from "../statement_result.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
-import {
-  deleteEach,
-  errorOfRow,
-  positiveId,
-  positiveIds,
-  requiredColumns,
-  storedTextRows,
-} from "./table_values.ts";
+import { positiveId, requiredColumns } from "./table_values.ts";
+import { userTextTable } from "./user_text_table.ts";
 
 const MAX_HASH = 32;
 
@@ -28,7 +21,7 @@ function isHashChars(s: string): boolean {
 }
 
 /** docs/protocol/cometql.md §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
-function authRow(row: InsertRow): { userId: number; hash: string } | CometqlError {
+function authRow(row: InsertRow): { userId: number; text: string } | CometqlError {
   const values = requiredColumns(row, ["id", "hash"]);
   if (isCometqlError(values)) return values;
   const [idText, hash] = values;
@@ -37,33 +30,18 @@ function authRow(row: InsertRow): { userId: number; hash: string } | CometqlErro
   // docs/protocol/cometql.md §7.7: the character check comes before the length check.
   if (!isHashChars(hash)) return Errors.hashChars;
   if (hash.length > MAX_HASH) return Errors.hashTooLong;
-  return { userId, hash };
+  return { userId, text: hash };
 }
 
-export const usersAuth: CometqlTable = {
+export const usersAuth: CometqlTable = userTextTable({
   name: "users_auth",
   comment: "Authentication hashes of users",
   columns: [
     { name: "id", sqlType: "int(11)", key: true },
     { name: "hash", sqlType: "varchar(32)" },
   ],
-
-  checkInsert: errorOfRow(authRow),
-
-  async insert(ctx, row) {
-    const values = authRow(row);
-    if (isCometqlError(values)) return values;
-    await ctx.node.setAuthHash(ctx.devId, values.userId, values.hash);
-    return ok(1, values.userId);
-  },
-
-  select(ctx, where) {
-    const ids = positiveIds(where);
-    if (ids === undefined) return Errors.selectWithoutKey;
-    return storedTextRows(ids, (id) => ctx.node.getAuthHash(ctx.devId, id));
-  },
-
-  delete(ctx, where) {
-    return deleteEach(positiveIds(where), (id) => ctx.node.deleteAuthHash(ctx.devId, id));
-  },
-};
+  rowOf: authRow,
+  read: (ctx, id) => ctx.node.getAuthHash(ctx.devId, id),
+  write: (ctx, id, hash) => ctx.node.setAuthHash(ctx.devId, id, hash),
+  remove: (ctx, id) => ctx.node.deleteAuthHash(ctx.devId, id),
+});

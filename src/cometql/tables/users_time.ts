@@ -1,8 +1,6 @@
 /** `users_time` (docs/protocol/cometql.md §7.6): 0 = online here, Unix time of the last disconnect, −1 = unknown. */
-import { Errors } from "../cometql_error.ts";
-import type { Cell } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";
-import { nonNegativeIds } from "./table_values.ts";
+import { nonNegativeIds, selectEach } from "./table_values.ts";
 
 export const usersTime: CometqlTable = {
   name: "users_time",
@@ -12,13 +10,7 @@ export const usersTime: CometqlTable = {
     { name: "time", sqlType: "int(11)" },
   ],
 
-  async select(ctx, where) {
-    const ids = nonNegativeIds(where);
-    if (ids === undefined) return Errors.selectWithoutKey;
-    const result: Cell[][] = [];
-    for (const id of ids) {
-      result.push([String(id), String(await ctx.node.lastOnline(ctx.devId, id))]);
-    }
-    return result;
+  select(ctx, where) {
+    return selectEach(nonNegativeIds(where), (id) => ctx.node.lastOnline(ctx.devId, id));
   },
 };
