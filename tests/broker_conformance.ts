@@ -65,6 +65,7 @@ export function brokerConformance(name: string, make: () => Promise<BrokerBacken
     await c.broker.subscribe(topic);
     assert.equal(await a.broker.publish(topic, "hello"), 2, "b and c");
     await waitUntil("b and c", () => b.received.length === 1 && c.received.length === 1);
+    // Proves that no copy arrives (at a, d, or twice): there is no event to wait for.
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual([a.received, b.received, c.received, d.received], [
       [],
@@ -102,6 +103,7 @@ export function brokerConformance(name: string, make: () => Promise<BrokerBacken
     // The unsubscribe is in effect once a later subscribe on another topic answered.
     await b.broker.subscribe(pipeTopic(0, "web_other"));
     assert.equal(await a.broker.publish(topic, "gone"), 0);
+    // Proves that nothing more arrives: there is no event to wait for.
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(b.received, ["still"]);
   });
@@ -123,6 +125,7 @@ export function brokerConformance(name: string, make: () => Promise<BrokerBacken
     await b.broker.subscribe(topic);
     await b.broker.close();
     assert.equal(await a.broker.publish(topic, "after close"), 0);
+    // Proves that nothing arrives: there is no event to wait for.
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(b.received, []);
   });

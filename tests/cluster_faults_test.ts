@@ -109,6 +109,7 @@ Deno.test("cluster fault: Redis frozen for seconds → writes refused within the
     const started = Date.now();
     await assert.rejects(publish(ql, "web_frozen", "frozen"), /Cluster unavailable/);
     assert.ok(Date.now() - started < 3000, "refused within the command timeout");
+    // The fault itself, not a wait for a result: the outage lasts seconds (command_timeout 1 s).
     await new Promise((r) => setTimeout(r, 1500));
     cluster.redis.thaw();
     await eventually("INSERT accepted again", async () => {

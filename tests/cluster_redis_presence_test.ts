@@ -5,6 +5,7 @@ import { RedisPresence } from "../src/cluster/redis_presence.ts";
 import { Logger } from "../src/log.ts";
 import { waitUntil } from "./broker_conformance.ts";
 import { startRedis } from "./helpers/redis_server.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { presenceConformance, TestNode } from "./presence_conformance.ts";
 
 const quiet = new Logger(0, {}, () => {});
@@ -51,14 +52,13 @@ Deno.test("redis presence: Redis restarted → every node writes its state again
     await waitUntil("registered", () => b.presence.size().entries === 2);
     await redis.stop();
     await redis.start();
-    await waitUntil("b registered again", () => true);
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      try {
-        if (await a.presence.subscriberCount(0, "web_back") === 1) break;
-      } catch { /* a not reconnected yet */ }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(
+      // Throws until a has reconnected too.
+      () => a.presence.subscriberCount(0, "web_back").then((n) => n === 1, () => false),
+      "a counts b's subscriber again",
+      5000,
+      20,
+    );
     assert.equal(await a.presence.subscriberCount(0, "web_back"), 1);
     assert.equal(await a.presence.isOnline(0, 3), true);
   } finally {

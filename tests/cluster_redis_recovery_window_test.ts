@@ -111,3 +111,35 @@ Deno.test("redis window: with Redis down a publish and a read fail clearly, noth
     await redis.close();
   }
 });
+
+Deno.test("redis window: concurrent publishes share script calls and keep their order", async () => {
+  const redis = await startRedis();
+  const w = await redisWindow(redis, { windowMessages: 1000, windowSeconds: 120 });
+  try {
+    const calls = async () => {
+      const stats = await w.broker.publisher.info("commandstats");
+      const counts = [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)];
+      return counts.reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    const before = await calls();
+    const published = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => w.publish(0, i % 2 ? "a" : "b", `m${i}`)),
+    );
+    const used = (await calls()) - before;
+    assert.ok(used >= 2 && used < 200, `${used} script calls for 200 publishes`);
+    // Per pipe, offsets in the order the publishes were made.
+    for (const parity of [0, 1]) {
+      const offsets = published.filter((_, i) => i % 2 === parity).map((p) => p.at.offset);
+      assert.deepEqual(offsets, Array.from({ length: 100 }, (_, i) => i + 1));
+    }
+    const kept = await w.window.since(0, "a", { ...published[1].at, offset: 0 });
+    assert.equal(kept.kind, "recovered");
+    assert.deepEqual(
+      kept.kind === "recovered" && kept.entries.map((e) => e.message),
+      Array.from({ length: 100 }, (_, i) => `m${2 * i + 1}`),
+    );
+  } finally {
+    await w.broker.close();
+    await redis.close();
+  }
+});

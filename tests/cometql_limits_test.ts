@@ -158,6 +158,7 @@ Deno.test("before login: small packets only, and a login timeout (also for hapro
 
     // A real login is not timed out, and may send big queries afterwards.
     const c = await login(t.qlPort);
+    // Proves that no timeout comes: longer than cometql_login_timeout (1 s), no event to wait for.
     await new Promise((r) => setTimeout(r, 1500));
     const [rows] = await c.query(`SELECT '${"y".repeat(20000)}'`);
     assert(rows.kind === "rows");

@@ -82,6 +82,8 @@ Deno.test({
             message: `${i}`,
           });
           assertEquals(r.status, 200);
+          // Pacing, not a wait for a result: the publishing spans about one of the dashboard's
+          // one-second samples instead of landing in a single burst.
           if (i % 20 === 19) await new Promise((r) => setTimeout(r, 150));
         }
         await waitForCard(page, "messagesIn", before + published);

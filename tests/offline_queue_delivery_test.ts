@@ -8,6 +8,7 @@
  * and, after a restart, nothing is missing. Both transports (libc sockets and node:net).
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { spawnComet } from "./helpers/comet_process.ts";
 import { connectCometql } from "./helpers/cometql_connection.ts";
 import { SmallBufferClient } from "./helpers/small_buffer_client.ts";
@@ -101,7 +102,8 @@ for (const transport of ["libc", "node"]) {
       const first = await SmallBufferClient.open(proc.wsPort, PATH, 4096);
       const firstTexts: string[] = [];
       const reading = first.readFrames(firstTexts, () => false, 4096, 5);
-      await new Promise((r) => setTimeout(r, 300));
+      // Killed while the queue is being written: ~100 KB of its ~3 MB have arrived.
+      await waitFor(() => first.received >= 100_000, "the queue being delivered", 10_000);
       proc.kill("SIGKILL");
       await proc.exited();
       await reading; // what the kernel still had for us, up to the end of the connection

@@ -11,6 +11,7 @@ import type { Outbound } from "../src/core/outbound.ts";
 import type { Subscriber } from "../src/core/subscriber.ts";
 import { WireFormat } from "../src/core/wire_format.ts";
 import { UserRegistry } from "../src/core/user_registry.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 export interface PresenceBackend {
   /** A new, unstarted driver on the shared backend. */
@@ -38,6 +39,15 @@ function subscriber(devId: number, userId: number, uuid = `uuid${nextId}`): Subs
     sendConfirmed: (_m: Outbound) => Promise.resolve(true),
     drop: () => {},
   };
+}
+
+/**
+ * Until the clock has moved on, so that what is stored next is stamped later (drivers order
+ * subscribers newest first by the time they subscribed).
+ */
+async function nextMillisecond(): Promise<void> {
+  const now = Date.now();
+  await waitFor(() => Date.now() > now, "the clock to tick", 1000, 1);
 }
 
 /** A node's registries plus its driver, changed in the core's order. */
@@ -134,7 +144,7 @@ export function presenceConformance(name: string, make: () => Promise<PresenceBa
       subscriber(1, 7),
     ];
     a.subscribe(s1, "track_room");
-    await new Promise((r) => setTimeout(r, 2));
+    await nextMillisecond();
     a.subscribe(s2, "track_room");
     a.subscribe(other, "track_room");
     assert.equal(await a.presence.subscriberCount(0, "track_room"), 2);
@@ -263,7 +273,7 @@ export function presenceConformance(name: string, make: () => Promise<PresenceBa
   test("cluster: counts and lists add up over nodes", async (node) => {
     const [a, b] = [await node(), await node()];
     a.subscribe(subscriber(0, 1, "on-a"), "web_all");
-    await new Promise((r) => setTimeout(r, 2));
+    await nextMillisecond();
     b.subscribe(subscriber(0, 2, "on-b"), "web_all");
     b.subscribe(subscriber(0, 3, "on-b-2"), "web_all");
     for (const n of [a, b]) {

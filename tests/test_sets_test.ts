@@ -29,4 +29,10 @@ Deno.test("every test file is in exactly one set; the core tests are unit tests"
   for (const n of ["browser_client_test.ts", "storage_mysql_test.ts", "tutorial_php_test.ts"]) {
     assert(names(integration).includes(n), n);
   }
+  // They start the server through tests/helpers/cometql_session.ts, not by a marker of their own.
+  const cometqlTables = names(all).filter((n) => n.startsWith("cometql_table_"));
+  assert(cometqlTables.length >= 7, cometqlTables.join());
+  for (const n of [...cometqlTables, "cometql_errors_test.ts"]) {
+    assert(names(integration).includes(n), `${n} starts the server: integration`);
+  }
 });

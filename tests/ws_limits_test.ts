@@ -76,6 +76,7 @@ for (const transport of ["libc", "node"]) {
       partial.close();
       // A real session is past the handshake and stays.
       const { client } = await WsTestClient.connect(t.wsPort);
+      // Proves that no timeout comes: longer than ws_handshake_timeout (1 s), no event to wait for.
       await delay(2500);
       await client.barrier();
       await client.close();
@@ -188,6 +189,7 @@ for (const transport of ["libc", "node"]) {
         await conn.write(new TextEncoder().encode(request));
         idle.push(conn);
       }
+      // Proves that memory does not grow while the downloads stall: there is no event to wait for.
       await delay(1500);
       const grown = Deno.memoryUsage().rss - before;
       console.log(`  RSS grew ${(grown / 1048576).toFixed(1)} MB`);

@@ -9,6 +9,7 @@ import { connectCometql } from "./helpers/cometql_connection.ts";
 import { spawnComet } from "./helpers/comet_process.ts";
 import { type TestServer, withTestServer } from "./helpers/server.ts";
 import { testConf } from "./helpers/test_conf.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 type Json = Record<string, unknown>;
@@ -152,8 +153,10 @@ Deno.test("replay/live boundary under concurrent publishing: every offset exactl
         seen.push(m.offset as number);
         last = m.offset as number;
       }
+      const online = t.node.stats.wsOnline;
       await client.close();
-      await new Promise((r) => setTimeout(r, 5));
+      // A real drop: the server has let go of the old connection before the resume comes.
+      await waitFor(() => t.node.stats.wsOnline < online, "the server noticed the drop");
       client = await open(t.wsPort);
       const r = await resume(client, `web_flow ${epoch} ${last}`, "web_flow");
       assertEquals(r.outcome.event, "recovered", JSON.stringify(r.outcome));

@@ -18,6 +18,7 @@
 export const INTEGRATION_MARKERS = [
   "startTestServer", // tests/helpers/server.ts: the whole server in this process, real sockets
   "withTestServer",
+  "CometqlSession(", // tests/helpers/cometql_session.ts: startTestServer + a logged-in backend
   "startServer(", // src/server.ts directly
   "spawnComet", // tests/helpers/comet_process.ts: the server as a child process
   "startMariadb", // tests/helpers/mariadb.ts

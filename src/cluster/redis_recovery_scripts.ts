@@ -8,26 +8,38 @@
  */
 
 /**
- * ARGV: 1 epoch to use if the stream has none (lost or new), 2 the message encoded without its
- * position and closing bracket, 3 the channel, 4 most kept entries, 5 seconds the entries live
- * after the last publish, 6 seconds the position lives after it, 7 the publication's prefix.
- * Returns { epoch, offset, receivers }.
+ * Publishes a batch of messages, each to its own stream, in order. KEYS: per message its
+ * stream's two keys. ARGV: 1 epoch to use for a stream that has none (lost or new), 2 most kept
+ * entries, 3 seconds the entries live after the last publish, 4 seconds the position lives
+ * after it, 5 the publication's prefix, then per message: the message encoded without its
+ * position and closing bracket, and the channel.
+ * Returns per message { epoch, offset, receivers }, flattened.
+ *
+ * One script call serves every publish that waited for the one before (redis_publish_queue.ts):
+ * an EVALSHA's fixed cost in Redis (~7 µs, against ~2 µs for the commands inside) is paid once
+ * per batch, not once per message.
  */
 export const PUBLISH_SCRIPT = `
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'e', epoch)
-  redis.call('DEL', KEYS[2])
+local offer, most, life, poslife, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local out = {}
+for i = 1, #KEYS / 2 do
+  local meta, list = KEYS[2 * i - 1], KEYS[2 * i]
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    epoch = offer
+    redis.call('HSET', meta, 'e', epoch)
+    redis.call('DEL', list)
+  end
+  local offset = redis.call('HINCRBY', meta, 't', 1)
+  local entry = ARGV[4 + 2 * i] .. ',"' .. epoch .. '",' .. offset .. ']'
+  if redis.call('RPUSH', list, entry) > most then redis.call('LTRIM', list, -most, -1) end
+  redis.call('EXPIRE', list, life)
+  redis.call('EXPIRE', meta, poslife)
+  out[3 * i - 2] = epoch
+  out[3 * i - 1] = offset
+  out[3 * i] = redis.call('PUBLISH', ARGV[5 + 2 * i], prefix .. entry)
 end
-local offset = redis.call('HINCRBY', KEYS[1], 't', 1)
-local entry = ARGV[2] .. ',"' .. epoch .. '",' .. offset .. ']'
-local kept = redis.call('RPUSH', KEYS[2], entry)
-if kept > tonumber(ARGV[4]) then redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1) end
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-local n = redis.call('PUBLISH', ARGV[3], ARGV[7] .. entry)
-return {epoch, offset, n}
+return out
 `;
 
 /**

@@ -4,7 +4,9 @@
  * the stream's last offset), keeps the entry (`RPUSH` + `LTRIM` to the count bound, `EXPIRE`
  * for the age bound and the position's lifetime), creates the epoch when the stream has none
  * (`HSETNX`: a stream lost with a Redis restart or eviction gets a new one) and `PUBLISH`es the
- * positioned message to every node, the publisher included. A publish stays one Redis command.
+ * positioned message to every node, the publisher included. Publishes made while a script call
+ * is in flight leave together in the next one (redis_publish_queue.ts): still one PUBLISH per
+ * message, one script call per batch.
  *
  * The publication goes to every node including the publisher, so each node delivers a pipe's
  * messages in the order Redis gave them their offsets (a reply and another node's publication
@@ -20,6 +22,7 @@ import type {
 } from "../core/recovery_window.ts";
 import { ClusterUnavailableError } from "./cluster_error.ts";
 import { EVERY_NODE, type RedisBroker } from "./redis_broker.ts";
+import { RedisPublishQueue } from "./redis_publish_queue.ts";
 import { PUBLISH_SCRIPT, SINCE_SCRIPT } from "./redis_recovery_scripts.ts";
 
 export interface RedisWindowLimits {
@@ -30,7 +33,7 @@ export interface RedisWindowLimits {
 }
 
 type ScriptCommands = {
-  cometWindowPublish(...args: (string | number)[]): Promise<[string, number, number]>;
+  cometWindowPublish(...args: (string | number)[]): Promise<(string | number)[]>;
   cometWindowSince(...args: (string | number)[]): Promise<[string, number, number, string[]]>;
 };
 
@@ -54,6 +57,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
   private readonly redis: Redis & ScriptCommands;
   private readonly prefix: string;
   private readonly epochs = new EpochOffers();
+  private readonly queue: RedisPublishQueue;
 
   constructor(
     private readonly broker: RedisBroker,
@@ -64,9 +68,11 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
     this.prefix = prefix;
     const redis = broker.publisher;
     // ioredis sends EVALSHA and falls back to EVAL after a Redis restart emptied its script cache.
-    redis.defineCommand("cometWindowPublish", { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+    // The publish script takes any number of streams: the key count is its first argument.
+    redis.defineCommand("cometWindowPublish", { lua: PUBLISH_SCRIPT });
     redis.defineCommand("cometWindowSince", { numberOfKeys: 2, lua: SINCE_SCRIPT });
     this.redis = redis as Redis & ScriptCommands;
+    this.queue = new RedisPublishQueue((keys, args) => this.sendBatch(keys, args));
   }
 
   get nodeId(): string {
@@ -84,26 +90,40 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
       stats.errors++;
       return Promise.reject(new ClusterUnavailableError("Redis is not reachable"));
     }
+    return this.queue.publish({
+      metaKey: this.metaKey(devId, pipe),
+      listKey: this.listKey(devId, pipe),
+      head,
+      channel: this.prefix + topic,
+    }).then(({ epoch, offset, receivers }) => {
+      stats.published++;
+      // Redis counts this node's own listener too.
+      return {
+        at: { epoch, offset },
+        receivers: Math.max(0, receivers - (this.listens(topic) ? 1 : 0)),
+      };
+    }, (e) => {
+      stats.errors++;
+      throw new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+    });
+  }
+
+  /** One script call for the publishes of a batch, in order. */
+  private sendBatch(keys: string[], args: string[]): Promise<(string | number)[]> {
     const started = performance.now();
     const { windowMessages, windowSeconds, positionTtlSeconds } = this.limits;
     return this.redis.cometWindowPublish(
-      this.metaKey(devId, pipe),
-      this.listKey(devId, pipe),
+      keys.length,
+      ...keys,
       this.epochs.next(),
-      head,
-      this.prefix + topic,
       windowMessages,
       windowSeconds,
       Math.max(positionTtlSeconds, windowSeconds),
       EVERY_NODE,
-    ).then(([epoch, offset, n]) => {
-      stats.observeRtt(performance.now() - started);
-      stats.published++;
-      // Redis counts this node's own listener too.
-      return { at: { epoch, offset }, receivers: Math.max(0, n - (this.listens(topic) ? 1 : 0)) };
-    }, (e) => {
-      stats.errors++;
-      throw new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+      ...args,
+    ).then((reply) => {
+      this.broker.stats.observeRtt(performance.now() - started);
+      return reply;
     });
   }
 
