@@ -61,12 +61,18 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ -n "$python_drivers" ]; then
-  # pip reads the configured index (in CI, a local wheel mirror). Debian's Python refuses a
-  # system-wide pip install (PEP 668) unless told; as a user the packages go to ~/.local.
-  user=()
-  [ "$(id -u)" -eq 0 ] || user=(--user)
-  echo "==> pip install ${user[*]} pymysql mysql-connector-python (for $(command -v python3))"
-  python3 -m pip install --quiet "${user[@]}" pymysql mysql-connector-python ||
-    python3 -m pip install --quiet "${user[@]}" --break-system-packages pymysql mysql-connector-python
+  # pip reads the configured index (in CI, a local wheel mirror); as a user the packages go to
+  # ~/.local, as root to /usr/local. mysql-connector-python is not packaged by Debian 12, so it
+  # takes pip. Debian's Python marks itself externally managed (PEP 668) and pip then refuses
+  # any install, --user too, with a page-long error, unless told: tell it up front when the
+  # marker is there (pip still leaves Debian's own python3-* packages alone).
+  opts=(--quiet)
+  [ "$(id -u)" -eq 0 ] || opts+=(--user)
+  if python3 -c 'import os, sys, sysconfig
+sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
+    opts+=(--break-system-packages)
+  fi
+  echo "==> pip install ${opts[*]:1} pymysql mysql-connector-python (for $(command -v python3))"
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install "${opts[@]}" pymysql mysql-connector-python
 fi
 echo "==> test dependencies installed"
