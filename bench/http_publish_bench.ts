@@ -29,7 +29,9 @@ const KEY = "bench-key";
 const message = JSON.stringify({ name: "bench", text: "a chat line of typical length, 'quoted'" });
 const body = JSON.stringify({ pipe: "bench_pipe", event: "msg", message });
 
-/** Whether Debian's `wrk` can be started (its `--version` exits non-zero, so only spawning counts). */
+/**
+ * Whether Debian's `wrk` can be started (its `--version` exits non-zero, so only spawning counts).
+ */
 function hasWrk(): boolean {
   try {
     new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();

@@ -10,6 +10,7 @@
  *
  * `--rate=0` publishes as fast as the server answers (throughput); a fixed `--rate` (messages/s
  * in total) shows latency below saturation. The work is done by bench/ws_fanout_bench.ts; the
- * reference figures for this server are measured with `wsload` (docs/benchmarks.md §2) (README, Performance).
+ * reference figures for this server are measured with `wsload` (docs/benchmarks.md §2) (README,
+ * Performance).
  */
 import "./ws_fanout_bench.ts";

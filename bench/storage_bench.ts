@@ -1,6 +1,7 @@
 /**
- * Storage throughput per driver: history batches (the CometQL/web publish path, docs/protocol/cometql.md
- * §7.1) and offline-queue inserts (§7.5), with every write durable when it resolves.
+ * Storage throughput per driver: history batches (the CometQL/web publish path,
+ * docs/protocol/cometql.md §7.1) and offline-queue inserts (§7.5), with every write durable when it
+ * resolves.
  *
  *   deno run -A bench/storage_bench.ts [--seconds=2] [--sqlite-only]
  *

@@ -14,7 +14,8 @@
  * node B, so every frame crossed Redis. Both servers are pinned to CPU 0, Redis is not pinned.
  *
  * The server runs in a child process (this file with --serve=CONF), pinned to CPU 0 while this
- * process (the clients) is pinned to CPU 1 when `taskset` exists, as `wsload` (docs/benchmarks.md §2) does.
+ * process (the clients) is pinned to CPU 1 when `taskset` exists, as `wsload` does
+ * (docs/benchmarks.md §2).
  */
 import { Buffer } from "node:buffer";
 import net from "node:net";

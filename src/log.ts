@@ -1,10 +1,10 @@
 /**
  * One line per event, with a timestamp, a level and a subsystem tag:
- * `2025-01-31T12:00:00.000Z WARN [cometql] text`. Levels follow the original (docs/protocol/cometql.md
- * §10.2 `[log]`): 100 critical, 200 error, 300 warning, 400 info, 500 debug, 600 everything.
- * A tag may have its own level; an event is written when both the global and the tag level allow
- * it, and global 600 ignores tag levels, as in the original. Levels can change at run time
- * (SIGHUP reload). Never pass passwords or tokens to the logger.
+ * `2025-01-31T12:00:00.000Z WARN [cometql] text`. Levels follow the original
+ * (docs/protocol/cometql.md §10.2 `[log]`): 100 critical, 200 error, 300 warning, 400 info, 500
+ * debug, 600 everything. A tag may have its own level; an event is written when both the global and
+ * the tag level allow it, and global 600 ignores tag levels, as in the original. Levels can change
+ * at run time (SIGHUP reload). Never pass passwords or tokens to the logger.
  */
 
 export const LOG_TAGS = [

@@ -122,7 +122,8 @@ function reload(node: CometNode, log: Logger, next: Config, qlPort: number): voi
   const { applied, needRestart } = configChanges(node.config, next);
   applyReloadable(node.config, next);
   log.setLevels(next.log.level, next.log.tags);
-  // JWT secrets are derived from the password and cached per tenant (docs/protocol/websocket.md §5).
+  // JWT secrets are derived from the password and cached per tenant (docs/protocol/websocket.md
+  // §5).
   if (applied.includes("main.password")) node.auth.resetSecrets();
   log.info(
     "config",

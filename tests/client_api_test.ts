@@ -1,6 +1,7 @@
 /**
  * The `cometApi` object against a fake WebSocket (no server, no browser): what it sends for each
- * API call (docs/protocol/websocket.md §3, §9.3, §9.4) and how it delivers what the server sends (§9.5).
+ * API call (docs/protocol/websocket.md §3, §9.3, §9.4) and how it delivers what the server sends
+ * (§9.5).
  */
 import assert from "node:assert/strict";
 import { CometApi } from "../client/src/comet_api.ts";

@@ -1,6 +1,6 @@
 /**
- * Decoding server frames in the browser client (docs/protocol/websocket.md §2.2, §4, §9.5). We announce
- * v=5.0, so bodies arrive exactly as published and are decoded without the original's
+ * Decoding server frames in the browser client (docs/protocol/websocket.md §2.2, §4, §9.5). We
+ * announce v=5.0, so bodies arrive exactly as published and are decoded without the original's
  * backslash-stripping heuristics.
  */
 import assert from "node:assert/strict";

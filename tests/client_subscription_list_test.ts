@@ -1,6 +1,6 @@
 /**
- * Subscription names and the server-side pipe list of the browser client (docs/protocol/websocket.md
- * §3.1, §9.4).
+ * Subscription names and the server-side pipe list of the browser client
+ * (docs/protocol/websocket.md §3.1, §9.4).
  */
 import assert from "node:assert/strict";
 import {

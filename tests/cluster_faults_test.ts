@@ -245,7 +245,8 @@ Deno.test("cluster: processes on one host share one SQLite file under concurrent
       }
     }));
     const [history] = await qls[1].query("SELECT * FROM pipes_messages WHERE name = 'web_shared'");
-    // SELECT shows at most 99 rows (docs/protocol/cometql.md §7.1); the stored count is checked through the length.
+    // SELECT shows at most 99 rows (docs/protocol/cometql.md §7.1); the stored count is checked
+    // through the length.
     assert.equal((history as unknown[]).length, 99);
     for (let n = 0; n < qls.length; n++) {
       const [queued] = await qls[2].query(`SELECT * FROM users_messages WHERE id = ${500 + n}`);

@@ -1,4 +1,6 @@
-/** `/metrics` of a node in a cluster: broker counts, Redis round trips, presence size (issue 12). */
+/**
+ * `/metrics` of a node in a cluster: broker counts, Redis round trips, presence size (issue 12).
+ */
 import assert from "node:assert/strict";
 import { connectCometql } from "./helpers/cometql_connection.ts";
 import { CLUSTER_PASSWORD, eventually, startCluster } from "./helpers/cluster.ts";

@@ -1,7 +1,7 @@
 /**
- * Real MySQL client libraries against CometQL (docs/protocol/cometql.md §13; docs/compatibility.md point 2): the
- * `mysql` command-line client, PHP mysqli and PDO, npm `mysql2` (query and execute) and npm
- * `mysql` (the driver CppComet's own tests used). The tutorial's PHP code runs unchanged.
+ * Real MySQL client libraries against CometQL (docs/protocol/cometql.md §13; docs/compatibility.md
+ * point 2): the `mysql` command-line client, PHP mysqli and PDO, npm `mysql2` (query and execute)
+ * and npm `mysql` (the driver CppComet's own tests used). The tutorial's PHP code runs unchanged.
  */
 import mysql2 from "mysql2/promise";
 import mysqlOld from "mysql";

@@ -1,8 +1,9 @@
 /**
  * A statement runs only if the whole text parses, and several statements run only for a client
- * that asked for them (docs/compatibility.md point 2; MySQL behaves so, CppComet ran what it could). Checked
- * with PHP mysqli, whose `mysqli_query` does not set CLIENT_MULTI_STATEMENTS and whose next call
- * fails with 2014 "Commands out of sync" if a reply has more packets than it expected.
+ * that asked for them (docs/compatibility.md point 2; MySQL behaves so, CppComet ran what it
+ * could). Checked with PHP mysqli, whose `mysqli_query` does not set CLIENT_MULTI_STATEMENTS and
+ * whose next call fails with 2014 "Commands out of sync" if a reply has more packets than it
+ * expected.
  */
 import { runPhp } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";

@@ -1,4 +1,7 @@
-/** Lexer and parser (docs/protocol/cometql.md §4–§5, with docs/compatibility.md point 2's MySQL behaviour). */
+/**
+ * Lexer and parser (docs/protocol/cometql.md §4–§5, with docs/compatibility.md point 2's MySQL
+ * behaviour).
+ */
 import { tokenize, TokenType } from "../src/cometql/sql/sql_lexer.ts";
 import { parseQuery } from "../src/cometql/sql/sql_parser.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";

@@ -1,7 +1,7 @@
 /**
  * Perl's DBD::MariaDB against CometQL: it reads the handshake's server version and quit with
- * "older than 4.1.0" on the original's `CppComet community 4.09` (docs/compatibility.md point 2). Placeholders
- * bound client-side (the default) and server-side (`mariadb_server_prepare`).
+ * "older than 4.1.0" on the original's `CppComet community 4.09` (docs/compatibility.md point 2).
+ * Placeholders bound client-side (the default) and server-side (`mariadb_server_prepare`).
  */
 import { startTestServer } from "./helpers/server.ts";
 import { assertEquals } from "./helpers/assert.ts";

@@ -1,6 +1,6 @@
 /**
- * The MySQL wire protocol as CometQL speaks it (docs/protocol/cometql.md §2, corrected per docs/compatibility.md),
- * checked byte by byte with a raw client.
+ * The MySQL wire protocol as CometQL speaks it (docs/protocol/cometql.md §2, corrected per
+ * docs/compatibility.md), checked byte by byte with a raw client.
  */
 import { clearDeliveryBacklog, raiseDeliveryBacklog } from "../src/core/delivery_pressure.ts";
 import { expectedSqlState, RawMysqlClient, type Reply } from "./helpers/sql_clients.ts";
@@ -32,7 +32,8 @@ Deno.test("CometQL wire protocol", async (t) => {
       async () => {
         const c = await RawMysqlClient.open(port);
         const h = c.handshake;
-        // docs/compatibility.md point 2: a MySQL version number first (clients parse it), then the product.
+        // docs/compatibility.md point 2: a MySQL version number first (clients parse it), then the
+        // product.
         assertEquals(h.version, "5.7.0-CppComet community 4.09 (AGPL license)");
         assertEquals(h.plugin, "mysql_native_password");
         assertEquals(h.status, AUTOCOMMIT);

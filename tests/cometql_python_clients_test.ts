@@ -1,9 +1,10 @@
 /**
- * Python's two most used MySQL drivers against CometQL: PyMySQL and mysql-connector-python. Both parse the handshake's server version, which is why it starts with a
- * MySQL version number (docs/compatibility.md point 2); the original's `CppComet community 4.09` stopped them
- * before the first query. Each publishes with its normal parameter binding and reads back;
- * mysql-connector also through a prepared cursor, which must reach the server as
- * COM_STMT_PREPARE / COM_STMT_EXECUTE.
+ * Python's two most used MySQL drivers against CometQL: PyMySQL and mysql-connector-python. Both
+ * parse the handshake's server version, which is why it starts with a MySQL version number
+ * (docs/compatibility.md point 2); the original's `CppComet community 4.09` stopped them before the
+ * first query. Each publishes with its normal parameter binding and reads back; mysql-connector
+ * also through a prepared cursor, which must reach the server as COM_STMT_PREPARE /
+ * COM_STMT_EXECUTE.
  */
 import { runPython } from "./helpers/sql_clients.ts";
 import { startTestServer } from "./helpers/server.ts";

@@ -73,7 +73,8 @@ Deno.test("statements that do not touch a table (docs/protocol/cometql.md §6)",
       "server_online",
       "messages",
     ]);
-    // docs/protocol/cometql.md §12.3: only FILESYSTEM starts with a `flag` row; scripts read the others by position.
+    // docs/protocol/cometql.md §12.3: only FILESYSTEM starts with a `flag` row; scripts read the
+    // others by position.
     assertEquals((await rowsOf("show avg status")).map((r) => r[0]), [
       "load_avg_1",
       "load_avg_2",

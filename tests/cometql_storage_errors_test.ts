@@ -1,6 +1,7 @@
 /**
  * A storage backend that fails: CometQL answers ERR 500 with a clear text at once, never hangs
- * (brief of issue 3; docs/protocol/cometql.md §9.4 describes the original blocking for seconds instead).
+ * (brief of issue 3; docs/protocol/cometql.md §9.4 describes the original blocking for seconds
+ * instead).
  */
 import { buildConfig } from "../src/config/config.ts";
 import { parseIni } from "../src/config/ini.ts";

@@ -24,7 +24,8 @@ Deno.test("users_auth and users_time with an authenticated browser", () =>
       "8",
       "-1",
     ]]);
-    // docs/protocol/cometql.md §7.6: key values ≥ 0, so 0 gets a row; a negative one is skipped, not refused.
+    // docs/protocol/cometql.md §7.6: key values ≥ 0, so 0 gets a row; a negative one is skipped,
+    // not refused.
     assertEquals(await rowsOf("select id from users_time where id in (-1, 0)"), [["0"]]);
     // DELETE users_auth removes the hash and drops the user's connections.
     assertEquals(await okOf("delete from users_auth where id = 12"), [0, 0]);

@@ -38,8 +38,8 @@ Deno.test("SHOW STATUS user_online counts the session tenant's authorized connec
 Deno.test("cluster-prefixed users_messages are delivered locally, never queued", async () => {
   const server = await startTestServer();
   const connect = () => connectCometql(server.qlPort, server.password);
-  // The prefix marks the whole connection as cluster traffic (docs/protocol/cometql.md §3), so use another one for
-  // the local insert.
+  // The prefix marks the whole connection as cluster traffic (docs/protocol/cometql.md §3), so use
+  // another one for the local insert.
   const node2 = await connect();
   const ql = await connect();
   try {

@@ -1,6 +1,6 @@
 /**
- * The command line (docs/protocol/cometql.md §10.3): CppComet's `--conf FILE`, `--cli`, `--help`, plus
- * `--version` and `--check-config`, whose exit codes scripts and `systemd` rely on.
+ * The command line (docs/protocol/cometql.md §10.3): CppComet's `--conf FILE`, `--cli`, `--help`,
+ * plus `--version` and `--check-config`, whose exit codes scripts and `systemd` rely on.
  */
 import { DEFAULT_CONFIG_PATHS, parseCommandLine } from "../src/config/command_line.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";

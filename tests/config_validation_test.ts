@@ -1,12 +1,14 @@
 /**
- * comet.conf validation (docs/protocol/cometql.md §10.1–10.2): an original comet.ini loads with warnings
- * only; clearly invalid values are errors naming file, line and key.
+ * comet.conf validation (docs/protocol/cometql.md §10.1–10.2): an original comet.ini loads with
+ * warnings only; clearly invalid values are errors naming file, line and key.
  */
 import { buildConfig, type Config, loadConfig } from "../src/config/config.ts";
 import { ConfigError, parseIni } from "../src/config/ini.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 
-/** Shaped like the comet.ini CppComet 4.09 ships: every service section, statistics, sip, log tags. */
+/**
+ * Shaped like the comet.ini CppComet 4.09 ships: every service section, statistics, sip, log tags.
+ */
 const ORIGINAL_COMET_INI = `
 [main]
 password = CometQLPassword

@@ -1,4 +1,7 @@
-/** Server → browser frames are byte-identical to the spec's examples (docs/protocol/websocket.md §4.2). */
+/**
+ * Server → browser frames are byte-identical to the spec's examples (docs/protocol/websocket.md
+ * §4.2).
+ */
 import { assertEquals } from "./helpers/assert.ts";
 import {
   errorMessage,

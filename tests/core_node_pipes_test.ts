@@ -1,7 +1,7 @@
 /**
  * Pipes through the core's facade, without sockets (docs/protocol/websocket.md §3, §4;
- * docs/protocol/cometql.md §7.1): subscriptions per tenant, fan-out from CometQL and from a browser, `track_*`
- * announcements and history written behind the publish.
+ * docs/protocol/cometql.md §7.1): subscriptions per tenant, fan-out from CometQL and from a
+ * browser, `track_*` announcements and history written behind the publish.
  */
 import { assertEquals } from "./helpers/assert.ts";
 import { withCoreNode } from "./helpers/core_node.ts";

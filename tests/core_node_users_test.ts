@@ -10,7 +10,9 @@ import { fakeSubscriber } from "./helpers/fake_subscriber.ts";
 import { TEST_PASSWORD } from "./helpers/server.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
-/** Connections per user and node that receive private messages (docs/protocol/websocket.md §5.5). */
+/**
+ * Connections per user and node that receive private messages (docs/protocol/websocket.md §5.5).
+ */
 const MAX_DEVICES_PER_USER = 16;
 
 Deno.test("attach: serverInfo first; a right hash authorizes, anything else is anonymous", () =>

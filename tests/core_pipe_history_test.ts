@@ -1,6 +1,7 @@
 /**
  * PipeHistory on an in-memory SQLite (docs/protocol/cometql.md §7.1, §7.4;
- * docs/protocol/websocket.md §3.3): which pipes keep messages, how many, the batched background writer and its errors.
+ * docs/protocol/websocket.md §3.3): which pipes keep messages, how many, the batched background
+ * writer and its errors.
  */
 import { PipeHistory } from "../src/core/pipe_history.ts";
 import { Logger } from "../src/log.ts";

@@ -1,8 +1,8 @@
 /**
- * `/api/openapi.json` is a valid OpenAPI 3.1 document (checked by @seriousme/openapi-schema-validator),
- * every route's real responses — successes and errors — match the schema it documents for that
- * status (ajv, JSON Schema 2020-12, with ajv-formats), every operation is exercised, and
- * docs/http-api.md is what the document renders to.
+ * `/api/openapi.json` is a valid OpenAPI 3.1 document (checked by
+ * @seriousme/openapi-schema-validator), every route's real responses — successes and errors — match
+ * the schema it documents for that status (ajv, JSON Schema 2020-12, with ajv-formats), every
+ * operation is exercised, and docs/http-api.md is what the document renders to.
  */
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020";

@@ -1,6 +1,6 @@
 /**
- * Log lines (docs/protocol/cometql.md §10.2 `[log]`): one line per event with a timestamp, level and tag;
- * an event is written when both the global and its tag's level allow it; 600 ignores tags.
+ * Log lines (docs/protocol/cometql.md §10.2 `[log]`): one line per event with a timestamp, level
+ * and tag; an event is written when both the global and its tag's level allow it; 600 ignores tags.
  */
 import { Logger } from "../src/log.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";

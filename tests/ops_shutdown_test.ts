@@ -11,7 +11,10 @@ import { withTempDir } from "./helpers/temp_dir.ts";
 import { testConf } from "./helpers/test_conf.ts";
 
 const PASSWORD = "shutdown-test";
-/** Browsers and SELECT see at most 99 history rows per pipe (docs/protocol/cometql.md §7.1), so spread. */
+/**
+ * Browsers and SELECT see at most 99 history rows per pipe (docs/protocol/cometql.md §7.1), so
+ * spread.
+ */
 const PIPES_PER_SESSION = 12;
 const SESSIONS = 4;
 const MAX_PER_PIPE = 99;

@@ -1,7 +1,7 @@
 /**
- * One conformance suite for every Storage driver (docs/protocol/cometql.md §7, §9): each driver's test
- * file calls `storageConformance` with a factory, and the same cases run against each. The suite
- * opens, tracks and closes the Storages; a driver only says how to make one and how to delete
+ * One conformance suite for every Storage driver (docs/protocol/cometql.md §7, §9): each driver's
+ * test file calls `storageConformance` with a factory, and the same cases run against each. The
+ * suite opens, tracks and closes the Storages; a driver only says how to make one and how to delete
  * its data.
  */
 import assert from "node:assert/strict";

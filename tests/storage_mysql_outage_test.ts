@@ -1,7 +1,8 @@
 /**
- * The MySQL driver while MySQL is down, hung or back (docs/protocol/cometql.md §9.4, which we improve
- * on): the server starts anyway, every call fails fast with a StorageError instead of hanging,
- * and the driver reconnects by itself. Uses a private MariaDB that the test stops and starts.
+ * The MySQL driver while MySQL is down, hung or back (docs/protocol/cometql.md §9.4, which we
+ * improve on): the server starts anyway, every call fails fast with a StorageError instead of
+ * hanging, and the driver reconnects by itself. Uses a private MariaDB that the test stops and
+ * starts.
  */
 import assert from "node:assert/strict";
 import type { DbConfig } from "../src/config/config.ts";

@@ -1,4 +1,7 @@
-/** docs/protocol/websocket.md §2 (framing) with docs/compatibility.md's fixes: every size, ping/pong, fragments. */
+/**
+ * docs/protocol/websocket.md §2 (framing) with docs/compatibility.md's fixes: every size,
+ * ping/pong, fragments.
+ */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { buildFrame, parseFrame } from "./helpers/ws_client.ts";

@@ -1,6 +1,7 @@
 /**
- * Framing on a real server (docs/protocol/websocket.md §2, docs/compatibility.md point 2): ping/pong, fragments,
- * Close handling, malformed and oversized frames, outbound sizes, pipelined commands.
+ * Framing on a real server (docs/protocol/websocket.md §2, docs/compatibility.md point 2):
+ * ping/pong, fragments, Close handling, malformed and oversized frames, outbound sizes, pipelined
+ * commands.
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./helpers/assert.ts";

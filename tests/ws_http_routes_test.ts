@@ -1,6 +1,6 @@
 /**
- * Plain HTTP on the WebSocket port against a real server (docs/protocol/websocket.md §1.1): every route,
- * the exact headers, the client library files, static files and path traversal attempts.
+ * Plain HTTP on the WebSocket port against a real server (docs/protocol/websocket.md §1.1): every
+ * route, the exact headers, the client library files, static files and path traversal attempts.
  */
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";

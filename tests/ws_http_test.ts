@@ -1,4 +1,7 @@
-/** docs/protocol/websocket.md §1.1 (routing, headers, static files) and §1.3 (handshake), pure parts. */
+/**
+ * docs/protocol/websocket.md §1.1 (routing, headers, static files) and §1.3 (handshake), pure
+ * parts.
+ */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { HttpRequestReader, MAX_REQUEST_BYTES, parseHttpRequest } from "../src/ws/http_request.ts";

@@ -1,6 +1,6 @@
 /**
- * A browser session end to end (docs/protocol/websocket.md §1.3, §1.4, §5, §6): handshake, handshake
- * errors, every auth outcome, the offline queue across reconnects, and presence.
+ * A browser session end to end (docs/protocol/websocket.md §1.3, §1.4, §5, §6): handshake,
+ * handshake errors, every auth outcome, the offline queue across reconnects, and presence.
  */
 import { SignJWT } from "jose";
 import { assert, assertEquals } from "./helpers/assert.ts";
@@ -8,7 +8,9 @@ import { type TestServer, withTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
-/** docs/protocol/websocket.md §4.2 (S1): the `server` field of serverInfo, as the original sends it. */
+/**
+ * docs/protocol/websocket.md §4.2 (S1): the `server` field of serverInfo, as the original sends it.
+ */
 const SERVER_NAME = "CppComet community 4.09 (AGPL license)";
 const UUID = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
 

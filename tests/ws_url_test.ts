@@ -3,7 +3,10 @@ import { assertEquals } from "./helpers/assert.ts";
 import { WireFormat } from "../src/core/wire_format.ts";
 import { parseWsUrl } from "../src/ws/ws_url.ts";
 
-/** The error texts of docs/protocol/websocket.md §1.4, byte for byte (the 418 one ends in a newline inside the text). */
+/**
+ * The error texts of docs/protocol/websocket.md §1.4, byte for byte (the 418 one ends in a newline
+ * inside the text).
+ */
 const NO_KEY = "Error code 401(Invalid request, session ID not found)";
 const NO_USER_ID = "Error code 401(Invalid request, the user ID can not be found)";
 const NO_DEV_ID = "Error code 406(Invalid request, no public key found [1])";

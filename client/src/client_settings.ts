@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * What follows from the options (docs/protocol/websocket.md §1.2, §1.6, §9.1, §9.2): the socket URLs, the
- * name of the tab group that may share a socket, the node `roundrobin` picks, the backoff policy.
- * Pure functions, so the facade keeps only state.
+ * What follows from the options (docs/protocol/websocket.md §1.2, §1.6, §9.1, §9.2): the socket
+ * URLs, the name of the tab group that may share a socket, the node `roundrobin` picks, the backoff
+ * policy. Pure functions, so the facade keeps only state.
  */
 import type { CometOptions } from "./public_types.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./reconnect_backoff.ts";
@@ -38,7 +38,10 @@ export function groupNameFor(options: CometOptions, defaultNodes: string[]): str
   return `comet_api_${eventKeyOf(options, defaultNodes)}`;
 }
 
-/** `tabSignal` state name of the real user key: `<eventKey>real_user_key` (docs/protocol/websocket.md §9.1). */
+/**
+ * `tabSignal` state name of the real user key: `<eventKey>real_user_key`
+ * (docs/protocol/websocket.md §9.1).
+ */
 export function realUserKeyStateName(options: CometOptions, defaultNodes: string[]): string {
   return `${eventKeyOf(options, defaultNodes)}real_user_key`;
 }
@@ -49,7 +52,8 @@ function eventKeyOf(options: CometOptions, defaultNodes: string[]): string {
 
 /**
  * With `roundrobin`, the one node to use: `user_id % count`, random when that is 0 or NaN
- * (docs/protocol/websocket.md §1.6). Chosen once per connection, so reconnects return to the same node.
+ * (docs/protocol/websocket.md §1.6). Chosen once per connection, so reconnects return to the same
+ * node.
  */
 export function roundRobinNode(
   options: CometOptions,

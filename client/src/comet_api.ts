@@ -106,7 +106,10 @@ export class CometApi implements CometServerApi {
     return true;
   }
 
-  /** Merges options and reconnects with them (a new user or key takes effect this way, docs/protocol/websocket.md §5.1). */
+  /**
+   * Merges options and reconnects with them (a new user or key takes effect this way,
+   * docs/protocol/websocket.md §5.1).
+   */
   restart(options?: CometOptions): boolean {
     if (!this.started) return this.start(options);
     if (options) this.options = mergeOptions(this.options, options);
@@ -190,7 +193,8 @@ export class CometApi implements CometServerApi {
 
   /**
    * Sends the message `count` times, `interval` ms apart, tagged so receivers keep only the first
-   * copy (docs/protocol/websocket.md §9.6): for unreliable paths such as several nodes without a cluster.
+   * copy (docs/protocol/websocket.md §9.6): for unreliable paths such as several nodes without a
+   * cluster.
    */
   multi_web_pipe_send(pipe: string, event: string, message: unknown, count = 3, interval = 1000) {
     const tagged = message !== null && typeof message === "object" && !Array.isArray(message)
@@ -280,7 +284,10 @@ export class CometApi implements CometServerApi {
     return this.onAuthFail(callback);
   }
 
-  /** undefined until the first serverInfo, then what the server said (docs/protocol/websocket.md §5.7). */
+  /**
+   * undefined until the first serverInfo, then what the server said (docs/protocol/websocket.md
+   * §5.7).
+   */
   isAuthorized(): boolean | undefined {
     return this.authorized;
   }
@@ -328,7 +335,10 @@ export class CometApi implements CometServerApi {
     return newMarker();
   }
 
-  /** Long-polling does not exist any more (docs/protocol/websocket.md §1.1), so WebSocket is always used. */
+  /**
+   * Long-polling does not exist any more (docs/protocol/websocket.md §1.1), so WebSocket is always
+   * used.
+   */
   UseWebSocket(use?: boolean): boolean {
     if (use === false) log.warn("UseWebSocket(false): long-polling is not supported");
     return true;
@@ -441,7 +451,10 @@ export class CometApi implements CometServerApi {
     this.dispatcher.dispatch(msg, fromOtherTab);
   }
 
-  /** serverInfo (docs/protocol/websocket.md §5.7): auth state and real user key; never passed to subscribers. */
+  /**
+   * serverInfo (docs/protocol/websocket.md §5.7): auth state and real user key; never passed to
+   * subscribers.
+   */
   private onServerInfo(msg: ServerMessage): void {
     const authorized = serverInfoAuthorized(msg);
     this.setRealUserKey(serverInfoRealUserKey(msg));

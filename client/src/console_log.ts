@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * Console output with the verbosity the page chose (`setLogLevel`, saved in localStorage
- * `comet_LogLevel`, docs/protocol/websocket.md §9.3). Errors and warnings always print: they are about
- * mistakes in the calling code or refusals from the server.
+ * `comet_LogLevel`, docs/protocol/websocket.md §9.3). Errors and warnings always print: they are
+ * about mistakes in the calling code or refusals from the server.
  */
 import { readShared, writeShared } from "./browser_storage.ts";
 

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * Server → browser frames into events (docs/protocol/websocket.md §2.2, §4, §9.5). We announce v=5.0, so
- * the server sends bodies exactly as published: a `data` string is JSON-parsed when it is JSON
- * text and otherwise kept byte for byte. None of the original client's backslash-stripping
+ * Server → browser frames into events (docs/protocol/websocket.md §2.2, §4, §9.5). We announce
+ * v=5.0, so the server sends bodies exactly as published: a `data` string is JSON-parsed when it is
+ * JSON text and otherwise kept byte for byte. None of the original client's backslash-stripping
  * heuristics (§4.3) apply; they would corrupt bodies such as `a\\b`.
  */
 import type { CometEvent, UserCountData } from "./public_types.ts";
@@ -112,9 +112,9 @@ export function signalsOf(msg: ServerMessage): string[] {
 export const CATCH_ALL_SIGNAL = "comet_server_msg";
 
 /**
- * `pipe_count` reply data in one shape for both documented forms (docs/protocol/websocket.md §3.4): the server's array
- * `["user_in_pipe", N]` and the docs' object `{user_in_pipe: N}` both become the array with an
- * extra `user_in_pipe` property, so `data[1]` and `data.user_in_pipe` both work.
+ * `pipe_count` reply data in one shape for both documented forms (docs/protocol/websocket.md §3.4):
+ * the server's array `["user_in_pipe", N]` and the docs' object `{user_in_pipe: N}` both become the
+ * array with an extra `user_in_pipe` property, so `data[1]` and `data.user_in_pipe` both work.
  */
 export function normalizeUserCount(data: unknown): UserCountData | unknown {
   let count: number | undefined;

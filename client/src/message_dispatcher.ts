@@ -27,12 +27,16 @@ export class MessageDispatcher {
     this.markers.set(marker, this.now() + ttlMs);
   }
 
-  /** Stops accepting a marker, e.g. after a one-shot reply (other nodes' copies are then dropped). */
+  /**
+   * Stops accepting a marker, e.g. after a one-shot reply (other nodes' copies are then dropped).
+   */
   forgetMarker(marker: string): void {
     this.markers.delete(marker);
   }
 
-  /** Delivers one message; returns false when it was dropped (duplicate or someone else's reply). */
+  /**
+   * Delivers one message; returns false when it was dropped (duplicate or someone else's reply).
+   */
   dispatch(msg: ServerMessage, fromOtherTab: boolean): boolean {
     if (typeof msg.marker === "string" && msg.marker !== "" && !this.ownsMarker(msg.marker)) {
       return false;

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
  * One WebSocket to one node, kept open: it reconnects after every drop it did not ask for, with
- * backoff (docs/protocol/websocket.md §2.3, §9.7). Our server drops TCP whenever a client must reconnect
- * (kick, token revocation, shutdown), so an unclean close always means "come back".
+ * backoff (docs/protocol/websocket.md §2.3, §9.7). Our server drops TCP whenever a client must
+ * reconnect (kick, token revocation, shutdown), so an unclean close always means "come back".
  */
 import { type BackoffPolicy, reconnectDelay } from "./reconnect_backoff.ts";
 import { log } from "./console_log.ts";
@@ -38,8 +38,9 @@ export interface NodeSocketSettings {
 }
 
 /**
- * Close codes after which the server wants us to stay away (docs/protocol/websocket.md §2.3: a server sends a Close frame
- * only then). Any other close — above all 1006, the bare TCP drop — is followed by a reconnect.
+ * Close codes after which the server wants us to stay away (docs/protocol/websocket.md §2.3: a
+ * server sends a Close frame only then). Any other close — above all 1006, the bare TCP drop — is
+ * followed by a reconnect.
  */
 function isFinalClose(ev: CloseEvent): boolean {
   return ev.wasClean &&

@@ -1,10 +1,13 @@
 /// <reference lib="dom" />
 /**
- * The public shape of the browser client (docs/protocol/websocket.md §9). Kept free of imports so the
- * build can turn it into the one self-contained `dist/comet_api.d.ts`.
+ * The public shape of the browser client (docs/protocol/websocket.md §9). Kept free of imports so
+ * the build can turn it into the one self-contained `dist/comet_api.d.ts`.
  */
 
-/** Options of `start()` / `restart()` (docs/protocol/websocket.md §9.2); they are merged into the current options. */
+/**
+ * Options of `start()` / `restart()` (docs/protocol/websocket.md §9.2); they are merged into the
+ * current options.
+ */
 export interface CometOptions {
   /** Tenant number; 0 on a self-hosted server. */
   dev_id?: number | string;

@@ -1,5 +1,8 @@
 /// <reference lib="dom" />
-/** Random identifiers: the browser uuid, tab ids and request markers (docs/protocol/websocket.md §1.2, §3.0). */
+/**
+ * Random identifiers: the browser uuid, tab ids and request markers (docs/protocol/websocket.md
+ * §1.2, §3.0).
+ */
 import { readShared, writeShared } from "./browser_storage.ts";
 
 /** The uuid alphabet of the original client: `[A-Za-z0-9_-]`, 64 characters. */
@@ -14,7 +17,9 @@ export function randomString(length: number, alphabet = UUID_ALPHABET): string {
   return out;
 }
 
-/** A fresh 32-character uuid (the server copies exactly 32 bytes, docs/protocol/websocket.md §1.2). */
+/**
+ * A fresh 32-character uuid (the server copies exactly 32 bytes, docs/protocol/websocket.md §1.2).
+ */
 export function newUuid(): string {
   return randomString(32);
 }

@@ -2,7 +2,8 @@
 /**
  * Reconnect delays: exponential backoff with full jitter. After a server restart every browser
  * reconnects at once; spreading each attempt uniformly over [0, ceiling] keeps the herd from
- * arriving in waves (the original's fixed 1 s steps did exactly that, docs/protocol/websocket.md §9.7).
+ * arriving in waves (the original's fixed 1 s steps did exactly that, docs/protocol/websocket.md
+ * §9.7).
  */
 
 export interface BackoffPolicy {

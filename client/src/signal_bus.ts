@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * The pub/sub helper behind `tabSignal` and every instance's private dispatch (docs/protocol/websocket.md
- * §9.1). Signals are plain strings (a pipe, `pipe.event`, a marker, `comet_server_msg`); slots
- * are named so a subscription id can find its slot again.
+ * The pub/sub helper behind `tabSignal` and every instance's private dispatch
+ * (docs/protocol/websocket.md §9.1). Signals are plain strings (a pipe, `pipe.event`, a marker,
+ * `comet_server_msg`); slots are named so a subscription id can find its slot again.
  */
 import type { SignalCallback, TabSignal } from "./public_types.ts";
 import { callSafely } from "./console_log.ts";

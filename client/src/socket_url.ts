@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Node lists and WebSocket URLs (docs/protocol/websocket.md §1.2, §1.6). Pure functions: everything they
- * need from the page (its protocol) is passed in.
+ * Node lists and WebSocket URLs (docs/protocol/websocket.md §1.2, §1.6). Pure functions: everything
+ * they need from the page (its protocol) is passed in.
  */
 import type { CometOptions } from "./public_types.ts";
 
@@ -25,8 +25,8 @@ export function parseNode(text: string): CometNode {
 }
 
 /**
- * The node list of the options, in the order of docs/protocol/websocket.md §1.6: `node` (string or array), then `nodes`,
- * else the fallback (the host that served the script).
+ * The node list of the options, in the order of docs/protocol/websocket.md §1.6: `node` (string or
+ * array), then `nodes`, else the fallback (the host that served the script).
  */
 export function nodesOf(options: CometOptions, fallback: string[]): CometNode[] {
   const raw = options.node !== undefined
@@ -51,7 +51,10 @@ export function useSecure(
   return pageProtocol === "https:";
 }
 
-/** Digits only, else "0": the server reads `myid`/`devid` as leading decimal digits (docs/protocol/websocket.md §1.2). */
+/**
+ * Digits only, else "0": the server reads `myid`/`devid` as leading decimal digits
+ * (docs/protocol/websocket.md §1.2).
+ */
 export function numericParam(value: unknown): string {
   const text = String(value ?? "").trim();
   return /^\d{1,9}$/.test(text) ? text : "0";
@@ -68,9 +71,9 @@ export interface SocketUrlParams {
 
 /**
  * `ws[s]://NODE/ws/sesion=KEY&myid=UID&devid=DEV&v=5.0&uuid=UUID&api=js` — parameters in the
- * path, in exactly this order, because the original server reads them by position (docs/protocol/websocket.md §1.2).
- * Nothing is percent-encoded (auth hashes and JWTs are URL-safe); an unset key is sent as the
- * literal `undefined`, as the original client does.
+ * path, in exactly this order, because the original server reads them by position
+ * (docs/protocol/websocket.md §1.2). Nothing is percent-encoded (auth hashes and JWTs are
+ * URL-safe); an unset key is sent as the literal `undefined`, as the original client does.
  */
 export function buildSocketUrl(p: SocketUrlParams): string {
   const scheme = p.secure ? "wss" : "ws";
@@ -80,8 +83,8 @@ export function buildSocketUrl(p: SocketUrlParams): string {
 }
 
 /**
- * `<nodes joined by _>_<dev_id>_<user_id>`: names what tabs may share (docs/protocol/websocket.md §9.1 uses it for the
- * `real_user_key` state; we also derive the tab-group lock from it).
+ * `<nodes joined by _>_<dev_id>_<user_id>`: names what tabs may share (docs/protocol/websocket.md
+ * §9.1 uses it for the `real_user_key` state; we also derive the tab-group lock from it).
  */
 export function eventKey(nodes: CometNode[], devId: unknown, userId: unknown): string {
   return `${nodes.map((n) => n.address).join("_")}_${numericParam(devId)}_${numericParam(userId)}`;

@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 /**
- * What `subscription(name)` means (docs/protocol/websocket.md §9.4) and the server-side pipe list that
- * follows from the live subscriptions. Unlike the original, the list shrinks again: a pipe leaves
- * it when its last subscription is removed.
+ * What `subscription(name)` means (docs/protocol/websocket.md §9.4) and the server-side pipe list
+ * that follows from the live subscriptions. Unlike the original, the list shrinks again: a pipe
+ * leaves it when its last subscription is removed.
  */
 import { CATCH_ALL_SIGNAL } from "./message_decoder.ts";
 import { isValidName } from "./wire_commands.ts";
@@ -59,7 +59,8 @@ export function parseSubscriptionId(id: string): { signal: string; slot: string 
 
 /**
  * The live subscriptions of one client instance and the pipe list they need, in order of first
- * use (the server keeps at most 32 pipes per connection, docs/protocol/websocket.md §8, so the oldest come first).
+ * use (the server keeps at most 32 pipes per connection, docs/protocol/websocket.md §8, so the
+ * oldest come first).
  */
 export class SubscriptionList {
   /** id → server pipe (null for local-only names). */
@@ -107,7 +108,8 @@ export class SubscriptionList {
 
 /**
  * Union of several pipe lists, each pipe once, in order of first appearance: the leader tab sends
- * its own list first, then its followers' (docs/protocol/websocket.md §3.1: the server replaces the set with each list).
+ * its own list first, then its followers' (docs/protocol/websocket.md §3.1: the server replaces the
+ * set with each list).
  */
 export function mergePipeLists(lists: Iterable<readonly string[]>): string[] {
   const all = new Set<string>();

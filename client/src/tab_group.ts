@@ -5,7 +5,8 @@
  * over a BroadcastChannel; followers send their commands through the channel. When the leader tab
  * closes, the browser hands the lock to a waiting follower, which connects and asks the others
  * for their lists. Without Web Locks or BroadcastChannel every instance simply leads itself.
- * (The original's localStorage-based election was disabled in 4.08, docs/protocol/websocket.md §9.8.)
+ * (The original's localStorage-based election was disabled in 4.08, docs/protocol/websocket.md
+ * §9.8.)
  */
 import type { CometTransport, TransportHooks } from "./comet_transport.ts";
 import { isServerInfo, type ServerMessage } from "./message_decoder.ts";
@@ -25,7 +26,9 @@ export interface TabGroupHooks {
   restartRequested(options: Record<string, unknown>): void;
 }
 
-/** What the group needs from the browser; absent members select the one-socket-per-instance mode. */
+/**
+ * What the group needs from the browser; absent members select the one-socket-per-instance mode.
+ */
 export interface TabGroupEnvironment {
   locks?: LockManager;
   BroadcastChannel?: typeof BroadcastChannel;
@@ -144,8 +147,8 @@ export class TabGroup {
 
   /**
    * Shows a message this instance published to the other members. They share our socket, which
-   * the server leaves out of the delivery (docs/protocol/websocket.md §3.2), but with one socket per tab they would
-   * have received it.
+   * the server leaves out of the delivery (docs/protocol/websocket.md §3.2), but with one socket
+   * per tab they would have received it.
    */
   echo(msg: ServerMessage): void {
     this.post({ t: "echo", from: this.tabId, msg });

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Browser → server command texts (docs/protocol/websocket.md §3). Each is sent as one text frame; the
- * separator is always `\n`.
+ * Browser → server command texts (docs/protocol/websocket.md §3). Each is sent as one text frame;
+ * the separator is always `\n`.
  */
 
 /** §3.1: the complete list; the server replaces the connection's set with it. */
@@ -39,7 +39,10 @@ export function statisticsCommand(stats: unknown): string {
   return `statistics\n${JSON.stringify(stats)}`;
 }
 
-/** Names the server's checker accepts (docs/protocol/websocket.md §3.0): `A-Za-z0-9_-`, at most 64 here. */
+/**
+ * Names the server's checker accepts (docs/protocol/websocket.md §3.0): `A-Za-z0-9_-`, at most 64
+ * here.
+ */
 export function isValidName(name: string, maxLength = 64): boolean {
   return name.length <= maxLength && /^[A-Za-z0-9_-]*$/.test(name);
 }

@@ -113,7 +113,9 @@ function answer(
   return Response.json(body, { status: up ? 200 : 503, headers: noStore });
 }
 
-/** The dashboard page and its script; public (they hold no data, `/api/dashboard` needs the key). */
+/**
+ * The dashboard page and its script; public (they hold no data, `/api/dashboard` needs the key).
+ */
 function dashboardFile(request: Request, path: string, context: AdminContext): Response {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });

@@ -3,8 +3,8 @@
  * `[admin] api_key`, or `[main] password` (the CometQL password) when that is empty; it is read at
  * every request, so a SIGHUP reload applies a new one at once. The tenant comes from the
  * `Comet-Dev-Id` header (default 0), with the range rule CometQL applies to a login name or a
- * `db_<N>` database (docs/protocol/cometql.md §2.3, §2.4): CometQL has one password for every tenant, and
- * so does the API.
+ * `db_<N>` database (docs/protocol/cometql.md §2.3, §2.4): CometQL has one password for every
+ * tenant, and so does the API.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/config.ts";

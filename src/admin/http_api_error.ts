@@ -5,7 +5,9 @@
  */
 import type { CometqlError } from "../cometql/cometql_error.ts";
 
-/** Stable error codes: the CometQL classes (docs/protocol/cometql.md §8) and the HTTP layer's own. */
+/**
+ * Stable error codes: the CometQL classes (docs/protocol/cometql.md §8) and the HTTP layer's own.
+ */
 export type ApiErrorCode =
   | "not_implemented"
   | "read_only"

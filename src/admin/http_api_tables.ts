@@ -8,7 +8,10 @@ import type { Cell, OkResult } from "../cometql/statement_result.ts";
 import type { CometqlTable, TableContext } from "../cometql/tables/cometql_table.ts";
 import { type ApiError, fromCometqlError } from "./http_api_error.ts";
 
-/** One table row as JSON: column name → value; `int` columns as numbers (docs/protocol/cometql.md §7). */
+/**
+ * One table row as JSON: column name → value; `int` columns as numbers (docs/protocol/cometql.md
+ * §7).
+ */
 export type JsonRow = Record<string, string | number | null>;
 
 /** Key values by column, as a WHERE `col IN (…)` gives them (docs/protocol/cometql.md §5.3). */

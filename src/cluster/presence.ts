@@ -1,9 +1,9 @@
 /**
  * Presence: who is subscribed where and which users are online, across every node (issue 12;
- * docs/protocol/websocket.md §3.4, §3.5, §5.6, docs/protocol/cometql.md §7.2, §7.3, §7.6, §12.1). The core keeps its
- * own registries for local delivery and tells the driver what changed; questions about the
- * whole cluster (`users_in_pipes`, `pipe_count`, `users_time`, user_status online/offline on a
- * user's first/last connection anywhere) are asked here.
+ * docs/protocol/websocket.md §3.4, §3.5, §5.6, docs/protocol/cometql.md §7.2, §7.3, §7.6, §12.1).
+ * The core keeps its own registries for local delivery and tells the driver what changed; questions
+ * about the whole cluster (`users_in_pipes`, `pipe_count`, `users_time`, user_status online/offline
+ * on a user's first/last connection anywhere) are asked here.
  *
  * A node's entries vanish by themselves when it stops renewing them (heartbeat + TTL), and a
  * node that lost them (Redis restarted, or it was away too long) writes them again.

@@ -1,9 +1,9 @@
 /**
  * Presence on Redis. Each node writes only its own keys, so a dead node's entries can be told
  * apart and removed:
- *   `<p>nodes`                  sorted set: node id → registration expiry (ms), renewed by heartbeat
- *   `<p>n:<node>:p:<dev>:<pipe>` hash: connection id → subscriber details (users_in_pipes)
- *   `<p>n:<node>:c:<dev>:<user>` set: the user's connection ids on that node
+ *   `<p>nodes`                  sorted set: node id → registration expiry (ms), renewed by
+ * heartbeat   `<p>n:<node>:p:<dev>:<pipe>` hash: connection id → subscriber details
+ * (users_in_pipes)   `<p>n:<node>:c:<dev>:<user>` set: the user's connection ids on that node
  *   `<p>n:<node>:t:<dev>`        set: the tenant's authorized connection ids on that node
  *   `<p>n:<node>:keys`           set: every key above of that node (for removal)
  *   `<p>seen:<dev>`              hash: user id → when the user's last connection anywhere closed

@@ -1,9 +1,9 @@
 /**
  * CometQL errors as values. The code is sent as the MySQL error number and the texts are the
- * original's, byte for byte (docs/protocol/cometql.md §2.6, §8). The SQLSTATE is the one MySQL sends for
- * the same class of error, not the original's `HY000` for all (docs/compatibility.md point 2): JDBC and
- * other drivers classify exceptions by it. The mapping is documented in docs/cometql.md
- * ("Errors and SQLSTATE").
+ * original's, byte for byte (docs/protocol/cometql.md §2.6, §8). The SQLSTATE is the one MySQL
+ * sends for the same class of error, not the original's `HY000` for all (docs/compatibility.md
+ * point 2): JDBC and other drivers classify exceptions by it. The mapping is documented in
+ * docs/cometql.md ("Errors and SQLSTATE").
  */
 
 export interface CometqlError {
@@ -47,7 +47,9 @@ export function isCometqlError(v: unknown): v is CometqlError {
   return typeof v === "object" && v !== null && (v as CometqlError).kind === "error";
 }
 
-/** The catalogue of docs/protocol/cometql.md §8, plus the few texts of our own additions (marked). */
+/**
+ * The catalogue of docs/protocol/cometql.md §8, plus the few texts of our own additions (marked).
+ */
 export const Errors = {
   // 2: not implemented
   orNotImplemented: cometqlError(2, "Operator OR is not yet implemented"),

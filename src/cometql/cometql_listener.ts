@@ -1,15 +1,16 @@
 /**
- * The CometQL TCP service (docs/protocol/cometql.md §1, `[cometql]` section): accepts MySQL-protocol connections and
- * drives one `CometqlSession` per connection. Packets that arrive together (pipelined queries)
- * are all handled in order and answered with one write.
+ * The CometQL TCP service (docs/protocol/cometql.md §1, `[cometql]` section): accepts
+ * MySQL-protocol connections and drives one `CometqlSession` per connection. Packets that arrive
+ * together (pipelined queries) are all handled in order and answered with one write.
  *
  * Transport: like the browser port, the C library's sockets where they can be used
  * (net/libc_listener.ts: a no-op MySQL responder answers ~69k queries/s on them against 39–53k on
  * `node:net`), `node:net` otherwise. Writes are synchronous on both, so an INSERT is answered in
  * the same event-loop turn that started its fan-out (the frames are queued on every subscriber,
- * written at the end of the turn), without an async write op per reply. With `Deno.listen` + `conn.write` the reply waited behind the turn's
- * fan-out and the runtime's op polling: 17 ms INSERT round trip at 1k subscribers, which left
- * the publishers idle (measured with `wsload` (docs/benchmarks.md §2), fanout-1k-max).
+ * written at the end of the turn), without an async write op per reply. With `Deno.listen` +
+ * `conn.write` the reply waited behind the turn's fan-out and the runtime's op polling: 17 ms
+ * INSERT round trip at 1k subscribers, which left the publishers idle (measured with `wsload`
+ * (docs/benchmarks.md §2), fanout-1k-max).
  *
  * While deliveries are backlogged (core/delivery_pressure.ts) a connection takes no new command:
  * that is what bounds the queue when every INSERT is answered before its fan-out is written.

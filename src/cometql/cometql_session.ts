@@ -1,6 +1,7 @@
 /**
  * One CometQL connection as a state machine over packets: handshake → (auth switch) → commands
- * (docs/protocol/cometql.md §2.3, §2.5). It knows nothing of sockets: the listener feeds packets and flushes `out`.
+ * (docs/protocol/cometql.md §2.3, §2.5). It knows nothing of sockets: the listener feeds packets
+ * and flushes `out`.
  */
 import { type CometqlError, Errors, isCometqlError } from "./cometql_error.ts";
 import type { CometqlNode } from "./cometql_node.ts";
@@ -127,7 +128,8 @@ export class CometqlSession implements SessionContext {
       throw e;
     }
     if (response.sslRequest) return this.fail(Errors.authFailure);
-    // docs/protocol/cometql.md §2.3: load-balancer health checks log in without a password and stay unauthenticated.
+    // docs/protocol/cometql.md §2.3: load-balancer health checks log in without a password and stay
+    // unauthenticated.
     if (response.user.startsWith("haproxy_check") && response.authResponse.length === 0) {
       this.phase = Phase.Command;
       return writeOk(this.out, OK_EMPTY, STATUS);
@@ -151,7 +153,8 @@ export class CometqlSession implements SessionContext {
     this.devId = devId;
     this.user = response.user;
     this.multiStatements = (response.capabilities & Capability.MULTI_STATEMENTS) !== 0;
-    // MySQL treats an empty database name as none (mysqljs always sends one, docs/protocol/cometql.md §2.3).
+    // MySQL treats an empty database name as none (mysqljs always sends one,
+    // docs/protocol/cometql.md §2.3).
     if (response.database) {
       const err = selectDatabase(this, response.database);
       if (err) return this.fail(err);

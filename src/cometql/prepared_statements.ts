@@ -1,8 +1,8 @@
 /**
  * Server-side prepared statements (COM_STMT_PREPARE / EXECUTE / SEND_LONG_DATA / CLOSE / RESET).
- * The original answered these with a lone EOF (docs/protocol/cometql.md §2.5). We prepare by parsing the text and
- * counting `?`; EXECUTE splices the bound values into the text as SQL literals and runs it like
- * COM_QUERY; rows go back in the binary protocol (`reply_encoder.ts`).
+ * The original answered these with a lone EOF (docs/protocol/cometql.md §2.5). We prepare by
+ * parsing the text and counting `?`; EXECUTE splices the bound values into the text as SQL literals
+ * and runs it like COM_QUERY; rows go back in the binary protocol (`reply_encoder.ts`).
  */
 import { type CometqlError, Errors } from "./cometql_error.ts";
 import { ColumnType } from "./wire/mysql_constants.ts";

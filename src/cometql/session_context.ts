@@ -15,8 +15,9 @@ export interface SessionContext {
   user: string;
   readonly host: string;
   /**
-   * Set by the cluster prefix (docs/protocol/cometql.md §3 step 2): statements come from another node, so private
-   * messages are delivered locally only and never queued (docs/protocol/cometql.md §7.5).
+   * Set by the cluster prefix (docs/protocol/cometql.md §3 step 2): statements come from another
+   * node, so private messages are delivered locally only and never queued (docs/protocol/cometql.md
+   * §7.5).
    */
   fromCluster?: boolean;
   /**

@@ -16,7 +16,9 @@ export type Cell = string | null;
 
 export interface ResultColumn {
   readonly name: string;
-  /** VarString for every table column (docs/protocol/cometql.md §2.6: clients read them as strings). */
+  /**
+   * VarString for every table column (docs/protocol/cometql.md §2.6: clients read them as strings).
+   */
   readonly type: ColumnType;
   /** Table the column belongs to, "" for computed values. */
   readonly table: string;

@@ -1,5 +1,6 @@
 /**
- * How a login name and a database name choose the tenant (`dev_id`), docs/protocol/cometql.md §2.3 and §2.4.
+ * How a login name and a database name choose the tenant (`dev_id`), docs/protocol/cometql.md §2.3
+ * and §2.4.
  */
 import { type CometqlError, Errors } from "./cometql_error.ts";
 import type { SessionContext } from "./session_context.ts";
@@ -8,7 +9,8 @@ export const API_DATABASE = "CometQL_v1";
 
 /**
  * `root` and `0` are tenant 0; any other name must be a decimal number below `devIndexSize`.
- * Returns undefined for names the original would have mapped inconsistently (docs/protocol/cometql.md §2.3).
+ * Returns undefined for names the original would have mapped inconsistently
+ * (docs/protocol/cometql.md §2.3).
  */
 export function devIdOfUser(user: string, devIndexSize: number): number | undefined {
   if (user === "root") return 0;
@@ -18,8 +20,8 @@ export function devIdOfUser(user: string, devIndexSize: number): number | undefi
 }
 
 /**
- * `CometQL_v1` (case-sensitive) keeps the tenant; `db_<N>` switches to tenant N (docs/protocol/cometql.md §2.4).
- * Anything else → ERR 15 `Select database failure`.
+ * `CometQL_v1` (case-sensitive) keeps the tenant; `db_<N>` switches to tenant N
+ * (docs/protocol/cometql.md §2.4). Anything else → ERR 15 `Select database failure`.
  */
 export function selectDatabase(session: SessionContext, name: string): CometqlError | undefined {
   if (name === API_DATABASE) {

@@ -1,7 +1,7 @@
 /**
- * The command line, compatible with CppComet's (docs/protocol/cometql.md §10.3): `--conf FILE`, `--cli`,
- * `--help`; plus `--version` and `--check-config`. Parsing is pure so it can be tested without
- * starting a process.
+ * The command line, compatible with CppComet's (docs/protocol/cometql.md §10.3): `--conf FILE`,
+ * `--cli`, `--help`; plus `--version` and `--check-config`. Parsing is pure so it can be tested
+ * without starting a process.
  */
 
 /** Start the server, or only validate its config (`--check-config`). */

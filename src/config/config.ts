@@ -202,7 +202,9 @@ const ORIGINAL_UNUSED: Record<string, Set<string>> = {
   cometql: new Set(SERVICE_KEYS),
 };
 
-/** CppComet's own cluster (docs/protocol/cometql.md §11) is replaced by the nodes meeting in Redis. */
+/**
+ * CppComet's own cluster (docs/protocol/cometql.md §11) is replaced by the nodes meeting in Redis.
+ */
 const REPLACED_BY_REDIS =
   "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
 
@@ -393,8 +395,8 @@ class Reader {
   }
 
   /**
-   * docs/protocol/cometql.md §10.1: the original reads only `true`/`True`/`TRUE` as true and anything else as false;
-   * we accept the usual spellings and reject the rest rather than guess.
+   * docs/protocol/cometql.md §10.1: the original reads only `true`/`True`/`TRUE` as true and
+   * anything else as false; we accept the usual spellings and reject the rest rather than guess.
    */
   bool(section: string, key: string, def: boolean): boolean {
     const e = this.ini.get(section, key);

@@ -1,7 +1,7 @@
 /**
  * What a SIGHUP reload can apply to a running server, and what needs a restart. Reloadable:
- * log levels, `[main] password`, `[admin] api_key` and the user online/offline/last-time switches — values read at
- * use time. Listeners, storage and buffers are fixed at start.
+ * log levels, `[main] password`, `[admin] api_key` and the user online/offline/last-time switches —
+ * values read at use time. Listeners, storage and buffers are fixed at start.
  */
 import type { Config } from "./config.ts";
 

@@ -85,8 +85,8 @@ export function parseIni(text: string, path = "comet.conf"): IniFile {
     }
     const key = line.slice(0, eq).trim();
     if (key === "") throw new ConfigError(path, i + 1, "", "malformed line (empty key before =)");
-    // docs/protocol/cometql.md §10.1: a line whose "=" is its last character is ignored entirely; a trailing blank
-    // after "=" gives an empty value instead.
+    // docs/protocol/cometql.md §10.1: a line whose "=" is its last character is ignored entirely; a
+    // trailing blank after "=" gives an empty value instead.
     if (raw.indexOf("=") === raw.length - 1) continue;
     let value = raw.slice(raw.indexOf("=") + 1);
     const cut = value.search(/[;#]/);

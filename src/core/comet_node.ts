@@ -303,8 +303,8 @@ export class CometNode {
   }
 
   /**
-   * Private message (docs/protocol/websocket.md §6): to every deliverable connection of the user; queued in storage
-   * (and resolved only once stored) when none took it, unless `queue` is false.
+   * Private message (docs/protocol/websocket.md §6): to every deliverable connection of the user;
+   * queued in storage (and resolved only once stored) when none took it, unless `queue` is false.
    */
   sendPrivate(
     devId: number,
@@ -431,7 +431,7 @@ export class CometNode {
     return (await this.storage.getUserData(devId, userId)) ?? "";
   }
 
-  // ---- stored per-user and per-tenant data (CometQL tables, docs/protocol/cometql.md §7.5–§7.9) ----
+  // ---- stored per-user and per-tenant data (CometQL tables, docs/protocol/cometql.md §7.5–§7.9)
 
   /** The user's `users_data` text, null when none is stored. */
   storedUserData(devId: number, userId: number): Promise<string | null> {

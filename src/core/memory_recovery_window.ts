@@ -76,7 +76,9 @@ class Stream {
   }
 }
 
-/** A fresh epoch: 12 hex digits from the system's CSPRNG, so two lives of a node never share one. */
+/**
+ * A fresh epoch: 12 hex digits from the system's CSPRNG, so two lives of a node never share one.
+ */
 export function newEpoch(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
   let s = "";

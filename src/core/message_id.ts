@@ -3,11 +3,11 @@
  * of RFC 9562 §5.7 — a 48-bit Unix millisecond timestamp, the version, a 12-bit counter that
  * keeps ids made in the same millisecond increasing (§6.2 method 1), then random bits.
  *
- * They are still UUIDs (docs/protocol/cometql.md §7: `id` char(36)), but ids made later sort after earlier
- * ones, so storage appends to the id index instead of writing all over it: with random v4 ids the
- * UNIQUE index made each history row cost ~25 µs in SQLite, ~14 µs with these (measured with
- * node:sqlite on 384-row batches trimmed to 10 000 rows). npm `uuid`'s v7() was tried and costs
- * ~2 µs per id on the publish path; this costs one `crypto.randomUUID()` and a few slices.
+ * They are still UUIDs (docs/protocol/cometql.md §7: `id` char(36)), but ids made later sort after
+ * earlier ones, so storage appends to the id index instead of writing all over it: with random v4
+ * ids the UNIQUE index made each history row cost ~25 µs in SQLite, ~14 µs with these (measured
+ * with node:sqlite on 384-row batches trimmed to 10 000 rows). npm `uuid`'s v7() was tried and
+ * costs ~2 µs per id on the publish path; this costs one `crypto.randomUUID()` and a few slices.
  */
 
 let lastMs = -1;

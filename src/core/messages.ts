@@ -1,6 +1,6 @@
 /**
- * The server → browser messages the core sends (docs/protocol/websocket.md §4.2, S1–S14): what it fans
- * out to subscribers, resume outcomes and the connection's first frame. The replies to one
+ * The server → browser messages the core sends (docs/protocol/websocket.md §4.2, S1–S14): what it
+ * fans out to subscribers, resume outcomes and the connection's first frame. The replies to one
  * browser's own commands are built on the WebSocket side (ws/command_replies.ts). Every builder
  * returns an Outbound whose objects have their keys in ascending byte order, as the original's
  * serializer wrote them, so frames are byte-identical to CppComet's for the same values.
@@ -17,8 +17,9 @@ export function unixNow(): number {
 }
 
 /**
- * E′ of docs/protocol/websocket.md §4.3: MySQL string escaping without the apostrophe rule. The original client decodes
- * it to the exact body (its stripslashes step), including bodies that contain `'`.
+ * E′ of docs/protocol/websocket.md §4.3: MySQL string escaping without the apostrophe rule. The
+ * original client decodes it to the exact body (its stripslashes step), including bodies that
+ * contain `'`.
  */
 export function escapeForOriginalClient(body: string): string {
   // deno-lint-ignore no-control-regex -- NUL and 0x1A are exactly what MySQL escapes

@@ -1,7 +1,7 @@
 /**
- * Delivery of a user's offline queue (`users_messages`, docs/protocol/websocket.md §6) to one connection
- * that just authorized, without losing what the connection never got (issue 13, docs/compatibility.md
- * point 2).
+ * Delivery of a user's offline queue (`users_messages`, docs/protocol/websocket.md §6) to one
+ * connection that just authorized, without losing what the connection never got (issue 13,
+ * docs/compatibility.md point 2).
  *
  * A queued message leaves storage only once its frame was handed to the kernel whole
  * (`Subscriber.sendConfirmed`); what was not written when the connection closes (or the process

@@ -17,8 +17,8 @@ export class Outbound {
   constructor(private build: MessageBuilder) {}
 
   /**
-   * The JSON text for this format (docs/protocol/websocket.md §4.1, keys sorted, compact). Not cached:
-   * the transport asks once per format and keeps the encoded bytes in `wire`.
+   * The JSON text for this format (docs/protocol/websocket.md §4.1, keys sorted, compact). Not
+   * cached: the transport asks once per format and keeps the encoded bytes in `wire`.
    */
   text(format: WireFormat): string {
     return JSON.stringify(legacyWrap(this.build(format), format));
@@ -26,8 +26,9 @@ export class Outbound {
 }
 
 /**
- * docs/protocol/websocket.md §4.1: for MAJOR < 4 every object also gets `api_data` and `event_name`, and object data
- * (except on pipe `msg`) becomes its JSON text. Keys stay in ascending byte order.
+ * docs/protocol/websocket.md §4.1: for MAJOR < 4 every object also gets `api_data` and
+ * `event_name`, and object data (except on pipe `msg`) becomes its JSON text. Keys stay in
+ * ascending byte order.
  */
 function legacyWrap(obj: Record<string, unknown>, format: WireFormat): Record<string, unknown> {
   if (format !== WireFormat.Legacy) return obj;

@@ -1,8 +1,8 @@
 /**
- * Pipe history (docs/protocol/websocket.md §7, docs/protocol/cometql.md §7.1, §7.4): which pipes keep messages, and the
- * batched writer that stores them off the delivery path. A publish only appends to an in-memory
- * batch; the batch is written within `historyFlushMs`, and `flush()` (graceful shutdown, reads)
- * waits for everything pending.
+ * Pipe history (docs/protocol/websocket.md §7, docs/protocol/cometql.md §7.1, §7.4): which pipes
+ * keep messages, and the batched writer that stores them off the delivery path. A publish only
+ * appends to an in-memory batch; the batch is written within `historyFlushMs`, and `flush()`
+ * (graceful shutdown, reads) waits for everything pending.
  *
  * With `[retention] history_sync` a CometQL publish also calls `storeSoon`: the entry is written
  * at the end of the current event-loop turn (together with whatever else was recorded in it) and

@@ -26,10 +26,10 @@ export class PipeSubscriptions {
   }
 
   /**
-   * Replaces the connection's pipe set (docs/protocol/websocket.md §3.1). Pipes kept in both lists stay silent, so a
-   * resent list does not make `track_*` subscribers see unsubscription/subscription pairs.
-   * With other nodes, resolves once their publishes to the new pipes reach this node (the
-   * browser's next command runs after that).
+   * Replaces the connection's pipe set (docs/protocol/websocket.md §3.1). Pipes kept in both lists
+   * stay silent, so a resent list does not make `track_*` subscribers see
+   * unsubscription/subscription pairs. With other nodes, resolves once their publishes to the new
+   * pipes reach this node (the browser's next command runs after that).
    */
   set(sub: Subscriber, pipes: string[]): void | Promise<void> {
     let listening: Promise<void>[] | undefined;

@@ -31,6 +31,9 @@ export interface Subscriber {
    * before that. Only then may the message leave storage.
    */
   sendConfirmed(message: Outbound): Promise<boolean>;
-  /** Bare TCP drop without a Close frame, so the original client reconnects (docs/protocol/websocket.md §2.3). */
+  /**
+   * Bare TCP drop without a Close frame, so the original client reconnects
+   * (docs/protocol/websocket.md §2.3).
+   */
   drop(): void;
 }

@@ -1,7 +1,7 @@
 /**
- * Browser authorization (docs/protocol/websocket.md §5): HS256 JWTs whose secret is `[main] password`
- * followed by the decimal dev_id, and stored auth hashes (CometQL `users_auth`). Verification
- * uses npm `jose` rather than hand-written crypto.
+ * Browser authorization (docs/protocol/websocket.md §5): HS256 JWTs whose secret is `[main]
+ * password` followed by the decimal dev_id, and stored auth hashes (CometQL `users_auth`).
+ * Verification uses npm `jose` rather than hand-written crypto.
  */
 import { decodeJwt, jwtVerify } from "jose";
 import { MAX_TOKEN_BYTES, type Storage } from "../storage/storage.ts";
@@ -12,7 +12,10 @@ export interface AuthResult {
   hash: string;
 }
 
-/** Tokens of this length or more are refused: the revoked-token column size (docs/protocol/websocket.md §5.2). */
+/**
+ * Tokens of this length or more are refused: the revoked-token column size
+ * (docs/protocol/websocket.md §5.2).
+ */
 export const MAX_TOKEN_LENGTH = MAX_TOKEN_BYTES;
 /** The revoked-token column size in bytes, for the transports (they do not import storage). */
 export { MAX_TOKEN_BYTES };

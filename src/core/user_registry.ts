@@ -4,7 +4,10 @@
  */
 import type { Subscriber } from "./subscriber.ts";
 
-/** At most this many connections per user and node receive private messages (docs/protocol/websocket.md §5.5). */
+/**
+ * At most this many connections per user and node receive private messages
+ * (docs/protocol/websocket.md §5.5).
+ */
 export const MAX_DEVICES_PER_USER = 16;
 
 /**
@@ -22,7 +25,9 @@ export class UserRegistry {
    * first (a user who leaves again moves to the end); at most `maxLastSeen` entries.
    */
   private lastSeen = new Map<string, number>();
-  /** Authorized connections per tenant (`SHOW STATUS` user_online, docs/protocol/cometql.md §12.1). */
+  /**
+   * Authorized connections per tenant (`SHOW STATUS` user_online, docs/protocol/cometql.md §12.1).
+   */
   private perTenant = new Map<number, number>();
 
   constructor(private readonly maxLastSeen = DEFAULT_LAST_SEEN_MAX) {}
@@ -65,7 +70,9 @@ export class UserRegistry {
     return set ? [...set] : [];
   }
 
-  /** The connections that receive private messages: the first 16 (docs/protocol/websocket.md §5.5). */
+  /**
+   * The connections that receive private messages: the first 16 (docs/protocol/websocket.md §5.5).
+   */
   *deliverableOf(devId: number, userId: number): Generator<Subscriber> {
     const set = this.users.get(`${devId}:${userId}`);
     if (!set) return;

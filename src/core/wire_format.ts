@@ -9,7 +9,10 @@
 export const enum WireFormat {
   /** MAJOR < 4 (or not parsed yet): extra `event_name`/`api_data` keys, object data as text. */
   Legacy = 0,
-  /** 4.x, the original CometServerApi.js: `web_pipe2` bodies MySQL-escaped (E′, docs/protocol/websocket.md §4.3). */
+  /**
+   * 4.x, the original CometServerApi.js: `web_pipe2` bodies MySQL-escaped (E′,
+   * docs/protocol/websocket.md §4.3).
+   */
   Original = 1,
   /** MAJOR ≥ 5, our own client: bodies exactly as published, history flagged. */
   Clean = 2,

@@ -2,9 +2,9 @@
  * TCP sockets straight on the C library (Linux, through Deno's FFI) for both ports: one epoll
  * set per listener, non-blocking sockets, `send` and `recv` called synchronously from the event
  * loop's thread. It exists for the figures in README's Performance section: measured with
- * `wsload` (docs/benchmarks.md §2) on Deno 2.9, the whole server costs 4.3 KB of memory and ~260 µs of CPU per
- * idle connection on `node:net` against 1.4 KB and ~245 µs here; a write ~14.6 µs against ~13 µs
- * (a C program: ~11–12 µs, bench/floor/); CometQL ~34k against ~46k INSERT/s.
+ * `wsload` (docs/benchmarks.md §2) on Deno 2.9, the whole server costs 4.3 KB of memory and ~260 µs
+ * of CPU per idle connection on `node:net` against 1.4 KB and ~245 µs here; a write ~14.6 µs
+ * against ~13 µs (a C program: ~11–12 µs, bench/floor/); CometQL ~34k against ~46k INSERT/s.
  *
  * This module is the listening side: the listening socket and the epoll loop that accepts and
  * routes each fd's events. The epoll wait runs on a runtime worker thread (a nonblocking FFI

@@ -1,6 +1,7 @@
 /**
- * A mysql2 connection pool that keeps the server running while MySQL is down (docs/protocol/cometql.md
- * §9.4 describes the original, which retried and then exited; we must not).
+ * A mysql2 connection pool that keeps the server running while MySQL is down
+ * (docs/protocol/cometql.md §9.4 describes the original, which retried and then exited; we must
+ * not).
  *
  * `open()` makes one bounded attempt and otherwise leaves a background loop retrying with
  * backoff. While MySQL is unreachable every call rejects at once with a StorageError; a call that

@@ -1,8 +1,8 @@
 /**
  * The MySQL schema at every (re)connect: `db.sql` applied statement by statement (all `CREATE
  * TABLE IF NOT EXISTS`), then the one-time upgrade of a database that CppComet created (spec:
- * docs/protocol/cometql.md §9.1) to what this server needs, recorded in `comet_schema_version`. The upgrade
- * only adds beside the original columns, so CppComet itself could still use the database.
+ * docs/protocol/cometql.md §9.1) to what this server needs, recorded in `comet_schema_version`. The
+ * upgrade only adds beside the original columns, so CppComet itself could still use the database.
  */
 import type { PoolConnection, RowDataPacket } from "mysql2/promise";
 import { StorageError } from "./storage.ts";

@@ -1,6 +1,6 @@
 /**
- * Production storage on MySQL/MariaDB (docs/protocol/cometql.md §9.1), chosen when `[db] host` is set.
- * The tables are CppComet's own (`db.sql`), so an existing CppComet database keeps working.
+ * Production storage on MySQL/MariaDB (docs/protocol/cometql.md §9.1), chosen when `[db] host` is
+ * set. The tables are CppComet's own (`db.sql`), so an existing CppComet database keeps working.
  *
  * Availability (fail fast while down, reconnect in the background) lives in `mysql_pool.ts`;
  * the schema and the upgrade of an original database in `mysql_schema_upgrade.ts`. History and

@@ -1,6 +1,6 @@
 /**
- * Picks the storage driver from `[db]` (docs/protocol/cometql.md §9, §10.2): an empty `host` means the
- * embedded SQLite file `[db] file`, anything else MySQL/MariaDB. The retention limits of
+ * Picks the storage driver from `[db]` (docs/protocol/cometql.md §9, §10.2): an empty `host` means
+ * the embedded SQLite file `[db] file`, anything else MySQL/MariaDB. The retention limits of
  * `[retention]` go to the driver, which enforces the queue bounds itself.
  */
 import type { Config } from "../config/config.ts";

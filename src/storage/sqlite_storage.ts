@@ -1,6 +1,6 @@
 /**
- * Embedded storage, the default when `[db] host` is empty (docs/protocol/cometql.md §9): one SQLite file
- * through Deno's built-in `node:sqlite`, so a single server needs no database server at all.
+ * Embedded storage, the default when `[db] host` is empty (docs/protocol/cometql.md §9): one SQLite
+ * file through Deno's built-in `node:sqlite`, so a single server needs no database server at all.
  *
  * The tables mirror the MySQL ones of `db.sql` (same names and columns) so the two drivers read
  * alike. SQLite's rowid (`seq`) gives history and queue rows their exact insertion order, which
@@ -36,7 +36,8 @@ const HISTORY_CHUNK = 64;
  * entries at the end, never edit applied ones.
  *
  * `message` and `data` are BLOBs holding UTF-8: `node:sqlite` cuts TEXT values at the first NUL
- * byte (both on bind and on read), and CometQL messages may contain NUL (docs/protocol/cometql.md §4.3 `\0`).
+ * byte (both on bind and on read), and CometQL messages may contain NUL (docs/protocol/cometql.md
+ * §4.3 `\0`).
  */
 const MIGRATIONS: string[] = [
   `CREATE TABLE pipe_messages (

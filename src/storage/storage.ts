@@ -1,7 +1,8 @@
 /**
- * What the server remembers across restarts (docs/protocol/cometql.md §9), behind one interface with two
- * drivers: SQLite (embedded default, `sqlite_storage.ts`) and MySQL/MariaDB (`mysql_storage.ts`).
- * The same conformance suite (`tests/storage_conformance.ts`) runs against both.
+ * What the server remembers across restarts (docs/protocol/cometql.md §9), behind one interface
+ * with two drivers: SQLite (embedded default, `sqlite_storage.ts`) and MySQL/MariaDB
+ * (`mysql_storage.ts`). The same conformance suite (`tests/storage_conformance.ts`) runs against
+ * both.
  *
  * Every method is scoped by `devId` (tenant). Methods reject with a `StorageError` when the
  * backend is unavailable or a timeout passes; they never hang.
@@ -51,7 +52,10 @@ export interface RetentionLimits {
   queueMaxAgeSeconds: number;
 }
 
-/** docs/protocol/cometql.md §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are refused, not cut. */
+/**
+ * docs/protocol/cometql.md §9.1: `revoked_tokens.token` is varbinary(600); longer tokens are
+ * refused, not cut.
+ */
 export const MAX_TOKEN_BYTES = 600;
 
 const encoder = new TextEncoder();

@@ -50,7 +50,9 @@ export class WorkerSupervisor {
     this.#write = options.write ?? ((line) => console.log(line));
   }
 
-  /** Starts every worker; resolves once all serve, rejects (after stopping the rest) if one fails. */
+  /**
+   * Starts every worker; resolves once all serve, rejects (after stopping the rest) if one fails.
+   */
   start(): Promise<void> {
     const started = new Promise<void>((resolve, reject) => {
       this.#initial = { resolve, reject };

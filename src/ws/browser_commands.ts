@@ -1,7 +1,7 @@
 /**
- * Browser → server commands (docs/protocol/websocket.md §3), parsed and validated into typed values.
- * Keywords are matched as prefixes in the original's order and exactly one separator byte is
- * skipped. Validation failures become the exact error `data` objects of §3/§4.2; running a
+ * Browser → server commands (docs/protocol/websocket.md §3), parsed and validated into typed
+ * values. Keywords are matched as prefixes in the original's order and exactly one separator byte
+ * is skipped. Validation failures become the exact error `data` objects of §3/§4.2; running a
  * command against the core is `command_runner.ts`'s job.
  */
 import { Buffer } from "node:buffer";

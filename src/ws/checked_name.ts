@@ -2,7 +2,8 @@
  * The original's name checker (docs/protocol/websocket.md §3.0), used by `pipe_log`, `pipe_count`,
  * `web_pipe2`, `user_data` and `CometQL_call` for pipe, event and marker names: it reads up to
  * `\n` or the end of the payload and accepts 0–65 AZ09 bytes. Its failures are protocol errors
- * with fixed texts, built here as `data` objects for `errorMessage` (docs/protocol/websocket.md §4.2 S2).
+ * with fixed texts, built here as `data` objects for `errorMessage` (docs/protocol/websocket.md
+ * §4.2 S2).
  */
 
 /** The byte set `A-Z a-z 0-9 _ -`. */

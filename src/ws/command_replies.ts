@@ -32,7 +32,8 @@ export function webPipeAnswer(
 
 /**
  * S6: one history entry replayed by `pipe_log`. Our own client (Clean) also gets
- * `history:true` and the request's marker, which the original never sent (docs/protocol/websocket.md §3.3).
+ * `history:true` and the request's marker, which the original never sent
+ * (docs/protocol/websocket.md §3.3).
  */
 export function historyMessage(
   pipe: string,
@@ -65,7 +66,10 @@ export function historyMessage(
   );
 }
 
-/** S11: `pipe_count` reply; `data` is the array form the original sends (docs/protocol/websocket.md §3.4). */
+/**
+ * S11: `pipe_count` reply; `data` is the array form the original sends (docs/protocol/websocket.md
+ * §3.4).
+ */
 export function pipeCountMessage(count: number, marker: string, now = unixNow()): Outbound {
   return new Outbound(() => ({
     data: ["user_in_pipe", count],
@@ -108,7 +112,10 @@ export function userDataMessage(
   }));
 }
 
-/** S14: `user_status` reply, `X = now − T` exactly as the original computes it (docs/protocol/websocket.md §3.7). */
+/**
+ * S14: `user_status` reply, `X = now − T` exactly as the original computes it
+ * (docs/protocol/websocket.md §3.7).
+ */
 export function userStatusMessage(userId: number, lastOnline: number, now = unixNow()) {
   const x = now - lastOnline;
   return new Outbound(() => ({

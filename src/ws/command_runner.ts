@@ -1,7 +1,7 @@
 /**
- * Runs one browser command (docs/protocol/websocket.md §3) for one connection against the core. Replies
- * go back through the connection's `send`; commands that read storage return a promise, and the
- * connection runs its next command only after it settles, so replies keep the request order.
+ * Runs one browser command (docs/protocol/websocket.md §3) for one connection against the core.
+ * Replies go back through the connection's `send`; commands that read storage return a promise, and
+ * the connection runs its next command only after it settles, so replies keep the request order.
  */
 import type { BrowserNode } from "./browser_node.ts";
 import { errorMessage } from "../core/messages.ts";

@@ -1,6 +1,6 @@
 /**
- * The first phase of every connection on the browser port (docs/protocol/websocket.md §1.1–§1.4): the
- * first request is reassembled, its route chosen, and the connection either gets one plain-HTTP
+ * The first phase of every connection on the browser port (docs/protocol/websocket.md §1.1–§1.4):
+ * the first request is reassembled, its route chosen, and the connection either gets one plain-HTTP
  * response and is closed, or becomes a WebSocket session (`WsConnection`).
  */
 import { Buffer } from "node:buffer";

@@ -1,5 +1,6 @@
 /**
- * RFC 6455 framing for the browser port (docs/protocol/websocket.md §2, docs/compatibility.md point 2).
+ * RFC 6455 framing for the browser port (docs/protocol/websocket.md §2, docs/compatibility.md point
+ * 2).
  *
  * Outbound: one unmasked text frame per JSON text, with 7-, 16- or 64-bit lengths, so every size
  * is correct (the original corrupted 123–125-byte payloads and dropped anything over 65535).
@@ -65,7 +66,10 @@ export function frameOf(message: Outbound, format: WireFormat): Uint8Array {
   return frame;
 }
 
-/** Why the reader gave up on a connection; the transport then drops TCP (docs/protocol/websocket.md §2.1). */
+/**
+ * Why the reader gave up on a connection; the transport then drops TCP (docs/protocol/websocket.md
+ * §2.1).
+ */
 export type FrameError =
   | "unmasked frame"
   | "reserved bits set"
@@ -80,7 +84,9 @@ export interface FrameSink {
   /** A whole (reassembled) text or binary message; the bytes are only valid during the call. */
   onMessage(payload: Uint8Array): void;
   onPing(payload: Uint8Array): void;
-  /** Client Close: the transport destroys TCP without answering (docs/protocol/websocket.md §2.3). */
+  /**
+   * Client Close: the transport destroys TCP without answering (docs/protocol/websocket.md §2.3).
+   */
   onCloseFrame(): void;
   onFrameError(error: FrameError): void;
 }

@@ -1,8 +1,8 @@
 /**
- * The one HTTP request a connection starts with (docs/protocol/websocket.md §1.1, §1.3): reassembled
- * from however many TCP segments it arrives in, bounded in size, then parsed into method,
- * target and headers. Bytes after the header block (a client that pipelines its first frames)
- * are handed back to the caller.
+ * The one HTTP request a connection starts with (docs/protocol/websocket.md §1.1, §1.3):
+ * reassembled from however many TCP segments it arrives in, bounded in size, then parsed into
+ * method, target and headers. Bytes after the header block (a client that pipelines its first
+ * frames) are handed back to the caller.
  */
 import { Buffer } from "node:buffer";
 

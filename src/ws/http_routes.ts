@@ -1,6 +1,6 @@
 /**
- * Plain-HTTP routing on the WebSocket port (docs/protocol/websocket.md §1.1). The route is chosen from
- * the method and target in the original's order; every plain response carries the original's
+ * Plain-HTTP routing on the WebSocket port (docs/protocol/websocket.md §1.1). The route is chosen
+ * from the method and target in the original's order; every plain response carries the original's
  * headers and `Connection: close`, and the socket is closed after it.
  */
 import { Buffer } from "node:buffer";

@@ -1,6 +1,6 @@
 /**
- * Static files from `[main] base_dir` (docs/protocol/websocket.md §1.1), served only when it is set, and
- * only with an extension listed in `[content-type]`. Unlike the original, the path is
+ * Static files from `[main] base_dir` (docs/protocol/websocket.md §1.1), served only when it is
+ * set, and only with an extension listed in `[content-type]`. Unlike the original, the path is
  * percent-decoded once (so `%20` works) and is refused when it could leave the base directory:
  * `..` anywhere (before or after decoding), backslashes, NUL, dot-files, and symlinks that resolve
  * outside the base directory.

@@ -1,7 +1,7 @@
 /**
- * One browser WebSocket session after the 101 (docs/protocol/websocket.md §1.3–§3): the `Subscriber` the
- * core writes to, the frame reader for what the browser sends, and the per-connection command
- * order.
+ * One browser WebSocket session after the 101 (docs/protocol/websocket.md §1.3–§3): the
+ * `Subscriber` the core writes to, the frame reader for what the browser sends, and the
+ * per-connection command order.
  *
  * Write path (the fan-out hot path, see bench/ws_fanout_bench.ts):
  * - `send` takes the frame cached on the Outbound (built once per wire format, shared by every
@@ -42,8 +42,8 @@ let nextId = 1;
 /**
  * Text that is not UTF-8 fails the connection with Close 1007 (RFC 6455 §8.1; issue 13 point 11).
  * Browsers always send valid UTF-8 (the original client too), so only other clients can meet it,
- * and they should stay away rather than reconnect (docs/protocol/websocket.md §2.3: a Close frame only
- * when the client should stay disconnected). docs/compatibility.md.
+ * and they should stay away rather than reconnect (docs/protocol/websocket.md §2.3: a Close frame
+ * only when the client should stay disconnected). docs/compatibility.md.
  */
 const decoder = new TextDecoder("utf-8", { fatal: true });
 /** Close frame payload: status 1007 "invalid frame payload data" and its reason. */
@@ -235,7 +235,10 @@ export class WsConnection implements CommandConnection, Expirable, Backlogged {
     return confirmed;
   }
 
-  /** Bare TCP drop, no Close frame (docs/protocol/websocket.md §2.3): the original client reconnects. */
+  /**
+   * Bare TCP drop, no Close frame (docs/protocol/websocket.md §2.3): the original client
+   * reconnects.
+   */
   drop(): void {
     if (!this.open) return;
     this.open = false;
@@ -279,7 +282,8 @@ export class WsConnection implements CommandConnection, Expirable, Backlogged {
   }
 
   onCloseFrame(): void {
-    // docs/protocol/websocket.md §2.3: never answer a Close frame; drop TCP so the original client's restart() works.
+    // docs/protocol/websocket.md §2.3: never answer a Close frame; drop TCP so the original
+    // client's restart() works.
     this.drop();
   }
 

@@ -1,4 +1,6 @@
-/** A CometQL session as a PHP backend would open it (docs/protocol/cometql.md §2.3), via npm mysql2. */
+/**
+ * A CometQL session as a PHP backend would open it (docs/protocol/cometql.md §2.3), via npm mysql2.
+ */
 import mysql from "mysql2/promise";
 
 export function connectCometql(

@@ -18,7 +18,9 @@ export interface CometqlSession {
   rowsOf(sql: string): Promise<(string | null)[][]>;
   /** `[affectedRows, insertId]` of `sql`'s OK; fails unless the reply is an OK. */
   okOf(sql: string): Promise<[number, number]>;
-  /** `[code, message]` of `sql`'s ERR; fails unless the reply is an ERR with the code's SQLSTATE. */
+  /**
+   * `[code, message]` of `sql`'s ERR; fails unless the reply is an ERR with the code's SQLSTATE.
+   */
   errOf(sql: string): Promise<[number, string]>;
 }
 

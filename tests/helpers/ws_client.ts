@@ -1,7 +1,8 @@
 /**
  * A scripted raw WebSocket client over `Deno.connect`, for tests that must see the exact bytes:
  * the 101 head, every frame (incl. fragmented, ping/pong and Close), and whether the server
- * closed TCP without a Close frame (docs/protocol/websocket.md §2.3). Nothing here reuses server code.
+ * closed TCP without a Close frame (docs/protocol/websocket.md §2.3). Nothing here reuses server
+ * code.
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";

@@ -1,7 +1,8 @@
 /**
  * SELECT without a table: literals, `@@variables`, a few functions and arithmetic — what client
  * libraries and connection pools send (`SELECT 1`, `SELECT @@version_comment LIMIT 1`,
- * `SELECT DATABASE(), USER()`). The original accepted only `@@x` and `DATABASE()` (docs/protocol/cometql.md §6.6–6.7).
+ * `SELECT DATABASE(), USER()`). The original accepted only `@@x` and `DATABASE()`
+ * (docs/protocol/cometql.md §6.6–6.7).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { ColumnType } from "../wire/mysql_constants.ts";

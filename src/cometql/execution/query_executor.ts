@@ -1,9 +1,10 @@
 /**
- * COM_QUERY text → one result per statement (docs/protocol/cometql.md §3; docs/compatibility.md point 2). The whole text is
- * parsed before anything runs: a syntax error anywhere — trailing junk included — answers ERR 3
- * and nothing has been executed, published or deleted (MySQL does the same; docs/protocol/cometql.md §3.1's original
- * ran what it could). Several statements need CLIENT_MULTI_STATEMENTS, as in MySQL; then each
- * gets its result and the first failing one ends the list.
+ * COM_QUERY text → one result per statement (docs/protocol/cometql.md §3; docs/compatibility.md
+ * point 2). The whole text is parsed before anything runs: a syntax error anywhere — trailing junk
+ * included — answers ERR 3 and nothing has been executed, published or deleted (MySQL does the
+ * same; docs/protocol/cometql.md §3.1's original ran what it could). Several statements need
+ * CLIENT_MULTI_STATEMENTS, as in MySQL; then each gets its result and the first failing one ends
+ * the list.
  */
 import { unavailableBackend } from "../../core/unavailable.ts";
 import { Errors } from "../cometql_error.ts";
@@ -26,7 +27,10 @@ function knownTable(name: string): string {
 /** Texts of at most this many bytes are "too short" (docs/protocol/cometql.md §2.7). */
 const MIN_QUERY_BYTES = 4;
 
-/** docs/protocol/cometql.md §3 step 2: node-to-node statements carry the tenant in this prefix (docs/protocol/cometql.md §11). */
+/**
+ * docs/protocol/cometql.md §3 step 2: node-to-node statements carry the tenant in this prefix
+ * (docs/protocol/cometql.md §11).
+ */
 const CLUSTER_PREFIX = "cometqlcluster_v1 set dev_id=";
 
 /**
@@ -41,9 +45,9 @@ export function verbatimBackslashes(session: SessionContext): boolean {
 
 /**
  * Runs a whole query text. `byteLength` is the size of the text on the wire (the limits of
- * docs/protocol/cometql.md §2.7 are in bytes). `boundValues`: the text is a prepared statement with its values
- * spliced in MySQL's escaping (prepared_statements.ts), so it is read the MySQL way whatever
- * the legacy backslash option says — bound values arrive exactly as bound.
+ * docs/protocol/cometql.md §2.7 are in bytes). `boundValues`: the text is a prepared statement with
+ * its values spliced in MySQL's escaping (prepared_statements.ts), so it is read the MySQL way
+ * whatever the legacy backslash option says — bound values arrive exactly as bound.
  */
 export async function runQuery(
   session: SessionContext,

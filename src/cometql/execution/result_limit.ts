@@ -1,4 +1,7 @@
-/** LIMIT with MySQL's meaning: skip `offset`, keep `count` (docs/compatibility.md point 2; docs/protocol/cometql.md §5.4 BUG). */
+/**
+ * LIMIT with MySQL's meaning: skip `offset`, keep `count` (docs/compatibility.md point 2;
+ * docs/protocol/cometql.md §5.4 BUG).
+ */
 import type { Limit } from "../sql/statement.ts";
 
 export function applyLimit<T>(all: T[], limit: Limit | undefined): T[] {

@@ -1,6 +1,6 @@
 /**
- * SHOW [flag] STATUS and SHOW PROCESSLIST (docs/protocol/cometql.md §12): live figures from the node's counters and
- * the operating system, rows named and ordered as the original's.
+ * SHOW [flag] STATUS and SHOW PROCESSLIST (docs/protocol/cometql.md §12): live figures from the
+ * node's counters and the operating system, rows named and ordered as the original's.
  */
 import type { NodeStats } from "../../core/node_stats.ts";
 import { type CometqlError, Errors } from "../cometql_error.ts";
@@ -11,7 +11,10 @@ type Pair = [string, string];
 
 const fixed2 = (n: number) => n.toFixed(2);
 
-/** Counter snapshots for the `*_ps` rates ("per second over the last interval", docs/protocol/cometql.md §12.2). */
+/**
+ * Counter snapshots for the `*_ps` rates ("per second over the last interval",
+ * docs/protocol/cometql.md §12.2).
+ */
 interface Sample {
   at: number;
   counters: number[];
@@ -91,7 +94,10 @@ function globalStatus(stats: NodeStats): Pair[] {
   ];
 }
 
-/** docs/protocol/cometql.md §12.3 RAM: `/proc/meminfo` names without the colon, numbers without the unit. */
+/**
+ * docs/protocol/cometql.md §12.3 RAM: `/proc/meminfo` names without the colon, numbers without the
+ * unit.
+ */
 async function ramStatus(): Promise<Pair[]> {
   const text = await Deno.readTextFile("/proc/meminfo");
   const pairs: Pair[] = []; // no `flag` row: only FILESYSTEM has one (docs/protocol/cometql.md §12.3)
@@ -124,7 +130,10 @@ async function uptimeStatus(): Promise<Pair[]> {
   ];
 }
 
-/** docs/protocol/cometql.md §12.3 FILESYSTEM: `df -h` of the root filesystem (needs the run permission). */
+/**
+ * docs/protocol/cometql.md §12.3 FILESYSTEM: `df -h` of the root filesystem (needs the run
+ * permission).
+ */
 async function filesystemStatus(): Promise<Pair[]> {
   const out = await new Deno.Command("df", { args: ["-h", "/"], stdout: "piped", stderr: "null" })
     .output();
@@ -167,7 +176,10 @@ export async function statusRows(
   }
 }
 
-/** docs/protocol/cometql.md §12.4: one row per service thread; we serve each protocol from one event loop. */
+/**
+ * docs/protocol/cometql.md §12.4: one row per service thread; we serve each protocol from one event
+ * loop.
+ */
 export function processlistRows(stats: NodeStats): string[][] {
   return [
     ["cometql", "0", "-", String(stats.qlQueries)],

@@ -1,7 +1,7 @@
 /**
- * System variables for `SELECT @@x` and `SHOW VARIABLES` (docs/protocol/cometql.md §6.5, §6.7). The original answered
- * every `@@x` with its version comment; client libraries read some of these at connect time and
- * need real values (numbers where MySQL has numbers).
+ * System variables for `SELECT @@x` and `SHOW VARIABLES` (docs/protocol/cometql.md §6.5, §6.7). The
+ * original answered every `@@x` with its version comment; client libraries read some of these at
+ * connect time and need real values (numbers where MySQL has numbers).
  */
 import { SERVER_NAME } from "../../core/messages.ts";
 import type { SessionContext } from "../session_context.ts";
@@ -11,10 +11,10 @@ export const VERSION_COMMENT = `${SERVER_NAME}(comet-server.com, support@comet-s
 /** What `VERSION()` and `@@version` report: MySQL-5.7-compatible syntax and protocol. */
 export const VERSION = "5.7.0-CppComet";
 /**
- * The handshake's server version (docs/protocol/cometql.md §2.2 sent `CppComet community 4.09 (AGPL license)`):
- * starts with the MySQL version `VERSION()` reports, because client libraries parse the leading
- * number (PyMySQL, mysql-connector-python, DBD::MariaDB, PDO's native prepares); the product
- * name follows it (docs/compatibility.md point 2).
+ * The handshake's server version (docs/protocol/cometql.md §2.2 sent `CppComet community 4.09 (AGPL
+ * license)`): starts with the MySQL version `VERSION()` reports, because client libraries parse the
+ * leading number (PyMySQL, mysql-connector-python, DBD::MariaDB, PDO's native prepares); the
+ * product name follows it (docs/compatibility.md point 2).
  */
 export const HANDSHAKE_VERSION = `5.7.0-${SERVER_NAME}`;
 

@@ -1,4 +1,7 @@
-/** SHOW … and DESCRIBE (docs/protocol/cometql.md §6.1–§6.5, §6.9), widened to what clients and GUI tools send. */
+/**
+ * SHOW … and DESCRIBE (docs/protocol/cometql.md §6.1–§6.5, §6.9), widened to what clients and GUI
+ * tools send.
+ */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { processlistRows, statusRows } from "./server_status.ts";
 import { allVariables } from "./server_variables.ts";

@@ -1,6 +1,6 @@
 /**
- * SELECT / INSERT / DELETE on a table: the generic rules of docs/protocol/cometql.md §5.2–§5.4 and §7 (column lists,
- * WHERE as key values, LIMIT), then the table module does the work.
+ * SELECT / INSERT / DELETE on a table: the generic rules of docs/protocol/cometql.md §5.2–§5.4 and
+ * §7 (column lists, WHERE as key values, LIMIT), then the table module does the work.
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import type {
@@ -28,7 +28,10 @@ import { columnByteLength } from "../tables/cometql_table.ts";
 import { findTable } from "../tables/table_catalog.ts";
 import { applyLimit } from "./result_limit.ts";
 
-/** Operators that name key values (docs/protocol/cometql.md §5.3); the others are refused, not misread. */
+/**
+ * Operators that name key values (docs/protocol/cometql.md §5.3); the others are refused, not
+ * misread.
+ */
 const KEY_OPERATORS = new Set(["=", "IN", "LIKE", "<=>"]);
 
 /** Column names are case-insensitive, as in MySQL. */
@@ -38,7 +41,10 @@ function findColumn(table: CometqlTable, name: string): TableColumn | undefined 
   return table.columns.find((c) => c.name === lower);
 }
 
-/** docs/protocol/cometql.md §5.3, checked per condition in order: column exists (14), once (13), no OR (2). */
+/**
+ * docs/protocol/cometql.md §5.3, checked per condition in order: column exists (14), once (13), no
+ * OR (2).
+ */
 function whereValues(
   table: CometqlTable,
   conditions: readonly Condition[],
@@ -97,7 +103,10 @@ export function describeTableSelect(stmt: SelectStatement, from: string): Result
   return picked === undefined || isCometqlError(picked) ? [] : picked.columns;
 }
 
-/** docs/protocol/cometql.md §5.2: `*` alone, or names (each once) in the order written, named as written. */
+/**
+ * docs/protocol/cometql.md §5.2: `*` alone, or names (each once) in the order written, named as
+ * written.
+ */
 function pickColumns(
   table: CometqlTable,
   stmt: SelectStatement,
@@ -124,10 +133,10 @@ function pickColumns(
 }
 
 /**
- * docs/protocol/cometql.md §7: with a column list, names and values equally many (14), names exist (14) and are
- * unique (13); without, exactly one value per column (14). Every row is validated before the
- * first runs (`checkInsert`), so a refused value changes nothing; then rows run in order, and
- * only a storage failure can stop the statement midway (earlier rows stay done).
+ * docs/protocol/cometql.md §7: with a column list, names and values equally many (14), names exist
+ * (14) and are unique (13); without, exactly one value per column (14). Every row is validated
+ * before the first runs (`checkInsert`), so a refused value changes nothing; then rows run in
+ * order, and only a storage failure can stop the statement midway (earlier rows stay done).
  * Affected rows add up; the insert id is the first row's (MySQL's LAST_INSERT_ID rule).
  */
 export async function insertIntoTable(

@@ -22,7 +22,10 @@ export type PipeInsert =
     readonly event: string;
     readonly message: string;
   }
-  /** No column list and three values: `pipes_messages` has seven columns (docs/protocol/cometql.md §7). */
+  /**
+   * No column list and three values: `pipes_messages` has seven columns (docs/protocol/cometql.md
+   * §7).
+   */
   | { readonly kind: "columnCount" };
 
 const COLUMN_COUNT_ERROR: PipeInsert = { kind: "columnCount" };

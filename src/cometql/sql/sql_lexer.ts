@@ -1,8 +1,9 @@
 /**
  * Hand-written scanner for CometQL text. Follows MySQL rather than the original's flex scanner
- * (docs/protocol/cometql.md §4 lists its limits; docs/compatibility.md point 2 says to behave as MySQL): case-insensitive
- * keywords are recognised by the parser, string literals are UNESCAPED as MySQL does, comments
- * (`/* *\/`, `-- `, `#`) are skipped, `/*! … *\/` executable comments are read as code.
+ * (docs/protocol/cometql.md §4 lists its limits; docs/compatibility.md point 2 says to behave as
+ * MySQL): case-insensitive keywords are recognised by the parser, string literals are UNESCAPED as
+ * MySQL does, comments (`/* *\/`, `-- `, `#`) are skipped, `/*! … *\/` executable comments are read
+ * as code.
  */
 
 export const enum TokenType {
@@ -225,8 +226,9 @@ function readNumber(sql: string, i: number): number {
 /**
  * A quoted string starting at `i`; returns the value and the offset after it. By default the
  * value is unescaped as MySQL does. With `verbatimBackslashes` it is read as CppComet read it
- * (docs/protocol/cometql.md §4.3): a backslash and the character after it are kept as they are (so `\'` does not
- * end the string and arrives as `\'`), and a doubled quote arrives as backslash + quote.
+ * (docs/protocol/cometql.md §4.3): a backslash and the character after it are kept as they are (so
+ * `\'` does not end the string and arrives as `\'`), and a doubled quote arrives as backslash +
+ * quote.
  */
 export function readString(
   sql: string,

@@ -1,7 +1,8 @@
 /**
- * Recursive-descent parser: tokens → statements (docs/protocol/cometql.md §5.1, widened per docs/compatibility.md point 2 to
- * what MySQL client libraries send). Table and column names may be bare, `` `quoted` `` or — as
- * the original allowed (docs/protocol/cometql.md §4.1) — written as quoted strings.
+ * Recursive-descent parser: tokens → statements (docs/protocol/cometql.md §5.1, widened per
+ * docs/compatibility.md point 2 to what MySQL client libraries send). Table and column names may be
+ * bare, `` `quoted` `` or — as the original allowed (docs/protocol/cometql.md §4.1) — written as
+ * quoted strings.
  */
 import { LexError, type Token, tokenize, TokenType } from "./sql_lexer.ts";
 import { ParseError, TokenCursor } from "./token_cursor.ts";
@@ -394,8 +395,8 @@ class Parser extends TokenCursor {
   }
 
   /**
-   * `LIKE 'pattern'` (a quoted word is a pattern here; the original refused it, docs/protocol/cometql.md §4.1) or,
-   * as MySQL allows, `WHERE conditions` on the result's columns.
+   * `LIKE 'pattern'` (a quoted word is a pattern here; the original refused it,
+   * docs/protocol/cometql.md §4.1) or, as MySQL allows, `WHERE conditions` on the result's columns.
    */
   private showFilter(): ShowFilter {
     if (this.acceptKeyword("WHERE")) return { where: this.conditions() };
@@ -405,7 +406,10 @@ class Parser extends TokenCursor {
     return { like: t.text };
   }
 
-  /** docs/protocol/cometql.md §6.8: every SET is answered OK and changes nothing; we only require some content. */
+  /**
+   * docs/protocol/cometql.md §6.8: every SET is answered OK and changes nothing; we only require
+   * some content.
+   */
   private set(): Statement {
     if (this.atStatementEnd()) this.fail();
     let depth = 0;

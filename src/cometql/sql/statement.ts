@@ -1,6 +1,7 @@
 /**
- * The typed form of a CometQL statement, produced by `sql_parser.ts` (grammar: docs/protocol/cometql.md §5.1, widened
- * to what MySQL client libraries send — docs/compatibility.md point 2).
+ * The typed form of a CometQL statement, produced by `sql_parser.ts` (grammar:
+ * docs/protocol/cometql.md §5.1, widened to what MySQL client libraries send —
+ * docs/compatibility.md point 2).
  */
 
 /** A value as written: string literals already unescaped, numbers as their decimal text. */

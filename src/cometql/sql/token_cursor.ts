@@ -64,7 +64,10 @@ export class TokenCursor {
     return this.atEnd() || this.isPunct(";");
   }
 
-  /** A table or column name: bare word, `` `quoted` ``, or a quoted string (docs/protocol/cometql.md §4.1). */
+  /**
+   * A table or column name: bare word, `` `quoted` ``, or a quoted string (docs/protocol/cometql.md
+   * §4.1).
+   */
   protected name(): string {
     const t = this.next();
     if (t.type === TokenType.Word || t.type === TokenType.QuotedName) return t.text;
@@ -79,7 +82,10 @@ export class TokenCursor {
     return first;
   }
 
-  /** A value in WHERE or VALUES: literal, signed number, NULL, or a bare name (docs/protocol/cometql.md §5.1). */
+  /**
+   * A value in WHERE or VALUES: literal, signed number, NULL, or a bare name
+   * (docs/protocol/cometql.md §5.1).
+   */
   protected value(): Literal {
     const t = this.next();
     switch (t.type) {

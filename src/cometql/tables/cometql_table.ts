@@ -1,7 +1,7 @@
 /**
- * What a CometQL table is (docs/protocol/cometql.md §7): its columns in `SELECT *` order and the three operations.
- * The generic rules — column lists, WHERE, LIMIT — live in `../table_statements.ts`; a table
- * module only validates its values and calls the core.
+ * What a CometQL table is (docs/protocol/cometql.md §7): its columns in `SELECT *` order and the
+ * three operations. The generic rules — column lists, WHERE, LIMIT — live in
+ * `../table_statements.ts`; a table module only validates its values and calls the core.
  */
 import type { CometqlError } from "../cometql_error.ts";
 import type { CometqlNode } from "../cometql_node.ts";
@@ -47,7 +47,9 @@ export interface TableContext {
   readonly fromCluster?: boolean;
 }
 
-/** Key values by column name (docs/protocol/cometql.md §5.3: WHERE only supplies lists of values). */
+/**
+ * Key values by column name (docs/protocol/cometql.md §5.3: WHERE only supplies lists of values).
+ */
 export type WhereValues = ReadonlyMap<string, readonly string[]>;
 
 /** One row of an INSERT by column name; NULL is null. */

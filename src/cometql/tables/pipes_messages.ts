@@ -1,7 +1,7 @@
 /**
- * `pipes_messages` (docs/protocol/cometql.md §7.1): INSERT publishes to a pipe — the CometQL hot path, answered as
- * soon as `node.publish` returns (history is written in the background by the core); SELECT
- * reads the pipe history; DELETE clears history by pipe name or message id.
+ * `pipes_messages` (docs/protocol/cometql.md §7.1): INSERT publishes to a pipe — the CometQL hot
+ * path, answered as soon as `node.publish` returns (history is written in the background by the
+ * core); SELECT reads the pipe history; DELETE clears history by pipe name or message id.
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
@@ -19,7 +19,10 @@ import {
 /** Most history rows per pipe that a SELECT shows (docs/protocol/cometql.md §7.1). */
 const HISTORY_ROWS = 99;
 
-/** docs/protocol/cometql.md §7.1: pipe name, then event name (11, 17, 12); the message has no limit of its own. */
+/**
+ * docs/protocol/cometql.md §7.1: pipe name, then event name (11, 17, 12); the message has no limit
+ * of its own.
+ */
 function checkPipeMessage(name: string, event: string): CometqlError | undefined {
   return checkPipeName(name) ?? checkEventName(event);
 }

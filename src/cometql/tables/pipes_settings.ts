@@ -1,4 +1,6 @@
-/** `pipes_settings` (docs/protocol/cometql.md §7.4): how many messages of a pipe's history are kept. */
+/**
+ * `pipes_settings` (docs/protocol/cometql.md §7.4): how many messages of a pipe's history are kept.
+ */
 import { MAX_PIPE_LENGTH } from "../../core/pipe_history.ts";
 import { type CometqlError, isCometqlError } from "../cometql_error.ts";
 import { ok } from "../statement_result.ts";

@@ -1,6 +1,6 @@
 /**
- * `revoked_tokens` (docs/protocol/cometql.md §7.9): JWTs that may no longer log in. INSERT also logs the token's
- * user out when the token verifies (the core does that).
+ * `revoked_tokens` (docs/protocol/cometql.md §7.9): JWTs that may no longer log in. INSERT also
+ * logs the token's user out when the token verifies (the core does that).
  */
 import { MAX_TOKEN_BYTES } from "../../core/user_auth.ts";
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
@@ -12,8 +12,8 @@ const encoder = new TextEncoder();
 
 /**
  * The token of an INSERT row, or the error: missing (12), or longer than the stored column
- * (`varbinary(600)`, docs/protocol/cometql.md §9.1) — ERR 11 decided here, before storage is asked (a storage error
- * would read as an outage and invite retries).
+ * (`varbinary(600)`, docs/protocol/cometql.md §9.1) — ERR 11 decided here, before storage is asked
+ * (a storage error would read as an outage and invite retries).
  */
 function tokenOf(row: InsertRow): string | CometqlError {
   const values = requiredColumns(row, ["token"]);

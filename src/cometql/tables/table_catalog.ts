@@ -1,4 +1,7 @@
-/** Every CometQL table by name (docs/protocol/cometql.md §7), in the order SHOW TABLES lists them (docs/protocol/cometql.md §6.2). */
+/**
+ * Every CometQL table by name (docs/protocol/cometql.md §7), in the order SHOW TABLES lists them
+ * (docs/protocol/cometql.md §6.2).
+ */
 import type { CometqlTable } from "./cometql_table.ts";
 import { pipes } from "./pipes.ts";
 import { pipesMessages } from "./pipes_messages.ts";

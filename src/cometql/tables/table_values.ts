@@ -1,6 +1,7 @@
 /**
- * Value checks shared by the tables (docs/protocol/cometql.md §7 "validation vocabulary", §4.3 integer rule), and the
- * key-value loops that several tables run the same way (docs/protocol/cometql.md §5.3).
+ * Value checks shared by the tables (docs/protocol/cometql.md §7 "validation vocabulary", §4.3
+ * integer rule), and the key-value loops that several tables run the same way
+ * (docs/protocol/cometql.md §5.3).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, OK_EMPTY, type OkResult } from "../statement_result.ts";
@@ -29,7 +30,10 @@ export function checkPipeName(name: string): CometqlError | undefined {
   return undefined;
 }
 
-/** Event names: at most 64 chars of the pipe-name alphabet; empty allowed (docs/protocol/cometql.md §7.1). */
+/**
+ * Event names: at most 64 chars of the pipe-name alphabet; empty allowed (docs/protocol/cometql.md
+ * §7.1).
+ */
 export function checkEventName(event: string): CometqlError | undefined {
   if (event.length > 64) return Errors.eventNameTooLong;
   if (!isNameChars(event)) return Errors.channelNameChars;
@@ -37,8 +41,8 @@ export function checkEventName(event: string): CometqlError | undefined {
 }
 
 /**
- * docs/protocol/cometql.md §4.3: leading digits count (`'12abc'` → 12), anything else is 0. Values beyond the safe
- * integer range give NaN, which every caller refuses.
+ * docs/protocol/cometql.md §4.3: leading digits count (`'12abc'` → 12), anything else is 0. Values
+ * beyond the safe integer range give NaN, which every caller refuses.
  */
 export function lenientInt(text: string): number {
   const n = parseInt(text, 10);
@@ -83,14 +87,19 @@ export function errorOfRow<T>(
  */
 export const MAX_USER_ID = 2147483647;
 
-/** A user id for INSERT: > 0, else ERR 12 `The id field must be non-negative` (sic, docs/protocol/cometql.md §7.7). */
+/**
+ * A user id for INSERT: > 0, else ERR 12 `The id field must be non-negative` (sic,
+ * docs/protocol/cometql.md §7.7).
+ */
 export function positiveId(text: string): number | CometqlError {
   const id = lenientInt(text);
   if (id > MAX_USER_ID) return Errors.idTooLarge;
   return id > 0 ? id : Errors.idNegative;
 }
 
-/** A user id for INSERT that may be 0 (docs/protocol/cometql.md §7.5): ≥ 0 and at most MAX_USER_ID. */
+/**
+ * A user id for INSERT that may be 0 (docs/protocol/cometql.md §7.5): ≥ 0 and at most MAX_USER_ID.
+ */
 export function nonNegativeId(text: string): number | CometqlError {
   const id = lenientInt(text);
   if (id > MAX_USER_ID) return Errors.idTooLarge;
@@ -102,12 +111,18 @@ export function positiveIds(where: WhereValues): number[] | undefined {
   return where.get("id")?.map(lenientInt).filter((id) => id > 0 && id <= MAX_USER_ID);
 }
 
-/** Valid pipe names among the key values (others are skipped silently, docs/protocol/cometql.md §5.3). */
+/**
+ * Valid pipe names among the key values (others are skipped silently, docs/protocol/cometql.md
+ * §5.3).
+ */
 export function pipeNames(where: WhereValues): string[] | undefined {
   return where.get("name")?.filter(isPipeName);
 }
 
-/** Key values of `id` as user ids ≥ 0 (0 allowed); others skipped (docs/protocol/cometql.md §7.5, §7.6). */
+/**
+ * Key values of `id` as user ids ≥ 0 (0 allowed); others skipped (docs/protocol/cometql.md §7.5,
+ * §7.6).
+ */
 export function nonNegativeIds(where: WhereValues): number[] | undefined {
   return where.get("id")?.map(lenientInt).filter((id) => id >= 0 && id <= MAX_USER_ID);
 }
@@ -134,8 +149,8 @@ type Stored = string | number | null | undefined;
 
 /**
  * DELETE by key values: without a condition on the key column ERR 13 with the *Selection* text
- * (docs/protocol/cometql.md §5.3; only `revoked_tokens` says *Deleting*), else each valid key removed in order, then
- * OK 0/0.
+ * (docs/protocol/cometql.md §5.3; only `revoked_tokens` says *Deleting*), else each valid key
+ * removed in order, then OK 0/0.
  */
 export async function deleteEach<K>(
   keys: readonly K[] | undefined,

@@ -1,6 +1,6 @@
 /**
- * A table holding one text per user, keyed by `id` > 0 (`users_auth` §7.7, `users_data` §7.8 of
- * docs/protocol/cometql.md): INSERT checks the row and stores the text (OK, insert id = the
+ * A table holding one text per user, keyed by `id` > 0 (docs/protocol/cometql.md: `users_auth`
+ * §7.7, `users_data` §7.8): INSERT checks the row and stores the text (OK, insert id = the
  * user id), SELECT gives `[id, text]` for the users that have one, DELETE removes each. What
  * differs, the row's checks and the core calls, is the table module's.
  */

@@ -1,6 +1,6 @@
 /**
- * `users_auth` (docs/protocol/cometql.md §7.7): the hash a browser authenticates with. DELETE also disconnects the
- * user's live connections (the core does that).
+ * `users_auth` (docs/protocol/cometql.md §7.7): the hash a browser authenticates with. DELETE also
+ * disconnects the user's live connections (the core does that).
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";
@@ -20,7 +20,10 @@ function isHashChars(s: string): boolean {
   return true;
 }
 
-/** docs/protocol/cometql.md §7.7 order: id and hash present (12), id > 0 (12), hash characters (12), length (11). */
+/**
+ * docs/protocol/cometql.md §7.7 order: id and hash present (12), id > 0 (12), hash characters (12),
+ * length (11).
+ */
 function authRow(row: InsertRow): { userId: number; text: string } | CometqlError {
   const values = requiredColumns(row, ["id", "hash"]);
   if (isCometqlError(values)) return values;

@@ -1,4 +1,7 @@
-/** `users_data` (docs/protocol/cometql.md §7.8): one stored text per user, readable by the user's browser. */
+/**
+ * `users_data` (docs/protocol/cometql.md §7.8): one stored text per user, readable by the user's
+ * browser.
+ */
 import { type CometqlError, isCometqlError } from "../cometql_error.ts";
 import { MEDIUMTEXT_BYTES } from "./cometql_table.ts";
 import type { CometqlTable, InsertRow } from "./cometql_table.ts";

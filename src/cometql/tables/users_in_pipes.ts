@@ -1,4 +1,7 @@
-/** `users_in_pipes` (docs/protocol/cometql.md §7.3): the live subscriber connections of a pipe; read-only. */
+/**
+ * `users_in_pipes` (docs/protocol/cometql.md §7.3): the live subscriber connections of a pipe;
+ * read-only.
+ */
 import { Errors } from "../cometql_error.ts";
 import type { Cell } from "../statement_result.ts";
 import type { CometqlTable } from "./cometql_table.ts";

@@ -1,7 +1,7 @@
 /**
- * `users_messages` (docs/protocol/cometql.md §7.5): private messages by user id. INSERT delivers to the user's live
- * connections or queues it (the core resolves once it is stored); SELECT shows the queue; DELETE
- * empties it.
+ * `users_messages` (docs/protocol/cometql.md §7.5): private messages by user id. INSERT delivers to
+ * the user's live connections or queues it (the core resolves once it is stored); SELECT shows the
+ * queue; DELETE empties it.
  */
 import { type CometqlError, Errors, isCometqlError } from "../cometql_error.ts";
 import { type Cell, ok } from "../statement_result.ts";
@@ -16,7 +16,9 @@ import {
   requiredColumns,
 } from "./table_values.ts";
 
-/** docs/protocol/cometql.md §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12). */
+/**
+ * docs/protocol/cometql.md §7.5: id, event, message present (12); id ≥ 0 (12); event name (11, 12).
+ */
 function messageRow(
   row: InsertRow,
 ): { userId: number; event: string; message: string } | CometqlError {
@@ -53,8 +55,8 @@ export const usersMessages: CometqlTable = {
   async select(ctx, where) {
     const ids = nonNegativeIds(where);
     if (ids === undefined) return Errors.selectWithoutKey;
-    // Every queued message is delivered on the next connection (docs/compatibility.md point 2), so show
-    // them all, up to the per-user retention limit.
+    // Every queued message is delivered on the next connection (docs/compatibility.md point 2), so
+    // show them all, up to the per-user retention limit.
     const limit = ctx.node.config.retention.queueMaxPerUser;
     const result: Cell[][] = [];
     for (const id of ids) {

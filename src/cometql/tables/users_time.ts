@@ -1,4 +1,7 @@
-/** `users_time` (docs/protocol/cometql.md §7.6): 0 = online here, Unix time of the last disconnect, −1 = unknown. */
+/**
+ * `users_time` (docs/protocol/cometql.md §7.6): 0 = online here, Unix time of the last disconnect,
+ * −1 = unknown.
+ */
 import type { CometqlTable } from "./cometql_table.ts";
 import { nonNegativeIds, selectEach } from "./table_values.ts";
 

@@ -1,7 +1,7 @@
 /**
- * `conference`, `conference_members`, `dialogs` (docs/protocol/cometql.md §7.10): the original's FreeSWITCH video
- * calls. We do not implement FreeSWITCH integration; these tables answer with clear errors
- * (texts of the original where it had one).
+ * `conference`, `conference_members`, `dialogs` (docs/protocol/cometql.md §7.10): the original's
+ * FreeSWITCH video calls. We do not implement FreeSWITCH integration; these tables answer with
+ * clear errors (texts of the original where it had one).
  */
 import { Errors } from "../cometql_error.ts";
 import type { CometqlTable } from "./cometql_table.ts";

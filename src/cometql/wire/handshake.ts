@@ -1,7 +1,7 @@
 /**
- * Connection phase (docs/protocol/cometql.md §2.2–§2.3): HandshakeV10, HandshakeResponse41, mysql_native_password,
- * and the AuthSwitchRequest we add for clients that start with another plugin (MySQL 8's
- * caching_sha2_password) — docs/compatibility.md point 2.
+ * Connection phase (docs/protocol/cometql.md §2.2–§2.3): HandshakeV10, HandshakeResponse41,
+ * mysql_native_password, and the AuthSwitchRequest we add for clients that start with another
+ * plugin (MySQL 8's caching_sha2_password) — docs/compatibility.md point 2.
  */
 import {
   AUTH_PLUGIN,
@@ -67,7 +67,10 @@ export interface HandshakeResponse {
   readonly plugin?: string;
 }
 
-/** Parses HandshakeResponse41 (docs/protocol/cometql.md §2.3); throws MalformedPacket when fields are missing. */
+/**
+ * Parses HandshakeResponse41 (docs/protocol/cometql.md §2.3); throws MalformedPacket when fields
+ * are missing.
+ */
 export function parseHandshakeResponse(payload: Uint8Array): HandshakeResponse {
   const r = new PayloadReader(payload);
   const capabilities = r.u32("client flags");
@@ -108,8 +111,9 @@ async function sha1(...parts: Uint8Array[]): Promise<Uint8Array> {
 }
 
 /**
- * mysql_native_password (docs/protocol/cometql.md §2.3): the client sends SHA1(pw) XOR SHA1(scramble ‖ SHA1(SHA1(pw))).
- * An empty password is an empty response (so it matches only an empty configured password).
+ * mysql_native_password (docs/protocol/cometql.md §2.3): the client sends SHA1(pw) XOR
+ * SHA1(scramble ‖ SHA1(SHA1(pw))). An empty password is an empty response (so it matches only an
+ * empty configured password).
  */
 export async function nativePasswordMatches(
   password: string,

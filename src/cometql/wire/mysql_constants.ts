@@ -31,8 +31,8 @@ export const Capability = {
 
 /**
  * What we advertise: the original's word 0xC00FFFFF minus SSL and COMPRESS, which it advertised
- * without implementing (docs/protocol/cometql.md §2.2; docs/compatibility.md: SSL is not advertised unless implemented), and minus
- * LOCAL_FILES (LOAD DATA LOCAL is not a CometQL statement).
+ * without implementing (docs/protocol/cometql.md §2.2; docs/compatibility.md: SSL is not advertised
+ * unless implemented), and minus LOCAL_FILES (LOAD DATA LOCAL is not a CometQL statement).
  */
 export const SERVER_CAPABILITIES = Capability.LONG_PASSWORD | Capability.FOUND_ROWS |
   Capability.LONG_FLAG | Capability.CONNECT_WITH_DB | Capability.NO_SCHEMA | Capability.ODBC |
@@ -41,7 +41,10 @@ export const SERVER_CAPABILITIES = Capability.LONG_PASSWORD | Capability.FOUND_R
   Capability.SECURE_CONNECTION | Capability.MULTI_STATEMENTS | Capability.MULTI_RESULTS |
   Capability.PS_MULTI_RESULTS | Capability.PLUGIN_AUTH;
 
-/** Server status flags carried by every OK and EOF packet (docs/protocol/cometql.md §2.6; docs/compatibility.md point 2). */
+/**
+ * Server status flags carried by every OK and EOF packet (docs/protocol/cometql.md §2.6;
+ * docs/compatibility.md point 2).
+ */
 export const ServerStatus = {
   AUTOCOMMIT: 0x0002,
   MORE_RESULTS_EXISTS: 0x0008,
@@ -103,7 +106,9 @@ export const CHARSET_UTF8MB4 = 45;
 /** `binary`, MySQL's charset for numeric columns. */
 export const CHARSET_BINARY = 63;
 
-/** Longest payload of one wire packet; longer payloads are split (docs/protocol/cometql.md §2.1). */
+/**
+ * Longest payload of one wire packet; longer payloads are split (docs/protocol/cometql.md §2.1).
+ */
 export const MAX_PACKET_PAYLOAD = 0xffffff;
 
 export const AUTH_PLUGIN = "mysql_native_password";

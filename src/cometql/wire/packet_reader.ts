@@ -1,8 +1,9 @@
 /**
- * Splits the byte stream of one connection into MySQL packets (docs/protocol/cometql.md §2.1): 3-byte little-endian
- * length, 1-byte sequence id, payload. Payloads of 16 MiB − 1 bytes continue in the next packet;
- * those pieces are joined into one logical payload. Several packets in one read are all returned,
- * in order (the original executed only the first of them — docs/protocol/cometql.md §2.1 BUG).
+ * Splits the byte stream of one connection into MySQL packets (docs/protocol/cometql.md §2.1):
+ * 3-byte little-endian length, 1-byte sequence id, payload. Payloads of 16 MiB − 1 bytes continue
+ * in the next packet; those pieces are joined into one logical payload. Several packets in one read
+ * are all returned, in order (the original executed only the first of them —
+ * docs/protocol/cometql.md §2.1 BUG).
  */
 import { MAX_PACKET_PAYLOAD } from "./mysql_constants.ts";
 

@@ -1,7 +1,8 @@
 /**
- * Reply packets (docs/protocol/cometql.md §2.6, corrected per docs/compatibility.md point 2): OK and EOF carry honest status
- * flags (AUTOCOMMIT, MORE_RESULTS_EXISTS between results — never NO_BACKSLASH_ESCAPES), lenenc
- * integers are MySQL's, result sets have a lenenc column count and rows of any size.
+ * Reply packets (docs/protocol/cometql.md §2.6, corrected per docs/compatibility.md point 2): OK
+ * and EOF carry honest status flags (AUTOCOMMIT, MORE_RESULTS_EXISTS between results — never
+ * NO_BACKSLASH_ESCAPES), lenenc integers are MySQL's, result sets have a lenenc column count and
+ * rows of any size.
  */
 import type { CometqlError } from "../cometql_error.ts";
 import { CHARSET_BINARY, CHARSET_UTF8MB4, ColumnFlag, ColumnType } from "./mysql_constants.ts";
@@ -20,8 +21,9 @@ export function writeOk(w: WireWriter, ok: OkResult, status: number): void {
 }
 
 /**
- * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (docs/protocol/cometql.md §2.6; the SQLSTATE per error
- * class instead of the original's constant `HY000`, docs/compatibility.md point 2).
+ * `ff`, errno = the CometQL code, `#` + SQLSTATE, message (docs/protocol/cometql.md §2.6; the
+ * SQLSTATE per error class instead of the original's constant `HY000`, docs/compatibility.md point
+ * 2).
  */
 export function writeErr(w: WireWriter, err: CometqlError): void {
   w.beginPacket();

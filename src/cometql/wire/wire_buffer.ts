@@ -1,8 +1,8 @@
 /**
  * Byte-level building blocks of the MySQL protocol: a growable output buffer that frames packets
  * as it goes, and a reader over one received payload. Length-encoded integers ("lenenc") follow
- * MySQL exactly — < 251 one byte, else `fc`+2, `fd`+3, `fe`+8 bytes (docs/protocol/cometql.md §2.6 describes the
- * original's off-by-one `fd` bug, which we do not copy).
+ * MySQL exactly — < 251 one byte, else `fc`+2, `fd`+3, `fe`+8 bytes (docs/protocol/cometql.md §2.6
+ * describes the original's off-by-one `fd` bug, which we do not copy).
  */
 import { MAX_PACKET_PAYLOAD } from "./mysql_constants.ts";
 
@@ -11,8 +11,8 @@ const decoder = new TextDecoder();
 
 /**
  * Output of one connection. Packets are written in place: `beginPacket` reserves the 4-byte
- * header, `endPacket` fills it in (and splits payloads of 16 MiB or more, docs/protocol/cometql.md §2.1), so a reply
- * costs no allocation beyond occasional growth.
+ * header, `endPacket` fills it in (and splits payloads of 16 MiB or more, docs/protocol/cometql.md
+ * §2.1), so a reply costs no allocation beyond occasional growth.
  */
 export class WireWriter {
   bytes: Uint8Array;
