@@ -126,8 +126,9 @@ Deno.test("redis window: concurrent publishes share script calls and keep their 
       Array.from({ length: 200 }, (_, i) => w.publish(0, i % 2 ? "a" : "b", `m${i}`)),
     );
     const used = (await calls()) - before;
-    // One call for the turn (two if Redis first needed the script: EVALSHA, then EVAL).
-    assert.ok(used >= 1 && used <= 2, `${used} script calls for 200 publishes`);
+    // 4 leave alone (maxInFlight), the other 196 wait and leave together; the first call may
+    // be sent twice (EVALSHA, then EVAL when Redis did not have the script yet).
+    assert.ok(used >= 5 && used <= 6, `${used} script calls for 200 publishes`);
     // Per pipe, offsets in the order the publishes were made.
     for (const parity of [0, 1]) {
       const offsets = published.filter((_, i) => i % 2 === parity).map((p) => p.at.offset);

@@ -15,8 +15,8 @@
  * position and closing bracket, and the channel.
  * Returns per message { epoch, offset, receivers }, flattened.
  *
- * One script call serves the publishes of one event-loop turn (redis_publish_queue.ts): an
- * EVALSHA's fixed cost in Redis is paid once per batch, not once per message.
+ * Under load one script call serves every publish that waited for a free call
+ * (redis_publish_queue.ts): an EVALSHA's fixed cost is paid once per batch, not per message.
  */
 export const PUBLISH_SCRIPT = `
 local offer, most, life, poslife, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]

@@ -4,8 +4,8 @@
  * the stream's last offset), keeps the entry (`RPUSH` + `LTRIM` to the count bound, `EXPIRE`
  * for the age bound and the position's lifetime), creates the epoch when the stream has none
  * (`HSETNX`: a stream lost with a Redis restart or eviction gets a new one) and `PUBLISH`es the
- * positioned message to every node, the publisher included. The publishes of one event-loop
- * turn share one script call (redis_publish_queue.ts): still one PUBLISH per message.
+ * positioned message to every node, the publisher included. Under load, publishes that wait
+ * for a free call share one (redis_publish_queue.ts): still one PUBLISH per message.
  *
  * The publication goes to every node including the publisher, so each node delivers a pipe's
  * messages in the order Redis gave them their offsets (a reply and another node's publication
