@@ -110,8 +110,8 @@ export class SqliteStorage implements Storage {
     this.description = `sqlite:${options.file}`;
   }
 
-  open(): Promise<void> {
-    if (this.#db) return Promise.resolve();
+  async open(): Promise<void> {
+    if (this.#db) return;
     try {
       const file = this.#options.file;
       if (file !== ":memory:") Deno.mkdirSync(dirname(file), { recursive: true });
@@ -119,7 +119,7 @@ export class SqliteStorage implements Storage {
       try {
         // First: processes starting together on one file wait for each other's locks.
         db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs)}`);
-        db.exec("PRAGMA journal_mode = WAL");
+        await enableWal(db, this.#options.busyTimeoutMs);
         // FULL: the WAL is synced at every commit, so a resolved write survives a power cut.
         db.exec("PRAGMA synchronous = FULL");
         migrate(db);
@@ -127,10 +127,13 @@ export class SqliteStorage implements Storage {
         db.close();
         throw e;
       }
+      if (this.#db) {
+        db.close(); // a concurrent open() finished first
+        return;
+      }
       this.#db = db;
-      return Promise.resolve();
     } catch (e) {
-      return Promise.reject(this.#error("open", e));
+      throw this.#error("open", e);
     }
   }
 
@@ -411,6 +414,28 @@ export class SqliteStorage implements Storage {
     if (e instanceof StorageError) return e;
     const reason = e instanceof Error ? e.message : String(e);
     return new StorageError(`${this.description}: ${what}: ${reason}`, { cause: e });
+  }
+}
+
+/**
+ * Switches the file to WAL (a no-op once it is). The switch takes an exclusive lock without
+ * calling SQLite's busy handler, so `busy_timeout` does not cover it: a process opening a fresh
+ * file while another one reads it (workers starting together, README "Scaling out") got
+ * "database is locked" and failed to start. Retried with a short jittered pause until the busy
+ * timeout; any other error is thrown at once.
+ */
+async function enableWal(db: DatabaseSync, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (e) {
+      // node:sqlite in Deno carries no result code: SQLITE_BUSY is known by its message.
+      const busy = e instanceof Error && e.message === "database is locked";
+      if (!busy || Date.now() >= deadline) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
 }
 
