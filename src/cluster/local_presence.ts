@@ -11,13 +11,14 @@ import {
   type PresenceEntry,
   type PresenceSize,
 } from "./presence.ts";
+import { UserLockChains } from "./user_lock_chains.ts";
 
 export class LocalPresence implements Presence {
   /** `local` may be given up front, so a node answers before (or without) `start`. */
   constructor(private local?: LocalState) {}
 
-  /** Per-user promise chains: the lock of `withUserLock` within this process. */
-  private chains = new Map<string, Promise<unknown>>();
+  /** The lock of `withUserLock`: one node is the whole cluster, so this process's is enough. */
+  private chains = new UserLockChains();
 
   start(local: LocalState): Promise<void> {
     this.local ??= local;
@@ -65,14 +66,7 @@ export class LocalPresence implements Presence {
   }
 
   withUserLock<T>(devId: number, userId: number, fn: () => Promise<T>): Promise<T> {
-    const key = `${devId}:${userId}`;
-    const next = (this.chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    const settled = next.then(() => {}, () => {});
-    this.chains.set(key, settled);
-    settled.then(() => {
-      if (this.chains.get(key) === settled) this.chains.delete(key);
-    });
-    return next;
+    return this.chains.run(`${devId}:${userId}`, fn);
   }
 
   size(): PresenceSize {

@@ -6,11 +6,14 @@
  * boolean, a non-number) are errors naming file, line and key, where the original silently read
  * garbage as 0 or false.
  */
-import { ConfigError, type IniEntry, type IniFile, parseIni } from "./ini.ts";
-import { LIMITS_KEYS, type LimitsConfig, readLimits } from "./limits.ts";
+import { ConfigError, type IniFile, parseIni } from "./ini.ts";
+import { IniReader, intOf } from "./ini_reader.ts";
+import { type LimitsConfig, readLimits } from "./limits.ts";
 import { logTagLevels } from "./log_tags.ts";
-import { readRedisConfig, REDIS_KEYS, type RedisConfig } from "./redis_config.ts";
+import { checkPortClashes } from "./port_clashes.ts";
+import { readRedisConfig, type RedisConfig } from "./redis_config.ts";
 import { readTransport, type Transport } from "./transport_config.ts";
+import { unusedEntryWarnings } from "./unused_entry_warnings.ts";
 import { checkWorkers } from "./workers_config.ts";
 
 export interface ListenerConfig {
@@ -118,105 +121,6 @@ export interface Config {
   warnings: string[];
 }
 
-/** Keys each section of ours reads. `"any"`: every key is data (log tags, mime types). */
-const USED: Record<string, Set<string> | "any"> = {
-  main: new Set([
-    "password",
-    "node_name",
-    "send_user_online_events",
-    "send_user_offline_events",
-    "save_users_last_online_time",
-    "pidfile",
-    "workers",
-    "fragment_buf_max_size",
-    "transport",
-    "dev_index_size",
-    "base_dir",
-  ]),
-  db: new Set([
-    "host",
-    "user",
-    "password",
-    "name",
-    "port",
-    "file",
-    "pool_size",
-    "query_timeout",
-    "connect_timeout",
-  ]),
-  ws: new Set(["ip", "port", "max_backlog"]),
-  cometql: new Set([
-    "ip",
-    "port",
-    "max_query_size",
-    "verbatim_backslashes",
-    "verbatim_backslashes_dev_ids",
-  ]),
-  admin: new Set(["ip", "port", "api_key"]),
-  retention: new Set([
-    "trust_history_length",
-    "queue_max_per_user",
-    "queue_max_age_days",
-    "history_flush_ms",
-    "history_sync",
-  ]),
-  limits: LIMITS_KEYS,
-  redis: new Set(REDIS_KEYS),
-  recovery: new Set([
-    "window_messages",
-    "window_seconds",
-    "max_bytes",
-    "max_pipes",
-    "position_ttl_seconds",
-    "file",
-    "save_on_stop",
-  ]),
-  log: "any",
-  "content-type": "any",
-};
-
-/** Keys of CppComet's comet.ini that have no effect here (threading, buffers, statistics). */
-const SERVICE_KEYS = [
-  "thread_num",
-  "statistics",
-  "buf_size",
-  "backlog",
-  "epoll_size",
-  "uptimeTestInterval",
-  "maxUptime",
-  "benchmark",
-];
-const ORIGINAL_UNUSED: Record<string, Set<string>> = {
-  main: new Set([
-    "useQueryLoger",
-    "fragment_buf_size",
-    "api_version",
-    "isTest",
-    // Socket reads use the transport's own buffers; results are streamed, never cut.
-    "buf_size",
-    "answer_buf_size",
-  ]),
-  // The server never gives up on MySQL: it retries in the background (storage.md §4).
-  db: new Set(["buf_size", "connection_attempts"]),
-  ws: new Set([...SERVICE_KEYS, "host"]),
-  cometql: new Set(SERVICE_KEYS),
-};
-
-/**
- * CppComet's own cluster (docs/protocol/cometql.md §11) is replaced by the nodes meeting in Redis.
- */
-const REPLACED_BY_REDIS =
-  "CppComet's cluster has no effect here: use [redis] (README, Scaling out)";
-
-/** CppComet sections this server does not implement; their presence is worth one warning. */
-const ORIGINAL_UNSUPPORTED: Record<string, string> = {
-  cometqlproxy: REPLACED_BY_REDIS,
-  freeswitch: "FreeSWITCH integration is not implemented",
-  sip: "FreeSWITCH integration is not implemented",
-  statistics: "usage reporting is never sent; see /metrics on the [admin] port",
-  benchmark: "see /metrics on the [admin] port",
-};
-
 /** Reads and validates a config file; throws ConfigError naming file, line and key. */
 export async function loadConfig(path: string): Promise<Config> {
   let text: string;
@@ -235,9 +139,13 @@ export async function loadConfig(path: string): Promise<Config> {
   return buildConfig(parseIni(text, path));
 }
 
+/**
+ * The Config of a parsed file: each section of ours with its defaults (the sections with a
+ * module of their own are read there), the warnings, then the checks across sections.
+ */
 export function buildConfig(ini: IniFile): Config {
   const warnings = unusedEntryWarnings(ini);
-  const r = new Reader(ini);
+  const r = new IniReader(ini);
   const config: Config = {
     path: ini.path,
     main: {
@@ -320,159 +228,8 @@ export function buildConfig(ini: IniFile): Config {
   return config;
 }
 
-/** Warnings for sections and keys that have no effect, so typos and dead settings are visible. */
-function unusedEntryWarnings(ini: IniFile): string[] {
-  const warnings: string[] = [];
-  const reported = new Set<string>();
-  const ignoredOriginal = new Map<string, { line: number; keys: string[] }>();
-  for (const e of ini.entries) {
-    const used = USED[e.section];
-    if (used === "any" || used?.has(e.key)) continue;
-    if (used === undefined) {
-      if (reported.has(e.section)) continue;
-      reported.add(e.section);
-      const why = e.section === ""
-        ? "key outside any [section] (ignored)"
-        : ORIGINAL_UNSUPPORTED[e.section] === undefined
-        ? `unknown section [${e.section}] (ignored)`
-        : `section [${e.section}] ignored: ${ORIGINAL_UNSUPPORTED[e.section]}`;
-      warnings.push(`${ini.path}:${e.line}: ${why}`);
-    } else if (e.section === "ws" && e.key === "cluster") {
-      if (reported.has("ws.cluster")) continue;
-      reported.add("ws.cluster");
-      warnings.push(`${ini.path}:${e.line}: [ws] cluster: ${REPLACED_BY_REDIS}`);
-    } else if (ORIGINAL_UNUSED[e.section]?.has(e.key)) {
-      const group = ignoredOriginal.get(e.section) ?? { line: e.line, keys: [] };
-      group.keys.push(e.key);
-      ignoredOriginal.set(e.section, group);
-    } else {
-      warnings.push(`${ini.path}:${e.line}: [${e.section}] ${e.key}: unknown key (ignored)`);
-    }
-  }
-  for (const [section, { line, keys }] of ignoredOriginal) {
-    warnings.push(
-      `${ini.path}:${line}: [${section}] ${keys.join(", ")}: CppComet settings with no effect here`,
-    );
-  }
-  return warnings;
-}
-
-/** Two of our listeners on the same port would make the second fail at bind time. */
-function checkPortClashes(ini: IniFile, config: Config): void {
-  const listeners: [string, ListenerConfig][] = [
-    ["ws", config.ws],
-    ["cometql", config.cometql],
-    ["admin", config.admin],
-  ];
-  const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
-  for (let i = 0; i < listeners.length; i++) {
-    for (let j = 0; j < i; j++) {
-      const [name, a] = listeners[i];
-      const [otherName, b] = listeners[j];
-      if (a.port === 0 || a.port !== b.port) continue;
-      if (a.ip !== b.ip && !wildcard(a.ip) && !wildcard(b.ip)) continue;
-      // Blame the port written last in the file (the other may be a default).
-      const [blamed, other] = (ini.get(name, "port")?.line ?? 0) >=
-          (ini.get(otherName, "port")?.line ?? 0)
-        ? [name, otherName]
-        : [otherName, name];
-      throw new ConfigError(
-        ini.path,
-        ini.get(blamed, "port")?.line ?? 0,
-        `[${blamed}] port`,
-        `${a.port} is also the port of [${other}]`,
-      );
-    }
-  }
-}
-
-/** Typed access to ini values with range checks; errors name file, line and key. */
-class Reader {
-  constructor(private ini: IniFile) {}
-
-  str(section: string, key: string, def: string): string {
-    return this.ini.get(section, key)?.value ?? def;
-  }
-
-  /**
-   * docs/protocol/cometql.md §10.1: the original reads only `true`/`True`/`TRUE` as true and
-   * anything else as false; we accept the usual spellings and reject the rest rather than guess.
-   */
-  bool(section: string, key: string, def: boolean): boolean {
-    const e = this.ini.get(section, key);
-    if (!e) return def;
-    const v = e.value.toLowerCase();
-    if (v === "true" || v === "1" || v === "yes" || v === "on") return true;
-    if (v === "false" || v === "0" || v === "no" || v === "off") return false;
-    throw new ConfigError(
-      this.ini.path,
-      e.line,
-      `[${section}] ${key}`,
-      `not a boolean: "${e.value}" (use true or false)`,
-    );
-  }
-
-  int(section: string, key: string, def: number, min: number, max: number): number {
-    const e = this.ini.get(section, key);
-    return e ? intOf(e, this.ini.path, min, max) : def;
-  }
-
-  /** Comma-separated non-negative integers (`15, 20`); absent or empty → none. */
-  intList(section: string, key: string): number[] {
-    const e = this.ini.get(section, key);
-    if (!e || e.value.trim() === "") return [];
-    return e.value.split(",").map((part) =>
-      intOf({ ...e, value: part.trim() }, this.ini.path, 0, 2 ** 31 - 1)
-    );
-  }
-
-  /** `[main] workers`: a count, or `auto` for one per core. */
-  workers(): number {
-    const e = this.ini.get("main", "workers");
-    if (e?.value.toLowerCase() === "auto") return Math.max(1, navigator.hardwareConcurrency);
-    return e ? intOf(e, this.ini.path, 1, 1024) : 1;
-  }
-
-  /** A listen or connect address: IPv4, IPv6 or a host name (the original accepted garbage). */
-  address(section: string, key: string, def: string, emptyAllowed = false): string {
-    const e = this.ini.get(section, key);
-    if (!e) return def;
-    if (e.value === "" && emptyAllowed) return "";
-    if (!isAddress(e.value)) {
-      throw new ConfigError(
-        this.ini.path,
-        e.line,
-        `[${section}] ${key}`,
-        `not an IP address or host name: "${e.value}"`,
-      );
-    }
-    return e.value;
-  }
-}
-
-function intOf(e: IniEntry, path: string, min: number, max: number): number {
-  const where = `[${e.section}] ${e.key}`;
-  if (!/^-?\d+$/.test(e.value)) {
-    throw new ConfigError(path, e.line, where, `not an integer: "${e.value}"`);
-  }
-  const n = Number(e.value);
-  if (n < min || n > max) {
-    throw new ConfigError(path, e.line, where, `${n} is out of range ${min}…${max}`);
-  }
-  return n;
-}
-
 /** `name` in the directory of `path` (relative paths stay relative). */
 function siblingPath(path: string, name: string): string {
   const slash = path.lastIndexOf("/");
   return slash === -1 ? name : `${path.slice(0, slash + 1)}${name}`;
-}
-
-function isAddress(s: string): boolean {
-  const v4 = s.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
-  if (v4) return v4.slice(1).every((part) => Number(part) <= 255);
-  if (s.includes(":")) return /^[0-9A-Fa-f:.]+$/.test(s);
-  if (/^[\d.]+$/.test(s)) return false; // looks numeric but is not dotted-quad
-  // Underscores are not DNS but Docker service names (`comet_db`) resolve with them.
-  return /^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?$/.test(s);
 }

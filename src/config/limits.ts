@@ -65,7 +65,7 @@ export const LIMITS_KEYS = new Set([
   "last_seen_users_max",
 ]);
 
-/** Reads one integer key of `[limits]` with its default and range (config.ts's checked reader). */
+/** Reads one integer key of `[limits]` with its default and range (ini_reader.ts's checked `int`). */
 export type LimitReader = (key: string, def: number, min: number, max: number) => number;
 
 const MIB = 1024 * 1024;

@@ -33,7 +33,7 @@ export interface RedisConfig {
   nodeTtlMs: number;
 }
 
-/** Keys of `[redis]`, for the unknown-key warnings of config.ts. */
+/** Keys of `[redis]`, for the unknown-key warnings (unused_entry_warnings.ts). */
 export const REDIS_KEYS = [
   "url",
   "key_prefix",

@@ -6,9 +6,11 @@
  * alike. SQLite's rowid (`seq`) gives history and queue rows their exact insertion order, which
  * `time` (1-second resolution) cannot. Calls are synchronous underneath; the Storage interface's
  * promises just carry the result.
+ *
+ * This module is the statements and what their rows mean; the file, prepared statements and
+ * transactions are sqlite_database.ts's, the tables and their migrations sqlite_schema.ts's.
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
+import type { SQLInputValue } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import {
   countOf,
@@ -17,6 +19,7 @@ import {
   PORTABLE_SQL,
   QUEUE_COLUMNS,
 } from "./portable_sql.ts";
+import { SqliteDatabase } from "./sqlite_database.ts";
 import {
   type HistoryEntry,
   oversizedTokenError,
@@ -25,48 +28,10 @@ import {
   type QueuedMessage,
   type RetentionLimits,
   type Storage,
-  StorageError,
 } from "./storage.ts";
 
 /** History rows per multi-row INSERT (7 parameters each, far below SQLite's 32766 limit). */
 const HISTORY_CHUNK = 64;
-
-/**
- * Schema migrations; entry i takes a database from `PRAGMA user_version` i to i + 1. Add new
- * entries at the end, never edit applied ones.
- *
- * `message` and `data` are BLOBs holding UTF-8: `node:sqlite` cuts TEXT values at the first NUL
- * byte (both on bind and on read), and CometQL messages may contain NUL (docs/protocol/cometql.md
- * §4.3 `\0`).
- */
-const MIGRATIONS: string[] = [
-  `CREATE TABLE pipe_messages (
-     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,
-     dev_id INTEGER NOT NULL, pipe_name TEXT NOT NULL, event TEXT NOT NULL,
-     message BLOB NOT NULL, user_id INTEGER NOT NULL);
-   CREATE INDEX pipe_messages_dev_pipe ON pipe_messages (dev_id, pipe_name);
-   CREATE TABLE pipes_settings (
-     dev_id INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL DEFAULT '0',
-     length INTEGER NOT NULL, PRIMARY KEY (dev_id, name)) WITHOUT ROWID;
-   CREATE TABLE users_messages (
-     seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time INTEGER NOT NULL,
-     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, event TEXT NOT NULL,
-     message BLOB NOT NULL);
-   CREATE INDEX users_messages_dev_user ON users_messages (dev_id, user_id);
-   CREATE INDEX users_messages_time ON users_messages (time);
-   CREATE TABLE users_auth (
-     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, hash TEXT NOT NULL,
-     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
-   CREATE TABLE users_time (
-     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, time INTEGER NOT NULL,
-     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
-   CREATE TABLE users_data (
-     dev_id INTEGER NOT NULL, user_id INTEGER NOT NULL, data BLOB NOT NULL,
-     PRIMARY KEY (dev_id, user_id)) WITHOUT ROWID;
-   CREATE TABLE revoked_tokens (
-     dev_id INTEGER NOT NULL, token TEXT NOT NULL, time INTEGER NOT NULL,
-     PRIMARY KEY (dev_id, token)) WITHOUT ROWID;`,
-];
 
 /**
  * Every statement, prepared once on first use and reused. A trim keeps the newest rows of one
@@ -87,7 +52,6 @@ const SQL = {
 } as const;
 
 type Statement = keyof typeof SQL;
-type Row = Record<string, SQLInputValue>;
 
 export interface SqliteStorageOptions {
   /** Database file; its directory is created if missing. `:memory:` keeps nothing. */
@@ -99,60 +63,34 @@ export interface SqliteStorageOptions {
 
 export class SqliteStorage implements Storage {
   readonly description: string;
-  #db: DatabaseSync | null = null;
-  #statements = new Map<Statement, StatementSync>();
+  readonly #db: SqliteDatabase<Statement>;
   readonly #options: SqliteStorageOptions;
   /** Private messages waiting for the next group commit (see enqueuePrivate). */
   #queueBatch: { message: QueuedMessage; resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   constructor(options: SqliteStorageOptions) {
     this.#options = options;
-    this.description = `sqlite:${options.file}`;
+    this.#db = new SqliteDatabase(options.file, options.busyTimeoutMs, SQL);
+    this.description = this.#db.description;
   }
 
-  async open(): Promise<void> {
-    if (this.#db) return;
-    try {
-      const file = this.#options.file;
-      if (file !== ":memory:") Deno.mkdirSync(dirname(file), { recursive: true });
-      const db = new DatabaseSync(file);
-      try {
-        // First: processes starting together on one file wait for each other's locks.
-        db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.#options.busyTimeoutMs)}`);
-        await enableWal(db, this.#options.busyTimeoutMs);
-        // FULL: the WAL is synced at every commit, so a resolved write survives a power cut.
-        db.exec("PRAGMA synchronous = FULL");
-        migrate(db);
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-      if (this.#db) {
-        db.close(); // a concurrent open() finished first
-        return;
-      }
-      this.#db = db;
-    } catch (e) {
-      throw this.#error("open", e);
-    }
+  open(): Promise<void> {
+    return this.#db.open();
   }
 
   close(): Promise<void> {
     this.#commitQueueBatch();
-    const db = this.#db;
-    this.#db = null;
-    this.#statements.clear();
-    db?.close();
+    this.#db.close();
     return Promise.resolve();
   }
 
   isAvailable(): boolean {
-    return this.#db !== null;
+    return this.#db.isOpen;
   }
 
   getAuthHash(devId: number, userId: number): Promise<string | null> {
-    return this.#run("getAuthHash", () => {
-      const row = this.#get("getAuthHash", devId, userId);
+    return this.#db.run("getAuthHash", () => {
+      const row = this.#db.get("getAuthHash", devId, userId);
       return row ? String(row.hash) : null;
     });
   }
@@ -166,8 +104,8 @@ export class SqliteStorage implements Storage {
   }
 
   getUserData(devId: number, userId: number): Promise<string | null> {
-    return this.#run("getUserData", () => {
-      const row = this.#get("getUserData", devId, userId);
+    return this.#db.run("getUserData", () => {
+      const row = this.#db.get("getUserData", devId, userId);
       return row ? textOf(row.data) : null;
     });
   }
@@ -181,8 +119,8 @@ export class SqliteStorage implements Storage {
   }
 
   getUserTime(devId: number, userId: number): Promise<number | null> {
-    return this.#run("getUserTime", () => {
-      const row = this.#get("getUserTime", devId, userId);
+    return this.#db.run("getUserTime", () => {
+      const row = this.#db.get("getUserTime", devId, userId);
       return row ? Number(row.time) : null;
     });
   }
@@ -192,8 +130,8 @@ export class SqliteStorage implements Storage {
   }
 
   listPipeSettings(): Promise<PipeSetting[]> {
-    return this.#run("listPipeSettings", () =>
-      this.#all("listPipeSettings").map((row) => ({
+    return this.#db.run("listPipeSettings", () =>
+      this.#db.all("listPipeSettings").map((row) => ({
         devId: Number(row.dev_id),
         pipe: String(row.name),
         length: Number(row.length),
@@ -205,10 +143,10 @@ export class SqliteStorage implements Storage {
   }
 
   deletePipeSettings(devId: number, pipe: string): Promise<void> {
-    return this.#run("deletePipeSettings", () =>
-      this.#transaction(() => {
-        this.#exec("deletePipeSettings", devId, pipe);
-        this.#exec("deleteHistory", devId, pipe);
+    return this.#db.run("deletePipeSettings", () =>
+      this.#db.transaction(() => {
+        this.#db.exec("deletePipeSettings", devId, pipe);
+        this.#db.exec("deleteHistory", devId, pipe);
       }));
   }
 
@@ -222,8 +160,8 @@ export class SqliteStorage implements Storage {
     entries: HistoryEntry[],
     keepOf: (devId: number, pipe: string) => number,
   ): Promise<void> {
-    return this.#run("appendHistory", () =>
-      this.#transaction(() => {
+    return this.#db.run("appendHistory", () =>
+      this.#db.transaction(() => {
         // Rows go in HISTORY_CHUNK at a time (one statement call each: fewer trips into the
         // binding), the remainder one by one.
         const full = entries.length - entries.length % HISTORY_CHUNK;
@@ -231,24 +169,24 @@ export class SqliteStorage implements Storage {
         for (let i = 0; i < entries.length; i++) {
           const e = entries[i];
           const row = [e.id, e.time, e.devId, e.pipe, e.event, utf8(e.message), e.userId];
-          if (i >= full) this.#exec("appendHistory", ...row);
+          if (i >= full) this.#db.exec("appendHistory", ...row);
           else if (params.push(...row) === HISTORY_CHUNK * row.length) {
-            this.#exec("appendHistoryChunk", ...params);
+            this.#db.exec("appendHistoryChunk", ...params);
             params.length = 0;
           }
         }
         // docs/protocol/cometql.md §7.1 effect 1: each touched pipe keeps its newest `keep` rows.
         for (const { devId, pipe } of pipesOf(entries)) {
-          this.#exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
+          this.#db.exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
         }
       }, "NORMAL"));
   }
 
   readHistory(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {
-    return this.#run(
+    return this.#db.run(
       "readHistory",
       () =>
-        this.#all("readHistory", devId, pipe, countOf(limit)).reverse().map((row) => ({
+        this.#db.all("readHistory", devId, pipe, countOf(limit)).reverse().map((row) => ({
           id: String(row.id),
           devId: Number(row.dev_id),
           pipe: String(row.pipe_name),
@@ -286,12 +224,13 @@ export class SqliteStorage implements Storage {
     this.#queueBatch = [];
     if (batch.length === 0) return;
     const keep = countOf(this.#options.limits.queueMaxPerUser);
-    this.#run("enqueuePrivate", () =>
-      this.#transaction(() => {
+    const db = this.#db;
+    db.run("enqueuePrivate", () =>
+      db.transaction(() => {
         for (const { message: m } of batch) {
-          this.#exec("enqueuePrivate", m.id, m.time, m.devId, m.userId, m.event, utf8(m.message));
+          db.exec("enqueuePrivate", m.id, m.time, m.devId, m.userId, m.event, utf8(m.message));
           // RetentionLimits.queueMaxPerUser: the user's oldest rows beyond the bound are dropped.
-          this.#exec("trimQueue", m.devId, m.userId, keep);
+          db.exec("trimQueue", m.devId, m.userId, keep);
         }
       })).then(
         () => batch.forEach((b) => b.resolve()),
@@ -300,10 +239,10 @@ export class SqliteStorage implements Storage {
   }
 
   readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
-    return this.#run(
+    return this.#db.run(
       "readQueue",
       () =>
-        this.#all("readQueue", devId, userId, countOf(limit)).map((row) => ({
+        this.#db.all("readQueue", devId, userId, countOf(limit)).map((row) => ({
           id: String(row.id),
           devId: Number(row.dev_id),
           userId: Number(row.user_id),
@@ -315,9 +254,9 @@ export class SqliteStorage implements Storage {
   }
 
   deleteQueued(devId: number, ids: string[]): Promise<void> {
-    return this.#run("deleteQueued", () =>
-      this.#transaction(() => {
-        for (const id of ids) this.#exec("deleteQueued", devId, id);
+    return this.#db.run("deleteQueued", () =>
+      this.#db.transaction(() => {
+        for (const id of ids) this.#db.exec("deleteQueued", devId, id);
       }));
   }
 
@@ -326,10 +265,10 @@ export class SqliteStorage implements Storage {
   }
 
   revokeToken(devId: number, token: string): Promise<void> {
-    return this.#run("revokeToken", () => {
+    return this.#db.run("revokeToken", () => {
       const oversized = oversizedTokenError(token);
       if (oversized) throw oversized;
-      this.#exec("revokeToken", devId, token, Math.floor(Date.now() / 1000));
+      this.#db.exec("revokeToken", devId, token, Math.floor(Date.now() / 1000));
     });
   }
 
@@ -338,135 +277,27 @@ export class SqliteStorage implements Storage {
   }
 
   isTokenRevoked(devId: number, token: string): Promise<boolean> {
-    return this.#run(
+    return this.#db.run(
       "isTokenRevoked",
-      () => this.#get("isTokenRevoked", devId, token) !== undefined,
+      () => this.#db.get("isTokenRevoked", devId, token) !== undefined,
     );
   }
 
   listRevokedTokens(devId: number): Promise<string[]> {
-    return this.#run(
+    return this.#db.run(
       "listRevokedTokens",
-      () => this.#all("listRevokedTokens", devId).map((row) => String(row.token)),
+      () => this.#db.all("listRevokedTokens", devId).map((row) => String(row.token)),
     );
   }
 
   purgeExpired(now: number): Promise<void> {
     const maxAge = this.#options.limits.queueMaxAgeSeconds;
-    if (maxAge <= 0) return this.#run("purgeExpired", () => {}); // 0 = never expire
+    if (maxAge <= 0) return this.#db.run("purgeExpired", () => {}); // 0 = never expire
     return this.#write("purgeExpired", now - maxAge);
   }
 
-  /** Runs `work` against the open database; any failure becomes a rejected StorageError. */
-  #run<T>(what: string, work: () => T): Promise<T> {
-    try {
-      if (!this.#db) throw new Error("storage is not open");
-      return Promise.resolve(work());
-    } catch (e) {
-      return Promise.reject(this.#error(what, e));
-    }
-  }
-
   #write(name: Statement, ...params: SQLInputValue[]): Promise<void> {
-    return this.#run(name, () => this.#exec(name, ...params));
-  }
-
-  /** Runs `work` in one transaction; `sync` relaxes the commit's fsync (see appendHistory). */
-  #transaction(work: () => void, sync: "FULL" | "NORMAL" = "FULL"): void {
-    const db = this.#db!;
-    if (sync !== "FULL") db.exec(`PRAGMA synchronous = ${sync}`);
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        work();
-        db.exec("COMMIT");
-      } catch (e) {
-        db.exec("ROLLBACK");
-        throw e;
-      }
-    } finally {
-      if (sync !== "FULL") db.exec("PRAGMA synchronous = FULL");
-    }
-  }
-
-  #statement(name: Statement): StatementSync {
-    let statement = this.#statements.get(name);
-    if (!statement) {
-      statement = this.#db!.prepare(SQL[name]);
-      this.#statements.set(name, statement);
-    }
-    return statement;
-  }
-
-  #exec(name: Statement, ...params: SQLInputValue[]): void {
-    this.#statement(name).run(...params);
-  }
-
-  #get(name: Statement, ...params: SQLInputValue[]): Row | undefined {
-    return this.#statement(name).get(...params) as Row | undefined;
-  }
-
-  #all(name: Statement, ...params: SQLInputValue[]): Row[] {
-    return this.#statement(name).all(...params) as Row[];
-  }
-
-  #error(what: string, e: unknown): StorageError {
-    if (e instanceof StorageError) return e;
-    const reason = e instanceof Error ? e.message : String(e);
-    return new StorageError(`${this.description}: ${what}: ${reason}`, { cause: e });
-  }
-}
-
-/**
- * Switches the file to WAL (a no-op once it is). The switch takes an exclusive lock without
- * calling SQLite's busy handler, so `busy_timeout` does not cover it: a process opening a fresh
- * file while another one reads it (workers starting together, README "Scaling out") got
- * "database is locked" and failed to start. Retried with a short jittered pause until the busy
- * timeout; any other error is thrown at once.
- */
-async function enableWal(db: DatabaseSync, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      db.exec("PRAGMA journal_mode = WAL");
-      return;
-    } catch (e) {
-      // node:sqlite in Deno carries no result code: SQLITE_BUSY is known by its message.
-      const busy = e instanceof Error && e.message === "database is locked";
-      if (!busy || Date.now() >= deadline) throw e;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
-  }
-}
-
-/**
- * Applies the migrations the file has not had yet, each in its own transaction. The version is
- * read inside the write lock: several processes opening one file at once (README "Scaling
- * out") apply each migration once.
- */
-function migrate(db: DatabaseSync): void {
-  for (;;) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
-        user_version: number;
-      };
-      if (version > MIGRATIONS.length) {
-        throw new StorageError(
-          `schema version ${version} is newer than this server's ${MIGRATIONS.length}`,
-        );
-      }
-      if (version === MIGRATIONS.length) {
-        db.exec("COMMIT");
-        return;
-      }
-      db.exec(MIGRATIONS[version]);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-      db.exec("COMMIT");
-    } catch (e) {
-      db.exec("ROLLBACK");
-      throw e;
-    }
+    return this.#db.run(name, () => this.#db.exec(name, ...params));
   }
 }
 
