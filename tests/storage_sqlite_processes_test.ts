@@ -11,7 +11,7 @@ import { SqliteStorage } from "../src/storage/sqlite_storage.ts";
 const CHILD = new URL("./helpers/sqlite_open_child.ts", import.meta.url).pathname;
 const PROCESSES = 4;
 /** Fresh files opened by all the processes together, one after the other. */
-const ROUNDS = 8;
+const ROUNDS = 16;
 const STEP_MS = 250;
 
 Deno.test("processes opening one fresh SQLite file at once all start", () =>
