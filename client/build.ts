@@ -68,8 +68,14 @@ function checkedDeclarations(text: string): string {
  * become `client/src/…` (the bundler writes them relative to where it ran, which would leak the
  * build machine's directories); their text is embedded, so devtools shows them anyway.
  */
-async function minified(config: string, format: string, entry: string, name: string) {
-  const out = `${distDir}${name}`;
+async function minified(
+  config: string,
+  format: string,
+  entry: string,
+  name: string,
+  dir: string,
+) {
+  const out = `${dir}${name}`;
   await bundle([
     "--config",
     config,
@@ -85,6 +91,17 @@ async function minified(config: string, format: string, entry: string, name: str
     return at === -1 ? source.replace(/^(\.\.\/)+/, "") : source.slice(at);
   });
   await Deno.writeTextFile(`${out}.map`, JSON.stringify(map));
+}
+
+/** Replaces client/dist by the staged build with two renames. */
+async function swapIn(staging: string): Promise<void> {
+  const dist = distDir.slice(0, -1);
+  const old = `${dist}.old-${Deno.pid}`;
+  await Deno.rename(dist, old).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await Deno.rename(staging.slice(0, -1), dist);
+  await Deno.remove(old, { recursive: true }).catch(() => {});
 }
 
 /** Hash of everything the output depends on. */
@@ -131,6 +148,7 @@ async function build(): Promise<void> {
     return;
   }
   const tmp = await Deno.makeTempDir({ prefix: "comet_client_build_" });
+  const staging = `${distDir.slice(0, -1)}.staging-${Deno.pid}/`;
   try {
     const config = `${tmp}/browser.json`;
     // The project's import map comes along (the dashboard imports uPlot by its bare name).
@@ -139,11 +157,10 @@ async function build(): Promise<void> {
       config,
       JSON.stringify({ ...BROWSER_CONFIG, imports: project.imports }),
     );
-    await Deno.remove(distDir, { recursive: true }).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
-    await Deno.mkdir(distDir, { recursive: true });
-    await Deno.writeTextFile(`${distDir}.gitignore`, "# Build output of client/build.ts\n*\n");
+    // Built beside client/dist and swapped in whole: a server starting meanwhile never reads a
+    // half-written bundle (the files are read once, at start).
+    await Deno.mkdir(staging, { recursive: true });
+    await Deno.writeTextFile(`${staging}.gitignore`, "# Build output of client/build.ts\n*\n");
 
     await Promise.all([
       bundle([
@@ -152,7 +169,7 @@ async function build(): Promise<void> {
         "--format=iife",
         `${srcDir}classic.ts`,
         "-o",
-        `${distDir}CometServerApi.js`,
+        `${staging}CometServerApi.js`,
       ]),
       // The dashboard imports uPlot's stylesheet as text (a raw import).
       bundle([
@@ -162,7 +179,7 @@ async function build(): Promise<void> {
         "--format=iife",
         `${dashboardDir}dashboard.ts`,
         "-o",
-        `${distDir}dashboard.js`,
+        `${staging}dashboard.js`,
       ]),
       bundle([
         "--config",
@@ -173,16 +190,18 @@ async function build(): Promise<void> {
         "-o",
         `${tmp}/comet_api.mjs`,
       ]),
-      minified(config, "iife", "classic.ts", "CometServerApi.min.js"),
-      minified(config, "esm", "mod.ts", "comet_api.min.mjs"),
+      minified(config, "iife", "classic.ts", "CometServerApi.min.js", staging),
+      minified(config, "esm", "mod.ts", "comet_api.min.mjs", staging),
     ]);
-    await Deno.copyFile(`${tmp}/comet_api.mjs`, `${distDir}comet_api.mjs`);
+    await Deno.copyFile(`${tmp}/comet_api.mjs`, `${staging}comet_api.mjs`);
     const declarations = checkedDeclarations(await Deno.readTextFile(`${tmp}/comet_api.d.mts`));
-    await Deno.writeTextFile(`${distDir}comet_api.d.ts`, declarations);
-    await formatDeclarations(`${distDir}comet_api.d.ts`);
-    await Deno.writeTextFile(STAMP, stamp);
+    await Deno.writeTextFile(`${staging}comet_api.d.ts`, declarations);
+    await formatDeclarations(`${staging}comet_api.d.ts`);
+    await Deno.writeTextFile(`${staging}${STAMP.slice(distDir.length)}`, stamp);
+    await swapIn(staging);
   } finally {
     await Deno.remove(tmp, { recursive: true });
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
   const ms = Math.round(performance.now() - started);
   console.log(`client/dist: ${OUTPUTS.join(", ")} (${ms} ms)`);
