@@ -29,7 +29,8 @@ export interface QueuedPublish {
   channel: string;
 }
 
-interface Waiting extends QueuedPublish {
+interface Waiting {
+  p: QueuedPublish;
   resolve(at: PublishedAt): void;
   reject(e: unknown): void;
 }
@@ -60,7 +61,7 @@ export class RedisPublishQueue {
       return Promise.reject(new Error(`${this.maxWaiting} publishes already wait for Redis`));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ ...p, resolve, reject });
+      this.waiting.push({ p, resolve, reject });
       if (this.inFlight < this.maxInFlight) this.sendWaiting();
     });
   }
@@ -71,12 +72,13 @@ export class RedisPublishQueue {
   }
 
   private sendWaiting(): void {
-    const n = Math.min(this.waiting.length, this.maxBatch);
-    const batch = n === this.waiting.length ? this.waiting : this.waiting.slice(0, n);
-    this.waiting = batch === this.waiting ? [] : this.waiting.slice(n);
+    // All of them (the usual case), or the first maxBatch taken off in place.
+    let batch = this.waiting;
+    if (batch.length <= this.maxBatch) this.waiting = [];
+    else batch = batch.splice(0, this.maxBatch);
     const keys: string[] = [];
     const args: string[] = [];
-    for (const p of batch) {
+    for (const { p } of batch) {
       keys.push(p.metaKey, p.listKey);
       args.push(p.head, p.channel);
     }
