@@ -79,7 +79,7 @@ class Stream {
 /**
  * A fresh epoch: 12 hex digits from the system's CSPRNG, so two lives of a node never share one.
  */
-export function newEpoch(): string {
+function newEpoch(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
   let s = "";
   for (const b of bytes) s += b.toString(16).padStart(2, "0");

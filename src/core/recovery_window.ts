@@ -108,8 +108,8 @@ export interface SharedRecoveryWindow {
   /**
    * Assigns the pipe's next offset, keeps the message and publishes it on `topic` to every node
    * listening (this one too). `head` is the message encoded without its position
-   * (cluster_messages.ts `encodeUnpositioned`); `time` is the publish's Unix seconds. Rejects
-   * with ClusterUnavailableError when nothing was kept or sent.
+   * (cluster_messages.ts `encodeUnpositioned`, which carries the publish's time). Rejects with
+   * ClusterUnavailableError when nothing was kept or sent.
    */
   publish(
     devId: number,

@@ -81,7 +81,7 @@ export function finishSharedResume(
  * Sends the replay and the outcome of a resume from `from` given what the window answered
  * (shared by the memory window and the shared one, whose answer comes asynchronously).
  */
-export function sendRecovery(
+function sendRecovery(
   sub: Subscriber,
   pipe: string,
   from: StreamPosition,
