@@ -27,14 +27,7 @@ export function resumePipe(
   req: ResumeRequest,
 ): ResumeOutcome {
   const { pipe, from } = req;
-  if (from === undefined) {
-    sub.send(recoveryMessage(pipe, "subscribed", window.position(sub.devId, pipe), 0));
-    return "subscribed";
-  }
-  if (from === "invalid") {
-    sub.send(recoveryMessage(pipe, "not_recovered", window.position(sub.devId, pipe), 0));
-    return "not_recovered";
-  }
+  if (typeof from !== "object") return sendStart(sub, pipe, from, window.position(sub.devId, pipe));
   return sendRecovery(sub, pipe, from, window.since(sub.devId, pipe, from));
 }
 
@@ -63,17 +56,26 @@ export function finishSharedResume(
     outcome = "not_recovered";
   } else {
     last = answer.position.offset;
-    if (from === undefined) {
-      sub.send(recoveryMessage(pipe, "subscribed", answer.position, 0));
-      outcome = "subscribed";
-    } else if (from === "invalid") {
-      sub.send(recoveryMessage(pipe, "not_recovered", answer.position, 0));
-      outcome = "not_recovered";
-    } else {
-      outcome = sendRecovery(sub, pipe, from, answer);
-    }
+    outcome = typeof from === "object"
+      ? sendRecovery(sub, pipe, from, answer)
+      : sendStart(sub, pipe, from, answer.position);
   }
   for (const f of held.frames) if (f.offset > last) sub.send(f.message);
+  return outcome;
+}
+
+/**
+ * The outcome of a resume without a usable position: `subscribed` when none was given,
+ * `not_recovered` when the one given is not a position; either way with the current one.
+ */
+function sendStart(
+  sub: Subscriber,
+  pipe: string,
+  from: undefined | "invalid",
+  position: StreamPosition,
+): ResumeOutcome {
+  const outcome = from === undefined ? "subscribed" : "not_recovered";
+  sub.send(recoveryMessage(pipe, outcome, position, 0));
   return outcome;
 }
 
