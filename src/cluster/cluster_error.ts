@@ -9,3 +9,13 @@ export class ClusterUnavailableError extends Error {
     this.name = "ClusterUnavailableError";
   }
 }
+
+/** Redis cannot be reached now: nothing was sent. */
+export function redisUnreachable(): ClusterUnavailableError {
+  return new ClusterUnavailableError("Redis is not reachable");
+}
+
+/** A Redis command failed (or timed out) with `e`. */
+export function redisFailed(e: unknown): ClusterUnavailableError {
+  return new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+}

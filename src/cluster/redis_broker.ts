@@ -10,7 +10,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Broker, BrokerEvents } from "./broker.ts";
-import { ClusterUnavailableError } from "./cluster_error.ts";
+import { redisFailed, redisUnreachable } from "./cluster_error.ts";
 import { ClusterStats } from "./cluster_stats.ts";
 import type { Logger } from "../log.ts";
 import { connectRedis, firstConnect, newNodeId, type RedisSettings } from "./redis_connection.ts";
@@ -82,14 +82,14 @@ export class RedisBroker implements Broker {
     const n = this.topics.get(topic) ?? 0;
     this.topics.set(topic, n + 1);
     if (n > 0) return Promise.resolve(false);
-    if (this.sub.status !== "ready") return Promise.reject(unreachable());
+    if (this.sub.status !== "ready") return Promise.reject(redisUnreachable());
     const started = performance.now();
     return this.sub.subscribe(this.settings.prefix + topic).then(() => {
       this.stats.observeRtt(performance.now() - started);
       return true;
     }, (e) => {
       this.stats.errors++;
-      throw unavailable(e);
+      throw redisFailed(e);
     });
   }
 
@@ -107,7 +107,7 @@ export class RedisBroker implements Broker {
   publish(topic: string, payload: string): Promise<number> {
     if (this.pub.status !== "ready") {
       this.stats.errors++;
-      return Promise.reject(unreachable());
+      return Promise.reject(redisUnreachable());
     }
     const started = performance.now();
     return this.pub.publish(this.settings.prefix + topic, this.nodeId + payload).then((n) => {
@@ -117,7 +117,7 @@ export class RedisBroker implements Broker {
       return Math.max(0, n - (this.topics.has(topic) ? 1 : 0));
     }, (e) => {
       this.stats.errors++;
-      throw unavailable(e);
+      throw redisFailed(e);
     });
   }
 
@@ -172,14 +172,6 @@ export class RedisBroker implements Broker {
     this.log.info("cluster", `link to Redis back: ${channels.length} topics subscribed again`);
     this.events?.reconnected();
   }
-}
-
-function unreachable(): ClusterUnavailableError {
-  return new ClusterUnavailableError("Redis is not reachable");
-}
-
-function unavailable(e: unknown): ClusterUnavailableError {
-  return new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
 }
 
 /** The URL without its password, for logs. */

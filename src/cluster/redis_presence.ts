@@ -6,7 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.ts";
-import { ClusterUnavailableError } from "./cluster_error.ts";
+import { redisFailed, redisUnreachable } from "./cluster_error.ts";
 import { ClusterStats } from "./cluster_stats.ts";
 import type { NodeIdentity } from "./node_identity.ts";
 import type {
@@ -161,7 +161,7 @@ export class RedisPresence implements Presence {
 
   /** Runs one Redis call, timed, with failures as ClusterUnavailableError. */
   private async command<T>(call: () => Promise<T>): Promise<T> {
-    if (this.redis.status !== "ready") throw new ClusterUnavailableError("Redis is not reachable");
+    if (this.redis.status !== "ready") throw redisUnreachable();
     const started = performance.now();
     try {
       const result = await call();
@@ -169,7 +169,7 @@ export class RedisPresence implements Presence {
       return result;
     } catch (e) {
       this.stats.errors++;
-      throw new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+      throw redisFailed(e);
     }
   }
 

@@ -19,7 +19,7 @@ import type {
   StreamPosition,
   WindowEntry,
 } from "../core/recovery_window.ts";
-import { ClusterUnavailableError } from "./cluster_error.ts";
+import { redisFailed, redisUnreachable } from "./cluster_error.ts";
 import { EVERY_NODE, type RedisBroker } from "./redis_broker.ts";
 import { RedisPublishQueue } from "./redis_publish_queue.ts";
 import { PUBLISH_SCRIPT, SINCE_SCRIPT } from "./redis_recovery_scripts.ts";
@@ -87,7 +87,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
     const stats = this.broker.stats;
     if (!this.broker.isAvailable()) {
       stats.errors++;
-      return Promise.reject(new ClusterUnavailableError("Redis is not reachable"));
+      return Promise.reject(redisUnreachable());
     }
     return this.queue.publish({
       metaKey: this.metaKey(devId, pipe),
@@ -103,7 +103,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
       };
     }, (e) => {
       stats.errors++;
-      throw new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+      throw redisFailed(e);
     });
   }
 
@@ -140,7 +140,7 @@ export class RedisRecoveryWindow implements SharedRecoveryWindow {
       );
     } catch (e) {
       this.broker.stats.errors++;
-      throw new ClusterUnavailableError(`Redis: ${(e as Error)?.message ?? e}`, { cause: e });
+      throw redisFailed(e);
     }
     this.broker.stats.observeRtt(performance.now() - started);
     const [epoch, top, first, kept] = reply;

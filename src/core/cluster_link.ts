@@ -4,7 +4,7 @@
  * stopping node must finish before it leaves. None of this runs on a single node.
  */
 import { type Broker, CONTROL_TOPIC } from "../cluster/broker.ts";
-import { ClusterUnavailableError } from "../cluster/cluster_error.ts";
+import { ClusterUnavailableError, redisUnreachable } from "../cluster/cluster_error.ts";
 import type { Logger } from "../log.ts";
 import { type ClusterMessage, encodeClusterMessage } from "./cluster_messages.ts";
 
@@ -20,7 +20,7 @@ export class ClusterLink {
   /** Publishes to the other nodes; rejects (and sends nothing) when they cannot be reached. */
   publish(topic: string, m: ClusterMessage): Promise<number> {
     if (!this.broker.isAvailable()) {
-      return Promise.reject(new ClusterUnavailableError("Redis is not reachable"));
+      return Promise.reject(redisUnreachable());
     }
     return this.broker.publish(topic, encodeClusterMessage(m));
   }
