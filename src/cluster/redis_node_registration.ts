@@ -231,14 +231,17 @@ export class RedisNodeRegistration {
       lost.set(devId, [...(lost.get(devId) ?? []), userId]);
     }
     for (const [devId, userIds] of lost) this.events?.usersLost(devId, userIds, now);
-    await this.removeNodeKeys(node);
-    await this.redis.hdel(this.keys.nodeInfo, node);
-    await this.redis.hdel(this.nodeList.key, node);
+    await this.forgetNode(node);
     this.log.info("cluster", `node ${node} stopped renewing its presence: removed`);
   }
 
   private async removeNode(node: string): Promise<void> {
     await this.redis.zrem(this.keys.nodes, node);
+    await this.forgetNode(node);
+  }
+
+  /** Everything a node out of `nodes` left: its identity, its figures and its keys. */
+  private async forgetNode(node: string): Promise<void> {
     await this.redis.hdel(this.keys.nodeInfo, node);
     await this.redis.hdel(this.nodeList.key, node);
     await this.removeNodeKeys(node);
