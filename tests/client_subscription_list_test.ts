@@ -10,7 +10,7 @@ import {
   subscriptionId,
   SubscriptionList,
 } from "../client/src/subscription_list.ts";
-import { subscriptionCommand } from "../client/src/wire_commands.ts";
+import { resumeCommand } from "../client/src/wire_commands.ts";
 
 Deno.test("names: every form of §9.4", () => {
   assert.deepEqual(parseSubscriptionName(""), { signal: "comet_server_msg", pipe: null });
@@ -78,10 +78,16 @@ Deno.test("merged lists: each pipe once, the leader's own list first", () => {
   );
 });
 
-Deno.test("subscription command: the full list joined by newlines", () => {
+Deno.test("resume command: the full list joined by newlines, each pipe with its position", () => {
+  const none = () => undefined;
   assert.equal(
-    subscriptionCommand(["web_room", "track_lobby"]),
-    "subscription\nweb_room\ntrack_lobby",
+    resumeCommand(["web_room", "track_lobby"], none),
+    "resume\nweb_room\ntrack_lobby",
   );
-  assert.equal(subscriptionCommand([]), "subscription\n");
+  assert.equal(resumeCommand([], none), "resume\n");
+  const positions = new Map([["web_room", { epoch: "e1", offset: 42 }]]);
+  assert.equal(
+    resumeCommand(["web_room", "track_lobby"], (pipe) => positions.get(pipe)),
+    "resume\nweb_room e1 42\ntrack_lobby",
+  );
 });

@@ -253,3 +253,13 @@ Deno.test("[recovery]: defaults, the window file beside the SQLite file, checked
     assert(/\[recovery\] window_seconds.*out of range/.test(e.message), e.message);
   }
 });
+
+Deno.test("README's Limits table: every [limits] key is read, with the default it states", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const table = readme.slice(readme.indexOf("### Limits"), readme.indexOf("Other bounds:"));
+  const rows = [...table.matchAll(/^\| `([a-z_]+)` +\| (\d+)/gm)].map((m) => `${m[1]} = ${m[2]}`);
+  assertEquals(rows.length, 16);
+  const c = config(`[limits]\n${rows.join("\n")}\n`);
+  assertEquals(c.warnings.filter((w) => w.includes("[limits]")), []);
+  assertEquals(c.limits, config("").limits);
+});

@@ -41,7 +41,7 @@ Deno.test("S3/S4 web_pipe2 carry the E′ escaping for 4.x clients and the raw b
     '{"data":"{\\\\\\"text\\\\\\":\\\\\\"hi\\\\\\"}","event":"say","message_send_time":1700000000,"pipe":"web_room","user_id":42}',
   );
   assertEquals(
-    webPipeAnswer("web_room", body, 3, T).text(O),
+    webPipeAnswer("web_room", body, 3, undefined, T).text(O),
     '{"data":{"message":"{\\\\\\"text\\\\\\":\\\\\\"hi\\\\\\"}","number_messages":3},"event":"answer","message_send_time":1700000000,"pipe":"_answer_to_web_room"}',
   );
   assertEquals(

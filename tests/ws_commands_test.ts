@@ -82,6 +82,18 @@ Deno.test("§3.1: too long names and too long lists close; the 33rd name is refu
   });
 });
 
+Deno.test("resume keeps the bounds of subscription: 64-byte names, the 33rd pipe refused", () => {
+  const names = Array.from({ length: 40 }, (_, i) => `web_${i}`);
+  assertEquals(anon(`resume\n${"n".repeat(64)}\n${"m".repeat(65)}\n${names.join("\n")}`), {
+    kind: "resume",
+    pipes: ["n".repeat(64), ...names.slice(0, 31)].map((pipe) => ({ pipe })),
+    errors: [
+      { error: `[resume] invalid channel name "${"m".repeat(65)}"` },
+      { error: "[resume] more than 32 channels" },
+    ],
+  });
+});
+
 Deno.test("§3.1 [BUG] fix: an anonymous private_ name is skipped alone", () => {
   const a = anon("subscription\nweb_a\nprivate_x\nweb_b");
   assertEquals(a.kind === "subscription" && a.pipes, ["web_a", "web_b"]);

@@ -4,11 +4,6 @@
  * the separator is always `\n`.
  */
 
-/** §3.1: the complete list; the server replaces the connection's set with it. */
-export function subscriptionCommand(pipes: readonly string[]): string {
-  return `subscription\n${pipes.join("\n")}`;
-}
-
 /** §3.2: publish `body` (already JSON text) to a `web_`/`webauth_`/`@web_` pipe. */
 export function webPipeCommand(pipe: string, event: string, body: string): string {
   return `web_pipe2\n${pipe}\n${event}\n*\n${body}`;

@@ -26,139 +26,117 @@ export class MeasuredStorage implements Storage {
   }
 
   open(): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.open());
+    return this.timed(performance.now(), this.storage.open());
   }
 
   close(): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.close());
+    return this.timed(performance.now(), this.storage.close());
   }
 
   getAuthHash(devId: number, userId: number): Promise<string | null> {
-    const started = performance.now();
-    return this.timed(started, this.storage.getAuthHash(devId, userId));
+    return this.timed(performance.now(), this.storage.getAuthHash(devId, userId));
   }
 
   setAuthHash(devId: number, userId: number, hash: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.setAuthHash(devId, userId, hash));
+    return this.timed(performance.now(), this.storage.setAuthHash(devId, userId, hash));
   }
 
   deleteAuthHash(devId: number, userId: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deleteAuthHash(devId, userId));
+    return this.timed(performance.now(), this.storage.deleteAuthHash(devId, userId));
   }
 
   getUserData(devId: number, userId: number): Promise<string | null> {
-    const started = performance.now();
-    return this.timed(started, this.storage.getUserData(devId, userId));
+    return this.timed(performance.now(), this.storage.getUserData(devId, userId));
   }
 
   setUserData(devId: number, userId: number, data: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.setUserData(devId, userId, data));
+    return this.timed(performance.now(), this.storage.setUserData(devId, userId, data));
   }
 
   deleteUserData(devId: number, userId: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deleteUserData(devId, userId));
+    return this.timed(performance.now(), this.storage.deleteUserData(devId, userId));
   }
 
   getUserTime(devId: number, userId: number): Promise<number | null> {
-    const started = performance.now();
-    return this.timed(started, this.storage.getUserTime(devId, userId));
+    return this.timed(performance.now(), this.storage.getUserTime(devId, userId));
   }
 
   setUserTime(devId: number, userId: number, time: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.setUserTime(devId, userId, time));
+    return this.timed(performance.now(), this.storage.setUserTime(devId, userId, time));
   }
 
   listPipeSettings(): Promise<PipeSetting[]> {
-    const started = performance.now();
-    return this.timed(started, this.storage.listPipeSettings());
+    return this.timed(performance.now(), this.storage.listPipeSettings());
   }
 
   setPipeLength(devId: number, pipe: string, length: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.setPipeLength(devId, pipe, length));
+    return this.timed(performance.now(), this.storage.setPipeLength(devId, pipe, length));
   }
 
   deletePipeSettings(devId: number, pipe: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deletePipeSettings(devId, pipe));
+    return this.timed(performance.now(), this.storage.deletePipeSettings(devId, pipe));
   }
 
   appendHistory(
     entries: HistoryEntry[],
     keepOf: (devId: number, pipe: string) => number,
   ): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.appendHistory(entries, keepOf));
+    return this.timed(performance.now(), this.storage.appendHistory(entries, keepOf));
   }
 
   readHistory(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {
-    const started = performance.now();
-    return this.timed(started, this.storage.readHistory(devId, pipe, limit));
+    return this.timed(performance.now(), this.storage.readHistory(devId, pipe, limit));
   }
 
   deleteHistory(devId: number, pipe: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deleteHistory(devId, pipe));
+    return this.timed(performance.now(), this.storage.deleteHistory(devId, pipe));
   }
 
   deleteHistoryMessage(devId: number, id: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deleteHistoryMessage(devId, id));
+    return this.timed(performance.now(), this.storage.deleteHistoryMessage(devId, id));
   }
 
   enqueuePrivate(message: QueuedMessage): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.enqueuePrivate(message));
+    return this.timed(performance.now(), this.storage.enqueuePrivate(message));
   }
 
   readQueue(devId: number, userId: number, limit: number): Promise<QueuedMessage[]> {
-    const started = performance.now();
-    return this.timed(started, this.storage.readQueue(devId, userId, limit));
+    return this.timed(performance.now(), this.storage.readQueue(devId, userId, limit));
   }
 
   deleteQueued(devId: number, ids: string[]): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.deleteQueued(devId, ids));
+    return this.timed(performance.now(), this.storage.deleteQueued(devId, ids));
   }
 
   clearQueue(devId: number, userId: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.clearQueue(devId, userId));
+    return this.timed(performance.now(), this.storage.clearQueue(devId, userId));
   }
 
   revokeToken(devId: number, token: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.revokeToken(devId, token));
+    return this.timed(performance.now(), this.storage.revokeToken(devId, token));
   }
 
   unrevokeToken(devId: number, token: string): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.unrevokeToken(devId, token));
+    return this.timed(performance.now(), this.storage.unrevokeToken(devId, token));
   }
 
   isTokenRevoked(devId: number, token: string): Promise<boolean> {
-    const started = performance.now();
-    return this.timed(started, this.storage.isTokenRevoked(devId, token));
+    return this.timed(performance.now(), this.storage.isTokenRevoked(devId, token));
   }
 
   listRevokedTokens(devId: number): Promise<string[]> {
-    const started = performance.now();
-    return this.timed(started, this.storage.listRevokedTokens(devId));
+    return this.timed(performance.now(), this.storage.listRevokedTokens(devId));
   }
 
   purgeExpired(now: number): Promise<void> {
-    const started = performance.now();
-    return this.timed(started, this.storage.purgeExpired(now));
+    return this.timed(performance.now(), this.storage.purgeExpired(now));
   }
 
-  /** Records the operation's duration and outcome once it settles; the result is unchanged. */
+  /**
+   * Records the operation's duration and outcome once it settles; the result is unchanged.
+   * Callers pass `performance.now()` first: arguments are evaluated left to right, so `started`
+   * is read before the driver is called.
+   */
   private timed<T>(started: number, operation: Promise<T>): Promise<T> {
     return operation.then(
       (value) => {

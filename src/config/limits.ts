@@ -45,26 +45,6 @@ export interface LimitsConfig {
   lastSeenUsersMax: number;
 }
 
-/** The keys of `[limits]` (for the unknown-key warnings). */
-export const LIMITS_KEYS = new Set([
-  "cometql_login_timeout",
-  "cometql_preauth_packet_max",
-  "cometql_prepared_max",
-  "cometql_long_data_max",
-  "cometql_result_max_bytes",
-  "sql_max_depth",
-  "ws_handshake_timeout",
-  "ws_idle_timeout",
-  "ws_unfinished_timeout",
-  "ws_unfinished_total_max",
-  "ws_max_connections",
-  "ws_max_connections_per_ip",
-  "fd_reserve",
-  "ws_pending_total_max",
-  "static_pending_max",
-  "last_seen_users_max",
-]);
-
 /** Reads one integer key of `[limits]` with its default and range (ini_reader.ts's checked `int`). */
 export type LimitReader = (key: string, def: number, min: number, max: number) => number;
 
@@ -91,6 +71,16 @@ export function readLimits(int: LimitReader): LimitsConfig {
     lastSeenUsersMax: int("last_seen_users_max", 100_000, 0, 100_000_000),
   };
 }
+
+/** The keys of `[limits]` (for the unknown-key warnings): those `readLimits` reads. */
+export const LIMITS_KEYS: ReadonlySet<string> = (() => {
+  const keys = new Set<string>();
+  readLimits((key, def) => {
+    keys.add(key);
+    return def;
+  });
+  return keys;
+})();
 
 /**
  * The soft open-file limit of this process (`/proc/self/limits`), or undefined where it cannot

@@ -8,7 +8,7 @@ import { LIMITS_KEYS } from "./limits.ts";
 import { REDIS_KEYS } from "./redis_config.ts";
 
 /** Keys each section of ours reads. `"any"`: every key is data (log tags, mime types). */
-const USED: Record<string, Set<string> | "any"> = {
+const USED: Record<string, ReadonlySet<string> | "any"> = {
   main: new Set([
     "password",
     "node_name",

@@ -12,6 +12,8 @@ import {
   nameCheckError,
   pipeError,
   readCheckedName,
+  SUBSCRIPTION_MAX_PIPES,
+  SUBSCRIPTION_NAME_MAX,
   subscriptionError,
   trackUsersError,
   userDataError,
@@ -84,9 +86,6 @@ export function parseCommand(payload: string, authorized: boolean): BrowserComma
 
 /** §3.1: longest accepted argument text, in bytes. */
 export const SUBSCRIPTION_MAX_BYTES = 2176;
-/** §3.1: pipes per connection. */
-export const SUBSCRIPTION_MAX_PIPES = 32;
-export const SUBSCRIPTION_NAME_MAX = 64;
 
 /**
  * §3.1: names are maximal AZ09 runs (any other byte separates, which also fixes the original's

@@ -12,6 +12,11 @@ export function isAz09(c: number): boolean {
     c === 0x5f || c === 0x2d;
 }
 
+/** docs/protocol/websocket.md §3.1: pipes per connection (`subscription`, and `resume` too). */
+export const SUBSCRIPTION_MAX_PIPES = 32;
+/** docs/protocol/websocket.md §3.1: longest pipe name in a `subscription` (or `resume`) list. */
+export const SUBSCRIPTION_NAME_MAX = 64;
+
 /** 65, one more than intended — the original's off-by-one, kept because clients never notice. */
 export const CHECKED_NAME_MAX = 65;
 

@@ -18,8 +18,8 @@ export function webPipeAnswer(
   pipe: string,
   body: string,
   delivered: number,
-  now = unixNow(),
   at?: StreamPosition,
+  now = unixNow(),
 ) {
   return new Outbound((format) => {
     const clean = format === WireFormat.Clean;

@@ -49,12 +49,12 @@ export function runCommand(
       // §3.2: S3 to the pipe's other subscribers, then S4 to the sender with the count.
       const sent = node.publishFromBrowser(conn, cmd.pipe, cmd.event, cmd.body, cmd.anonymous);
       if (!(sent instanceof Promise)) {
-        conn.send(webPipeAnswer(cmd.pipe, cmd.body, sent.delivered, undefined, sent.at));
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, sent.delivered, sent.at));
         return;
       }
       // Several nodes: the report waits for the count of every node's subscribers.
       return sent.then((s) => {
-        conn.send(webPipeAnswer(cmd.pipe, cmd.body, s.delivered, undefined, s.at));
+        conn.send(webPipeAnswer(cmd.pipe, cmd.body, s.delivered, s.at));
       }, failed(node, `web_pipe2 ${cmd.pipe}`));
     }
     case "pipeLog":

@@ -107,7 +107,7 @@ export class FirstRequest implements SocketPhase, Expirable {
     }
     if (route.kind === "static") {
       const { baseDir } = node.config.main;
-      // Meanwhile the connection has no deadline of its own: opening a file is quick.
+      // Nothing else bounds the connection while the file opens: the handshake deadline again.
       this.port.guard.setDeadline(this, this.port.guard.limits.wsHandshakeTimeoutS);
       openStaticFile(baseDir, route.path, node.config.contentTypes).then((found) => {
         this.port.guard.clearDeadline(this);

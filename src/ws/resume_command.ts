@@ -6,14 +6,16 @@
  */
 import { Buffer } from "node:buffer";
 import type { ResumeRequest } from "../core/stream_resume.ts";
-import { type ErrorData, isAz09 } from "./checked_name.ts";
+import {
+  type ErrorData,
+  isAz09,
+  SUBSCRIPTION_MAX_PIPES,
+  SUBSCRIPTION_NAME_MAX,
+} from "./checked_name.ts";
 
 /** Longest accepted argument text: 32 lines of a 64-byte name, a 32-byte epoch and 15 digits. */
 export const RESUME_MAX_BYTES = 4096;
 const EPOCH = /^[A-Za-z0-9]{1,32}$/;
-/** The limits of `subscription` (docs/protocol/websocket.md §3.1). */
-const SUBSCRIPTION_MAX_PIPES = 32;
-const SUBSCRIPTION_NAME_MAX = 64;
 const OFFSET = /^\d{1,15}$/;
 
 export interface ResumeCommand {

@@ -7,7 +7,7 @@
  * `node:net`; net/tcp_listener.ts picks. Both give FirstRequest and WsConnection a `ByteSocket`.
  * - `Deno.upgradeWebSocket` answers a client Close with a Close frame before any script sees it
  *   and cannot do the bare TCP drop the original client's reconnect logic needs
- * (docs/protocol/websocket.md §2.3);   it also costs ~20 KB per connection.
+ *   (docs/protocol/websocket.md §2.3); it also costs ~20 KB per connection.
  * - Both write synchronously (no promise per write), so a fan-out is not throttled by the
  *   runtime's per-turn limit on async operations, which made `Deno.listen` + `conn.write` pile up
  *   seconds of latency in the measurements. Writes are further packed to one per connection per
