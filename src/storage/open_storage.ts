@@ -27,5 +27,6 @@ export function retentionLimitsOf(config: Config): RetentionLimits {
     trustHistoryLength: config.retention.trustHistoryLength,
     queueMaxPerUser: config.retention.queueMaxPerUser,
     queueMaxAgeSeconds: config.retention.queueMaxAgeDays * 24 * 60 * 60,
+    historyDurable: config.retention.historySync,
   };
 }

@@ -153,8 +153,9 @@ export class SqliteStorage implements Storage {
   /**
    * History batches commit with `synchronous = NORMAL`: in WAL mode that survives a crash of this
    * process (the OS has the WAL) but skips the fsync, which cost ~1 ms of the single JS thread per
-   * batch. History is not among the writes promised durable before the answer (issue "Storage"
-   * point 3); the next FULL commit or the checkpoint at close fsyncs it along.
+   * batch; the next FULL commit or the checkpoint at close fsyncs it along. With
+   * `historyDurable` (`[retention] history_sync`: the publisher is answered once its row is
+   * stored) every batch commits FULL, so an acknowledged row also survives power loss.
    */
   appendHistory(
     entries: HistoryEntry[],
@@ -179,7 +180,7 @@ export class SqliteStorage implements Storage {
         for (const { devId, pipe } of pipesOf(entries)) {
           this.#db.exec("trimHistory", devId, pipe, countOf(keepOf(devId, pipe)));
         }
-      }, "NORMAL"));
+      }, this.#options.limits.historyDurable ? "FULL" : "NORMAL"));
   }
 
   readHistory(devId: number, pipe: string, limit: number): Promise<HistoryEntry[]> {

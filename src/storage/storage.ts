@@ -50,6 +50,11 @@ export interface RetentionLimits {
   queueMaxPerUser: number;
   /** Queued messages older than this are purged by `purgeExpired` (0 = never). */
   queueMaxAgeSeconds: number;
+  /**
+   * `[retention] history_sync`: publishers are answered once their history row is stored, so a
+   * history commit must also survive power loss (SQLite: a full fsync). Default false.
+   */
+  historyDurable?: boolean;
 }
 
 /**
