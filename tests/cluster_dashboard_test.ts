@@ -5,6 +5,7 @@
  * out within `node_ttl` of its death. Two real server processes and redis-server.
  */
 import assert from "node:assert/strict";
+import type { ClusterNodeSummary } from "../src/admin/dashboard_snapshot.ts";
 import { launchBrowser, recordPageErrors, waitInPage } from "./helpers/browser.ts";
 import {
   CLUSTER_PASSWORD,
@@ -19,22 +20,11 @@ import { ApiClient } from "./helpers/http_api_client.ts";
 import { adminOn, withTestServer } from "./helpers/server.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
-interface NodeRow {
-  id: string;
-  name: string;
-  self: boolean;
-  connections: number;
-  authorized: number;
-  users: number;
-  uptime: number;
-  heartbeat: number;
-}
-
 /** `name:self:connections:authorized:users` of every node, sorted by name. */
 async function nodeView(api: ApiClient): Promise<string> {
   const reply = await api.get("/api/dashboard");
   assert.equal(reply.status, 200);
-  return (reply.json.nodes as NodeRow[])
+  return (reply.json.nodes as ClusterNodeSummary[])
     .map((n) => `${n.name}:${n.self}:${n.connections}:${n.authorized}:${n.users}`)
     .sort().join(" ");
 }
@@ -88,7 +78,7 @@ Deno.test({
           "B lists both nodes, itself marked",
           async () => await nodeView(apiB) === "node0:false:1:0:0 node1:true:3:2:1",
         );
-        const rows = (await apiA.get("/api/dashboard")).json.nodes as NodeRow[];
+        const rows = (await apiA.get("/api/dashboard")).json.nodes as ClusterNodeSummary[];
         const [rowA, rowB] = [rows.find((n) => n.self)!, rows.find((n) => !n.self)!];
         assert.notEqual(rowA.id, rowB.id);
         assert.ok(Date.now() - rowB.heartbeat < NODE_TTL_MS, "B's figures are recent");
@@ -136,7 +126,7 @@ Deno.test("single node (no [redis]): the dashboard lists this node alone", async
     const { client } = await WsTestClient.connect(t.wsPort);
     try {
       await client.barrier();
-      const nodes = (await api.get("/api/dashboard")).json.nodes as NodeRow[];
+      const nodes = (await api.get("/api/dashboard")).json.nodes as ClusterNodeSummary[];
       assert.equal(nodes.length, 1);
       assert.equal(nodes[0].self, true);
       assert.equal(nodes[0].id, "local");
