@@ -245,13 +245,10 @@ Deno.test("[recovery]: defaults, the window file beside the SQLite file, checked
     "/tmp/w.json",
   );
   assertEquals(config("[recovery]\nfile = /tmp/w.json\nsave_on_stop = false\n").recovery.file, "");
-  try {
-    config("[recovery]\nwindow_seconds = 0\n");
-    assert(false, "window_seconds = 0 accepted");
-  } catch (e) {
-    assert(e instanceof ConfigError);
-    assert(/\[recovery\] window_seconds.*out of range/.test(e.message), e.message);
-  }
+  assert.throws(
+    () => config("[recovery]\nwindow_seconds = 0\n"),
+    (e) => e instanceof ConfigError && /\[recovery\] window_seconds.*out of range/.test(e.message),
+  );
 });
 
 Deno.test("README's Limits table: every [limits] key is read, with the default it states", () => {

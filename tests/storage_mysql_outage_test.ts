@@ -9,6 +9,7 @@ import type { DbConfig } from "../src/config/config.ts";
 import { MysqlStorage } from "../src/storage/mysql_storage.ts";
 import { type Storage, StorageError } from "../src/storage/storage.ts";
 import { createMariadb } from "./helpers/mariadb.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { DEFAULT_LIMITS, entry, queued } from "./storage_conformance.ts";
 
 const QUERY_TIMEOUT_MS = 1000;
@@ -59,14 +60,6 @@ async function assertFailsFast(what: string, call: Promise<unknown>, withinMs: n
   assert.ok(took < withinMs, `${what} took ${Math.round(took)} ms, limit ${withinMs} ms${context}`);
 }
 
-async function waitUntil(what: string, condition: () => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 Deno.test({
   name: "mysql outage: start while down, fail fast, recover, survive stop and hang",
   // The test starts and stops mariadbd itself; those child processes outlive single steps.
@@ -102,19 +95,19 @@ Deno.test({
 
       // 2. MySQL comes up: the driver connects by itself and creates the schema.
       await mariadb.start();
-      await waitUntil("the driver reconnects", () => storage.isAvailable(), 40_000);
+      await waitFor(() => storage.isAvailable(), "the driver reconnects", 40_000, 50);
       for (const [, call] of EVERY_CALL) await call(storage);
       await storage.setUserData(1, 2, "before the outage");
 
       // 3. MySQL stops: calls fail fast and the driver notices.
       await mariadb.stop();
       await assertFailsFast("a read after the stop", storage.getUserData(1, 2), QUERY_TIMEOUT_MS);
-      await waitUntil("the loss is noticed", () => !storage.isAvailable(), QUERY_TIMEOUT_MS);
+      await waitFor(() => !storage.isAvailable(), "the loss is noticed", QUERY_TIMEOUT_MS, 50);
       for (const [what, call] of EVERY_CALL) await assertFailsFast(what, call(storage), 200);
 
       // 4. MySQL is back: recovered without help, data intact.
       await mariadb.start();
-      await waitUntil("the driver reconnects again", () => storage.isAvailable(), 40_000);
+      await waitFor(() => storage.isAvailable(), "the driver reconnects again", 40_000, 50);
       assert.equal(await storage.getUserData(1, 2), "before the outage");
 
       // 5. MySQL hangs (accepts, never answers): a call fails at the query timeout, not later.
@@ -130,7 +123,7 @@ Deno.test({
       } finally {
         mariadb.thaw();
       }
-      await waitUntil("the driver recovers from the hang", () => storage.isAvailable(), 40_000);
+      await waitFor(() => storage.isAvailable(), "the driver recovers from the hang", 40_000, 50);
       assert.equal(await storage.getUserData(1, 2), "before the outage");
     } finally {
       await storage.close();

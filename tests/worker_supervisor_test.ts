@@ -7,6 +7,7 @@ import { Logger } from "../src/log.ts";
 import { WORKER_READY_LINE } from "../src/workers/worker_role.ts";
 import { WorkerSupervisor } from "../src/workers/worker_supervisor.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 function supervisor(script: string, count: number, more = {}) {
   const lines: string[] = [];
@@ -24,19 +25,11 @@ function supervisor(script: string, count: number, more = {}) {
   return { s, lines };
 }
 
-async function until(what: string, ready: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 Deno.test("a worker that keeps dying is restarted with a doubling delay, up to the cap", async () => {
   // Serves for 50 ms, then dies with code 3.
   const { s, lines } = supervisor(`echo ${WORKER_READY_LINE}; sleep 0.05; exit 3`, 1);
   await s.start();
-  await until("five restarts", () => s.restarts >= 5);
+  await waitFor(() => s.restarts >= 5, "five restarts", 10_000);
   await s.stop();
   const delays = lines.flatMap((l) => /restarting in (\d+) ms/.exec(l)?.[1] ?? []).map(Number);
   assertEquals(delays.slice(0, 5), [20, 40, 80, 80, 80]);
@@ -49,7 +42,7 @@ Deno.test("a worker that served long enough restarts after the first delay again
     stableAfterMs: 0,
   });
   await s.start();
-  await until("three restarts", () => s.restarts >= 3);
+  await waitFor(() => s.restarts >= 3, "three restarts", 10_000);
   await s.stop();
   const delays = lines.flatMap((l) => /restarting in (\d+) ms/.exec(l)?.[1] ?? []).map(Number);
   assertEquals(delays.slice(0, 3), [20, 20, 20]);
@@ -69,7 +62,7 @@ Deno.test("output is relayed with the worker's label; a worker that fails its st
     trap 'exit $((COMET_WORKER + 0))' TERM; echo ${WORKER_READY_LINE}; while :; do sleep 0.01; done`;
   const { s, lines } = supervisor(script, 2);
   await s.start();
-  await until("relayed", () => lines.filter((l) => l.includes("plain")).length === 2);
+  await waitFor(() => lines.filter((l) => l.includes("plain")).length === 2, "relayed", 10_000);
   assert.ok(lines.includes("2026-01-01T00:00:00.000Z INFO w0 [ws] hello from 0"), lines.join("\n"));
   assert.ok(lines.includes("2026-01-01T00:00:00.000Z INFO w1 [ws] hello from 1"));
   assert.ok(lines.includes("w1 plain"));

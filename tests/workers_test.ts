@@ -7,9 +7,11 @@
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { type CometProcess, freePort, MAIN_TS, spawnComet } from "./helpers/comet_process.ts";
 import { connectCometql } from "./helpers/cometql_connection.ts";
+import { isAlive } from "./helpers/process_alive.ts";
 import { startRedis, type TestRedis } from "./helpers/redis_server.ts";
 import { withTempDir } from "./helpers/temp_dir.ts";
 import { testConf } from "./helpers/test_conf.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { wsPath, WsTestClient } from "./helpers/ws_client.ts";
 
 const PASSWORD = "workers-test";
@@ -120,13 +122,9 @@ async function metric(adminPort: number, name: string): Promise<number> {
   return Number(m[1]);
 }
 
-async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `waitFor` for workers: they restart in seconds, and a probe of one that is down fails (not yet). */
+const workersSettle = (what: string, ready: () => boolean | Promise<boolean>) =>
+  waitFor(() => Promise.resolve().then(ready).catch(() => false), what, 15_000, 50);
 
 /**
  * At least `count` connections made by `open`, and more until each of the two workers holds one
@@ -148,15 +146,6 @@ async function onBothWorkers<T>(
     if (perWorker.every((n) => n > 0)) return opened;
   }
   throw new Error(`${name}: ${opened.length} connections, all on one worker`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 const processTest = (name: string, fn: () => Promise<void>) =>
@@ -219,7 +208,7 @@ processTest(
         await backend.query("SELECT 1");
         await backend.end();
       }
-      await waitFor("worker 1 restarted", async () => {
+      await workersSettle("worker 1 restarted", async () => {
         const h = await health(admin + 1);
         return h.status === "ok" && h.pid !== victim;
       });
@@ -234,13 +223,11 @@ processTest(
     withWorkers(2, async ({ comet, admin, dir }) => {
       const pids = [(await health(admin)).pid, (await health(admin + 1)).pid];
       comet.kill("SIGHUP");
-      await waitFor(
+      await workersSettle(
         "both workers reloaded",
         () =>
-          Promise.resolve(
-            /w0 \[config\] reloaded/.test(comet.output()) &&
-              /w1 \[config\] reloaded/.test(comet.output()),
-          ),
+          /w0 \[config\] reloaded/.test(comet.output()) &&
+          /w1 \[config\] reloaded/.test(comet.output()),
       );
       comet.kill("SIGTERM");
       const status = await comet.exited(20_000);
@@ -259,7 +246,7 @@ processTest(
       const pids = [(await health(admin)).pid, (await health(admin + 1)).pid];
       comet.kill("SIGKILL");
       await comet.exited();
-      await waitFor("orphaned workers gone", () => Promise.resolve(!pids.some(isAlive)));
+      await workersSettle("orphaned workers gone", () => !pids.some(isAlive));
     }),
 );
 
@@ -322,7 +309,7 @@ processTest(
         () => connectCometql(ql, PASSWORD),
       );
       // `pipes` counts subscribers on every node: all of them are registered cluster-wide.
-      await waitFor(`${subscribers.length} subscribers counted`, async () => {
+      await workersSettle(`${subscribers.length} subscribers counted`, async () => {
         const [rows] = await backends[0].query(
           "SELECT users FROM pipes WHERE name = 'workers_room'",
         );
@@ -410,7 +397,7 @@ processTest(
           const after = await counts();
           if (after[want] > before[want]) return client;
           await client.close();
-          await waitFor("the close counted", async () =>
+          await workersSettle("the close counted", async () =>
             (await counts())[1 - want] === before[1 - want]);
         }
         throw new Error(`no connection landed on worker ${want}`);

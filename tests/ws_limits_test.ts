@@ -8,7 +8,7 @@
 import { renderMetrics } from "../src/admin/prometheus_metrics.ts";
 import { assert, assertEquals } from "./helpers/assert.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
-import { buildFrame, delay, WsTestClient } from "./helpers/ws_client.ts";
+import { buildFrame, delay, rawHttpBytes, WsTestClient } from "./helpers/ws_client.ts";
 
 async function withServer(
   transport: string,
@@ -27,25 +27,6 @@ async function withServer(
   } finally {
     await t.stop();
   }
-}
-
-/** Sends `request` and returns every byte until the server closes. */
-async function readAll(port: number, request: string): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(new TextEncoder().encode(request));
-  const parts: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-    parts.push(buf.slice(0, n));
-  }
-  conn.close();
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Resolves true when the server closes `conn` within `ms`. */
@@ -195,7 +176,7 @@ for (const transport of ["libc", "node"]) {
       console.log(`  RSS grew ${(grown / 1048576).toFixed(1)} MB`);
       assert(grown < 100 * 1024 * 1024, `RSS grew ${grown} bytes for 30 stalled downloads`);
       // A client that reads gets the whole file, byte for byte.
-      const whole = await readAll(t.wsPort, request);
+      const whole = await rawHttpBytes(t.wsPort, request);
       const head = whole.findIndex((_, i) =>
         whole[i] === 13 && whole[i + 1] === 10 && whole[i + 2] === 13 && whole[i + 3] === 10
       );

@@ -13,7 +13,7 @@
  *
  * The citation convention (docs/protocol/README.md §2):
  * - `docs/protocol/websocket.md §3.2` (any repository `.md` path) cites heading `§3.2` of that
- * file;   `§3.2–§3.4` and `§3.2–3.4` cite both ends.
+ *   file; `§3.2–§3.4` and `§3.2–3.4` cite both ends.
  * - A bare `§3.2` cites the document named most recently before it in the same file (a path as
  *   above, with or without a `§`); after an `RFC NNNN` it belongs to that RFC and is not checked.
  * - `docs/compatibility.md point 2` cites item 2 of the numbered policy list in that file.

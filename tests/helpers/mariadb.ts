@@ -9,6 +9,7 @@
  *   const db = await startMariadb();      // shared by every test module of this process
  *   const db = await createMariadb();     // private and stopped: db.start(), db.stop() for outages
  */
+import { isAlive } from "./process_alive.ts";
 
 export interface Mariadb {
   host: string;
@@ -269,16 +270,6 @@ function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
-}
-
-/** A process that exists and is not a zombie (an exited child nobody has reaped yet). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 function allThreadsStopped(pid: number): boolean {

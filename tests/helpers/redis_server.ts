@@ -12,6 +12,7 @@
  *   await redis.close();                          // or leave it to the process exit
  */
 import { freePort } from "./comet_process.ts";
+import { isAlive } from "./process_alive.ts";
 
 export interface TestRedis {
   port: number;
@@ -198,15 +199,5 @@ async function ping(port: number): Promise<boolean> {
     return false;
   } finally {
     conn?.close();
-  }
-}
-
-/** A process that exists and is not a zombie (an exited child nobody has reaped yet). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
   }
 }

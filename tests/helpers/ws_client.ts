@@ -306,6 +306,14 @@ export function parseFrame(buf: Uint8Array): { frame: Frame; size: number } | un
 
 /** Sends a raw HTTP request and returns everything the server sent until it closed TCP. */
 export async function rawHttp(port: number, request: string | Uint8Array): Promise<string> {
+  return decoder.decode(await rawHttpBytes(port, request));
+}
+
+/** `rawHttp` as bytes (a binary body). */
+export async function rawHttpBytes(
+  port: number,
+  request: string | Uint8Array,
+): Promise<Uint8Array> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(typeof request === "string" ? encoder.encode(request) : request);
   const chunks: Uint8Array[] = [];
@@ -320,7 +328,7 @@ export async function rawHttp(port: number, request: string | Uint8Array): Promi
     // reset: return what arrived
   }
   conn.close();
-  return decoder.decode(concat(...chunks));
+  return concat(...chunks);
 }
 
 export function delay(ms: number): Promise<void> {
